@@ -309,7 +309,7 @@ class Attempt:
         return self.headers.get("x-stainless-retry-count")
 
     def line(self) -> str:
-        what = self.action + (f" {self.upstream_status}" if self.upstream_status is not None else "")
+        what = self.action + (f", upstream {self.upstream_status}" if self.upstream_status is not None else "")
         if self.error:
             what += f" ({self.error})"
         rc = self.retry_count
@@ -321,6 +321,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
     proxy: "FaultProxy"
+
+    def shutdown_request(self, request: Any) -> None:
+        # An abortive close (drop(reset=True)) must not send a FIN first: close straight away, SO_LINGER 0 -> RST.
+        if self.proxy._take_abort(request):
+            self.close_request(request)
+        else:
+            super().shutdown_request(request)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -415,6 +422,8 @@ class _Handler(BaseHTTPRequestHandler):
         if reset:
             try:
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.server.proxy._mark_abort(self.connection)
+                return  # the server closes it once the handler is done: RST, no FIN
             except OSError:
                 pass
         try:
@@ -512,7 +521,6 @@ class _Handler(BaseHTTPRequestHandler):
                     if data:
                         self._write(data, chunked)
                     if done:
-                        attempt.action = f"{attempt.action} (cut after {cut_after} events)"
                         self._hang_up(reset=False)
                         return
                 else:
@@ -525,7 +533,7 @@ class _Handler(BaseHTTPRequestHandler):
             rest = counter.flush()
             if rest:
                 self._write(rest, chunked)
-            attempt.action += f" (upstream ended after {counter.count} events; nothing cut)"
+            attempt.action += f": nothing cut, upstream ended after {counter.count} events"
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
@@ -624,6 +632,7 @@ class FaultProxy:
         self._script: list[Fault] = []
         self._log: list[Attempt] = []
         self._conns: set[socket.socket] = set()
+        self._abort: set[socket.socket] = set()
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -717,7 +726,7 @@ class FaultProxy:
             fault = self._script.pop(0) if self._script else None
             attempt = Attempt(len(self._log), mono, wall, method, path, headers, body, fault=fault)
             attempt.action = "passthrough" if fault is None or fault.kind == "passthrough" else fault.describe()
-            if fault is not None and fault.kind in ("delay", "cut_stream"):
+            if fault is not None and fault.kind == "delay":
                 attempt.action = f"{fault.describe()}, passthrough"
             self._log.append(attempt)
         return attempt, fault
@@ -728,6 +737,17 @@ class FaultProxy:
                 self.on_attempt(attempt)
             except Exception:  # a logging callback must not break the proxy
                 pass
+
+    def _mark_abort(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._abort.add(conn)
+
+    def _take_abort(self, conn: socket.socket) -> bool:
+        with self._lock:
+            if conn in self._abort:
+                self._abort.discard(conn)
+                return True
+            return False
 
     def _track(self, conn: socket.socket, add: bool) -> None:
         with self._lock:

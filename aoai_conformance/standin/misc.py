@@ -1,0 +1,46 @@
+"""GET /openai/v1/models and /openai/v1/fine_tuning/jobs."""
+
+from __future__ import annotations
+
+from . import common as c
+from .reply import Reply, ReplyError, gateway_error, invalid_request, json_reply, not_found
+
+MODELS_CREATED = 1715558400  # fixed, so listings are deterministic
+
+
+def models(ctx, method: str, rest: str) -> Reply:
+    if method != "GET":
+        raise ReplyError(not_found())
+    def entry(name):
+        return {"id": name, "object": "model", "created": MODELS_CREATED, "owned_by": "system"}
+    if rest.strip("/"):
+        name = rest.strip("/")
+        if name not in ctx.deployments:
+            raise ReplyError(gateway_error(404, "DeploymentNotFound", c.DEPLOYMENT_NOT_FOUND))
+        return json_reply(entry(name))
+    return json_reply({"object": "list", "data": [entry(n) for n in ctx.deployments]})
+
+
+def fine_tuning_jobs(ctx, method: str, rest: str, body) -> Reply:
+    """The stand-in holds no files, so every job creation names a training file that does not exist (the
+    documented error-handling example uses training_file="file-test"). Neither the v1 spec nor the docs show
+    Azure's body for that case; Azure's fine-tuning service reports payload problems with 400 and code
+    "invalidPayload" (e.g. "The specified base model does not support fine-tuning."), so a missing file is
+    answered the same way. The SDK maps it to BadRequestError (an APIStatusError, as the example catches)."""
+    if rest.strip("/"):
+        job = rest.strip("/").split("/")[0]
+        raise ReplyError(gateway_error(404, "NotFound", f"Fine-tuning job '{job}' was not found."))
+    if method == "GET":
+        return json_reply({"object": "list", "data": [], "has_more": False})
+    if method != "POST":
+        raise ReplyError(not_found())
+    if not isinstance(body, dict):
+        raise ReplyError(invalid_request("We could not parse the JSON body of your request.", None, None))
+    for field in ("model", "training_file"):
+        if not body.get(field):
+            raise ReplyError(gateway_error(400, "invalidPayload", f"The '{field}' field is required."))
+    fid = body["training_file"]
+    raise ReplyError(gateway_error(
+        400, "invalidPayload",
+        f"The specified training file '{fid}' does not exist or is not accessible. Upload the file first and "
+        "use the returned file id."))

@@ -1,0 +1,439 @@
+"""POST /openai/v1/responses (and GET / DELETE /responses/{id}), shaped like the documented response body
+(000_*.txt, "responses.create()"), with reasoning items, max_output_tokens truncation, streaming events and
+a faked MCP server tool (never contacted: there is no network)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from typing import Any, Optional
+
+from . import common as c
+from .reply import Reply, ReplyError, invalid_request, json_reply, sse_reply
+
+EFFORTS = ("minimal", "low", "medium", "high")
+REASONING_TOKENS = {"minimal": 0, "low": 64, "medium": 192, "high": 448}
+MCP_LIST_TOOL_TOKENS = 40  # tool definitions a listed MCP tool adds to the context
+
+
+class Store:
+    """Stored responses (``store`` defaults to true) plus their pending MCP approval requests."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._items: dict[str, dict] = {}
+
+    def put(self, rid: str, response: dict, approvals: dict, tools: list, query: str = "") -> None:
+        with self._lock:
+            self._items[rid] = {"response": copy.deepcopy(response), "approvals": approvals, "tools": tools,
+                                "query": query}
+
+    def get(self, rid: str) -> Optional[dict]:
+        with self._lock:
+            item = self._items.get(rid)
+            return copy.deepcopy(item) if item else None
+
+    def delete(self, rid: str) -> bool:
+        with self._lock:
+            return self._items.pop(rid, None) is not None
+
+
+# --- fake MCP servers -------------------------------------------------------------------------------------
+_SCHEMA_QUERY = {"type": "object", "properties": {"query": {"type": "string", "description": "The search query."}},
+                 "required": ["query"], "additionalProperties": False}
+_SCHEMA_URL = {"type": "object", "properties": {"url": {"type": "string", "description": "The URL to fetch."}},
+               "required": ["url"], "additionalProperties": False}
+FAKE_MCP_TOOLS = {
+    # the tools the Microsoft Learn MCP server (the documented example's server) advertises
+    "microsoft_learn": [
+        {"name": "microsoft_docs_search",
+         "description": "Search official Microsoft/Azure documentation to find the most relevant and trustworthy "
+                        "content for a user's query.",
+         "input_schema": _SCHEMA_QUERY, "annotations": {"readOnlyHint": True}},
+        {"name": "microsoft_code_sample_search",
+         "description": "Search for code snippets and examples in official Microsoft Learn documentation.",
+         "input_schema": _SCHEMA_QUERY, "annotations": {"readOnlyHint": True}},
+        {"name": "microsoft_docs_fetch",
+         "description": "Fetch and convert a Microsoft Learn documentation page to markdown format.",
+         "input_schema": _SCHEMA_URL, "annotations": {"readOnlyHint": True}},
+    ],
+}
+GENERIC_MCP_TOOLS = [
+    {"name": "search", "description": "Search the server's content.", "input_schema": _SCHEMA_QUERY,
+     "annotations": {"readOnlyHint": True}},
+    {"name": "fetch", "description": "Fetch one document by URL.", "input_schema": _SCHEMA_URL,
+     "annotations": {"readOnlyHint": True}},
+]
+
+AZURE_FUNCTIONS_SUMMARY = (
+    "Here is a summary of Azure Functions based on official Microsoft documentation:\n\n"
+    "## What is Azure Functions?\n"
+    "Azure Functions is a serverless compute service that enables you to run event-driven code without "
+    "managing infrastructure. You pay only for the compute time you consume.\n\n"
+    "- **Official overview:** [What is Azure Functions?]"
+    "(https://learn.microsoft.com/en-us/azure/azure-functions/functions-overview)\n\n"
+    "Let me know if you're looking for step-by-step tutorials, specific language samples, or deeper technical "
+    "details!"
+)
+
+
+def _mcp_tools_for(tool: dict) -> list[dict]:
+    tools = copy.deepcopy(FAKE_MCP_TOOLS.get(str(tool.get("server_label", "")).lower(), GENERIC_MCP_TOOLS))
+    allowed = tool.get("allowed_tools")
+    if isinstance(allowed, dict):
+        allowed = allowed.get("tool_names")
+    if isinstance(allowed, list):
+        tools = [t for t in tools if t["name"] in allowed]
+    return tools
+
+
+def _needs_approval(tool: dict, name: str) -> bool:
+    policy = tool.get("require_approval", "always")  # OpenAI's default is "always"
+    if policy == "never":
+        return False
+    if isinstance(policy, dict):
+        never = (policy.get("never") or {}).get("tool_names") or []
+        always = (policy.get("always") or {}).get("tool_names")
+        if name in never:
+            return False
+        if always is not None:
+            return name in always
+    return True
+
+
+def _mcp_output(tool: dict, name: str, args: dict) -> str:
+    query = args.get("query") or args.get("url") or ""
+    url = tool.get("server_url") or "https://example.invalid/mcp"
+    return json.dumps([{"title": f"Results for {query}", "content": f"Stand-in result from the {tool.get('server_label')} "
+                        f"MCP server's {name} tool for '{query}'.", "contentUrl": url}])
+
+
+def _mcp_answer(tool: dict, query: str) -> str:
+    if "azure functions" in query.lower():
+        return AZURE_FUNCTIONS_SUMMARY
+    return (f"Here is what the {tool.get('server_label')} MCP server returned for \"{query}\": a stand-in result. "
+            "Let me know if you need more detail!")
+
+
+# --- request parsing ----------------------------------------------------------------------------------------
+def _parse_input(body: dict) -> tuple[str, int, list[dict]]:
+    """(last user text, input tokens of this request's own input, mcp_approval_response items)."""
+    raw = body.get("input")
+    tokens, text, approvals = 2, "", []
+    if isinstance(body.get("instructions"), str):
+        tokens += 4 + c.count_tokens(body["instructions"])
+    if raw is None:
+        return text, tokens, approvals
+    if isinstance(raw, str):
+        return raw, tokens + 4 + c.count_tokens(raw), approvals
+    if not isinstance(raw, list):
+        raise ReplyError(invalid_request(f"Invalid type for 'input': expected one of a string or array of input "
+                                         f"items, but got {type(raw).__name__} instead.", "input", "invalid_type"))
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ReplyError(invalid_request(f"Invalid type for 'input[{i}]': expected an object, but got "
+                                             f"{type(item).__name__} instead.", f"input[{i}]", "invalid_type"))
+        kind = item.get("type", "message")
+        if kind == "mcp_approval_response":
+            if "approval_request_id" not in item or "approve" not in item:
+                raise ReplyError(invalid_request(f"Missing required parameter: 'input[{i}].approval_request_id'.",
+                                                 f"input[{i}].approval_request_id", "missing_required_parameter"))
+            approvals.append(item)
+            tokens += 4
+        elif kind == "message":
+            role = item.get("role")
+            if role not in ("user", "assistant", "system", "developer"):
+                raise ReplyError(invalid_request(
+                    f"Invalid value: '{role}'. Supported values are: 'assistant', 'system', 'developer', and "
+                    "'user'.", f"input[{i}].role", "invalid_value"))
+            content = item.get("content")
+            t = ""
+            if isinstance(content, str):
+                t = content
+            elif isinstance(content, list):
+                parts = []
+                for part in content:
+                    if not isinstance(part, dict):
+                        continue
+                    if part.get("type") in ("input_text", "output_text"):
+                        parts.append(str(part.get("text", "")))
+                    elif part.get("type") == "input_image":
+                        tokens += c.IMAGE_TOKENS_LOW if part.get("detail") == "low" else c.IMAGE_TOKENS
+                t = " ".join(parts)
+            tokens += 4 + c.count_tokens(t)
+            if role == "user":
+                text = t
+        else:
+            tokens += 4 + c.count_tokens(json.dumps(item))
+    return text, tokens, approvals
+
+
+def _echo_tool(tool: dict) -> dict:
+    if not isinstance(tool, dict):
+        raise ReplyError(invalid_request("Invalid type for 'tools[]': expected an object.", "tools", "invalid_type"))
+    if tool.get("type") != "mcp":
+        return tool
+    for key in ("server_label",):
+        if not tool.get(key):
+            raise ReplyError(invalid_request(f"Missing required parameter: 'tools[0].{key}'.", f"tools[0].{key}",
+                                             "missing_required_parameter"))
+    if not tool.get("server_url") and not tool.get("connector_id"):
+        raise ReplyError(invalid_request("Missing required parameter: 'tools[0].server_url'.", "tools[0].server_url",
+                                         "missing_required_parameter"))
+    echoed = {"type": "mcp", "server_label": tool["server_label"], "allowed_tools": tool.get("allowed_tools"),
+              "headers": None,  # never echoed back: they carry the caller's secrets
+              "require_approval": tool.get("require_approval", "always"),
+              "server_description": tool.get("server_description"), "server_url": tool.get("server_url")}
+    return echoed
+
+
+# --- the handler -------------------------------------------------------------------------------------------
+def handle(ctx, method: str, rest: str, body: Any) -> Reply:
+    """``rest`` is the path after /openai/v1/responses ("" or "/{id}")."""
+    if rest:
+        rid = rest.strip("/")
+        if "/" in rid or method not in ("GET", "DELETE"):
+            raise ReplyError(c.gateway_error(404, "404", "Resource not found"))
+        if method == "DELETE":
+            if not ctx.store.delete(rid):
+                raise ReplyError(_response_not_found(rid))
+            return json_reply({"id": rid, "object": "response", "deleted": True})
+        item = ctx.store.get(rid)
+        if item is None:
+            raise ReplyError(_response_not_found(rid))
+        return json_reply(item["response"])
+    if method != "POST":
+        raise ReplyError(c.gateway_error(404, "404", "Resource not found"))
+    return create(ctx, body)
+
+
+def _response_not_found(rid: str) -> Reply:
+    return invalid_request(f"Response with id '{rid}' not found.", None, None, status=404)
+
+
+def create(ctx, body: dict) -> Reply:
+    name, dep = c.resolve_deployment(ctx.deployments, body, c.RESPONSES)
+    c.check_number(body, "temperature", 0, 2)
+    c.check_number(body, "top_p", 0, 1)
+    max_out = c.check_int(body, "max_output_tokens", 16)
+    reasoning_req = body.get("reasoning") or {}
+    if not isinstance(reasoning_req, dict):
+        raise ReplyError(invalid_request("Invalid type for 'reasoning': expected an object.", "reasoning",
+                                         "invalid_type"))
+    effort = reasoning_req.get("effort")
+    if effort is not None and effort not in EFFORTS:
+        raise ReplyError(invalid_request(f"Invalid value: '{effort}'. Supported values are: 'minimal', 'low', "
+                                         "'medium', and 'high'.", "reasoning.effort", "invalid_value"))
+    if dep.reasoning:
+        effort = effort or "medium"
+        if body.get("temperature") not in (None, 1):
+            raise c.unsupported_parameter("temperature")
+        if body.get("top_p") not in (None, 1):
+            raise c.unsupported_parameter("top_p")
+    elif effort is not None:
+        raise c.unsupported_parameter("reasoning.effort")
+
+    prev = None
+    if body.get("previous_response_id") is not None:
+        prev = ctx.store.get(str(body["previous_response_id"]))
+        if prev is None:
+            raise ReplyError(invalid_request(f"Previous response with id '{body['previous_response_id']}' not found.",
+                                             "previous_response_id", "previous_response_not_found"))
+    elif body.get("input") is None:
+        raise ReplyError(invalid_request("Missing required parameter: 'input'.", "input",
+                                         "missing_required_parameter"))
+    user_text, input_tokens, approval_items = _parse_input(body)
+    if prev is not None:
+        input_tokens += prev["response"]["usage"]["total_tokens"] if prev["response"].get("usage") else 0
+        if not user_text:
+            user_text = prev.get("query", "")
+    tools_in = body.get("tools")
+    if tools_in is None and prev is not None:
+        tools_echo = prev["tools"]
+    else:
+        if tools_in is not None and not isinstance(tools_in, list):
+            raise ReplyError(invalid_request("Invalid type for 'tools': expected an array.", "tools", "invalid_type"))
+        tools_echo = [_echo_tool(t) for t in (tools_in or [])]
+    if dep.capabilities.isdisjoint({c.MCP}) and any(t.get("type") == "mcp" for t in tools_echo):
+        raise ReplyError(invalid_request("Tool type 'mcp' is not supported with this model.", "tools", None))
+
+    ids = ctx.ids
+    output: list[dict] = []
+    pending: dict[str, dict] = {}
+    answer: Optional[str] = None
+
+    # MCP: approval responses to a previous response's requests first, then fresh calls
+    if approval_items:
+        for a in approval_items:
+            req = (prev or {}).get("approvals", {}).get(a["approval_request_id"])
+            if req is None:
+                raise ReplyError(invalid_request(
+                    f"No MCP approval request found with id '{a['approval_request_id']}'.", "input",
+                    "invalid_value"))
+            tool = req["tool"]
+            if a.get("approve"):
+                args = json.loads(req["arguments"])
+                output.append({"id": ids.item("mcp"), "type": "mcp_call", "approval_request_id": a["approval_request_id"],
+                               "arguments": req["arguments"], "error": None, "name": req["name"],
+                               "output": _mcp_output(tool, req["name"], args),
+                               "server_label": tool["server_label"], "status": "completed"})
+                answer = _mcp_answer(tool, args.get("query", ""))
+            else:
+                answer = (f"I wasn't able to run the {req['name']} tool because the request was not approved. "
+                          "How else can I help?")
+    else:
+        for tool in [t for t in tools_echo if t.get("type") == "mcp"]:
+            listed = _mcp_tools_for(tool)
+            output.append({"id": ids.item("mcpl"), "type": "mcp_list_tools", "server_label": tool["server_label"],
+                           "tools": listed, "error": None})
+            input_tokens += MCP_LIST_TOOL_TOKENS * len(listed)
+            if not listed:
+                continue
+            first = listed[0]
+            key = "url" if "url" in first["input_schema"]["properties"] else "query"
+            arguments = json.dumps({key: user_text})
+            if _needs_approval(tool, first["name"]):
+                aid = ids.item("mcpr")
+                output.append({"id": aid, "type": "mcp_approval_request", "arguments": arguments,
+                               "name": first["name"], "server_label": tool["server_label"]})
+                pending[aid] = {"tool": tool, "name": first["name"], "arguments": arguments}
+            else:
+                output.append({"id": ids.item("mcp"), "type": "mcp_call", "approval_request_id": None,
+                               "arguments": arguments, "error": None, "name": first["name"],
+                               "output": _mcp_output(tool, first["name"], json.loads(arguments)),
+                               "server_label": tool["server_label"], "status": "completed"})
+                answer = _mcp_answer(tool, user_text)
+            break  # one MCP call per turn is enough for a stand-in
+
+    # reasoning, then the message (unless an approval is pending: the turn ends with the request)
+    status, incomplete = "completed", None
+    reasoning_tokens = REASONING_TOKENS[effort] if dep.reasoning else 0
+    budget = max_out if max_out is not None else None
+    if dep.reasoning:
+        item = {"id": ids.item("rs"), "type": "reasoning", "summary": []}
+        if reasoning_req.get("summary") in ("auto", "concise", "detailed"):
+            item["summary"] = [{"type": "summary_text",
+                                "text": "**Answering the request**\n\nI considered the question and chose a short, "
+                                        "direct answer."}]
+        if "reasoning.encrypted_content" in (body.get("include") or []):
+            item["encrypted_content"] = "gAAAAA" + ids.alnum(120)
+        output.insert(0, item)
+        if budget is not None and reasoning_tokens >= budget:
+            reasoning_tokens = budget
+            status, incomplete = "incomplete", {"reason": "max_output_tokens"}
+        if budget is not None:
+            budget -= reasoning_tokens
+    text_tokens = 0
+    if not pending and status == "completed":
+        if answer is None:
+            answer = c.echo_answer(user_text)
+        toks = c.pieces(answer)
+        msg_status = "completed"
+        if budget is not None and len(toks) > budget:
+            toks = toks[:budget]
+            status, incomplete, msg_status = "incomplete", {"reason": "max_output_tokens"}, "incomplete"
+        text_tokens = len(toks)
+        output.append({"id": ids.item("msg"),
+                       "content": [{"annotations": [], "text": "".join(toks), "type": "output_text", "logprobs": []}],
+                       "role": "assistant", "status": msg_status, "type": "message"})
+
+    rid = ids.item("resp")
+    text_cfg = {"format": {"type": "text"}, "verbosity": "medium"}
+    if isinstance(body.get("text"), dict):
+        text_cfg.update(body["text"])
+    output_tokens = text_tokens + reasoning_tokens
+    response = {
+        "id": rid,
+        "created_at": int(time.time()),
+        "error": None,
+        "incomplete_details": incomplete,
+        "instructions": body.get("instructions"),
+        "metadata": body.get("metadata") or {},
+        "model": name,  # the documented body reports the deployment's name ("gpt-4.1-nano")
+        "object": "response",
+        "output": output,
+        "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        "temperature": float(body.get("temperature", 1.0)),
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": tools_echo,
+        "top_p": float(body.get("top_p", 1.0)),
+        "background": bool(body.get("background", False)),
+        "conversation": None,
+        "max_output_tokens": max_out,
+        "max_tool_calls": body.get("max_tool_calls"),
+        "previous_response_id": body.get("previous_response_id"),
+        "prompt": None,
+        "prompt_cache_key": body.get("prompt_cache_key"),
+        "reasoning": {"effort": effort, "generate_summary": None, "summary": reasoning_req.get("summary")},
+        "safety_identifier": body.get("safety_identifier"),
+        "service_tier": "default",
+        "status": status,
+        "text": text_cfg,
+        "top_logprobs": body.get("top_logprobs") or 0,
+        "truncation": body.get("truncation") or "disabled",
+        "usage": {
+            "input_tokens": input_tokens,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": output_tokens,
+            "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
+            "total_tokens": input_tokens + output_tokens,
+        },
+        "user": body.get("user"),
+        "content_filters": None,
+        "store": body.get("store", True),
+    }
+    if response["store"]:
+        # the query is kept so an approval follow-up can answer about it
+        ctx.store.put(rid, response, pending, tools_echo, user_text)
+    if body.get("stream"):
+        return sse_reply(stream_events(response, ids))
+    return json_reply(response)
+
+
+def stream_events(response: dict, ids: c.Ids) -> list[dict]:
+    """OpenAI's Responses event sequence (sequence_number from 0), ending in response.completed (or
+    response.incomplete when max_output_tokens cut the answer)."""
+    events: list[dict] = []
+
+    def emit(kind: str, **fields):
+        events.append({"type": kind, "sequence_number": len(events), **fields})
+
+    snapshot = copy.deepcopy(response)
+    snapshot.update(status="in_progress", output=[], usage=None, incomplete_details=None)
+    emit("response.created", response=copy.deepcopy(snapshot))
+    emit("response.in_progress", response=copy.deepcopy(snapshot))
+    for oi, item in enumerate(response["output"]):
+        kind, iid = item["type"], item["id"]
+        if kind == "message":
+            emit("response.output_item.added", output_index=oi,
+                 item={**item, "content": [], "status": "in_progress"})
+            for ci, part in enumerate(item["content"]):
+                emit("response.content_part.added", item_id=iid, output_index=oi, content_index=ci,
+                     part={**part, "text": ""})
+                for piece in c.pieces(part["text"]):
+                    emit("response.output_text.delta", item_id=iid, output_index=oi, content_index=ci,
+                         delta=piece, logprobs=[], obfuscation=ids.alnum(max(1, 12 - len(piece))))
+                emit("response.output_text.done", item_id=iid, output_index=oi, content_index=ci,
+                     text=part["text"], logprobs=[])
+                emit("response.content_part.done", item_id=iid, output_index=oi, content_index=ci,
+                     part=copy.deepcopy(part))
+        elif kind == "mcp_list_tools":
+            emit("response.output_item.added", output_index=oi, item={**item, "tools": []})
+            emit("response.mcp_list_tools.in_progress", item_id=iid, output_index=oi)
+            emit("response.mcp_list_tools.completed", item_id=iid, output_index=oi)
+        elif kind == "mcp_call":
+            emit("response.output_item.added", output_index=oi,
+                 item={**item, "arguments": "", "output": None, "status": "in_progress"})
+            emit("response.mcp_call.in_progress", item_id=iid, output_index=oi)
+            emit("response.mcp_call_arguments.delta", item_id=iid, output_index=oi, delta=item["arguments"],
+                 obfuscation=ids.alnum(8))
+            emit("response.mcp_call_arguments.done", item_id=iid, output_index=oi, arguments=item["arguments"])
+            emit("response.mcp_call.completed", item_id=iid, output_index=oi)
+        else:  # reasoning, mcp_approval_request
+            emit("response.output_item.added", output_index=oi, item=copy.deepcopy(item))
+        emit("response.output_item.done", output_index=oi, item=copy.deepcopy(item))
+    final = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
+    emit(final, response=copy.deepcopy(response))
+    return events

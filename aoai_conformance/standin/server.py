@@ -1,0 +1,334 @@
+"""The HTTP side: a threaded HTTP/1.1 server answering /openai/v1/... like an Azure OpenAI v1 resource.
+
+Replies are built as :class:`Reply` data by the route modules, decorated with Azure's headers, passed to the
+optional ``mutator`` and only then serialised (JSON, or SSE written chunk by chunk)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, NamedTuple, Optional
+from urllib.parse import urlsplit
+
+from . import chat, embeddings, misc, responses
+from .common import Ids, normalise_deployments
+from .reply import DONE, JSON_TYPE, Reply, ReplyError, gateway_error, invalid_request, not_found, unauthorized
+
+PREFIX = "/openai/v1"
+Mutator = Callable[[str, Reply], Reply]
+
+# Per-resource defaults of a gpt-4o standard deployment (450K TPM / 2700 RPM); only the shape matters.
+LIMIT_REQUESTS = 2700
+LIMIT_TOKENS = 450_000
+
+
+class RecordedRequest(NamedTuple):
+    """One received request. ``headers`` keys are lower-case; ``body`` is the parsed JSON, the raw text when
+    it was not JSON, or None when there was no body."""
+
+    method: str
+    path: str
+    headers: dict
+    body: Any
+
+
+def route_name(method: str, path: str) -> str:
+    if not (path == PREFIX or path.startswith(PREFIX + "/")):
+        return "outside"
+    rest = path[len(PREFIX):].strip("/")
+    for prefix, name in (("chat/completions", "chat.completions"), ("responses", "responses"),
+                         ("embeddings", "embeddings"), ("fine_tuning/jobs", "fine_tuning.jobs"),
+                         ("models", "models")):
+        if rest == prefix or rest.startswith(prefix + "/"):
+            return name
+    return "unknown"
+
+
+class _Context:
+    """What route modules see: deployments, ids, the responses store."""
+
+    def __init__(self, deployments, seed: int):
+        self.deployments = normalise_deployments(deployments)
+        self.ids = Ids(seed)
+        self.store = responses.Store()
+
+
+class StandIn:
+    """A local stand-in for an Azure OpenAI v1 resource. Use as a context manager, or start() / stop()."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, api_key: str = "standin-key",
+                 tokens=("standin-token",), stream_delay: float = 0.005, mutator: Optional[Mutator] = None,
+                 deployments: Optional[dict] = None, region: str = "Sweden Central", seed: int = 0,
+                 verbose: bool = False):
+        self.host, self._port = host, port
+        self.api_key = api_key
+        self.tokens = tuple(tokens or ())
+        self.stream_delay = stream_delay
+        self.mutator = mutator
+        self.region = region
+        self.verbose = verbose
+        self.requests: list[RecordedRequest] = []
+        self._ctx = _Context(deployments, seed)
+        self._lock = threading.Lock()
+        self._count = 0
+        self._tokens_used = 0
+        self._server: Optional[ThreadingHTTPServer] = None
+        self._thread: Optional[threading.Thread] = None
+        self._conns: set = set()
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+    @property
+    def deployments(self):
+        return self._ctx.deployments
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1] if self._server else self._port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}{PREFIX}/"
+
+    def start(self) -> "StandIn":
+        if self._server is not None:
+            return self
+        handler = type("StandInHandler", (_Handler,), {"standin": self})
+        server = ThreadingHTTPServer((self.host, self._port), handler)
+        server.daemon_threads = True
+        server.block_on_close = False
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"aoai-standin-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._port = server.server_address[1]
+        server.shutdown()
+        server.server_close()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:  # close idle keep-alive connections so their threads end
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "StandIn":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- request handling ------------------------------------------------------------------------------
+    def _auth(self, headers: dict) -> Optional[str]:
+        """'key', 'entra' or None."""
+        if "api-key" in headers:
+            return "key" if headers["api-key"] == self.api_key else None
+        auth = headers.get("authorization", "")
+        if auth[:7].lower() == "bearer ":
+            value = auth[7:].strip()
+            if value == self.api_key:
+                return "key"
+            if value in self.tokens:
+                return "entra"
+        return None
+
+    def _dispatch(self, method: str, path: str, headers: dict, body: Any, body_error: bool) -> Reply:
+        route = route_name(method, path)
+        if route == "outside":
+            return not_found()
+        who = self._auth(headers)
+        if who is None:
+            return unauthorized()
+        rest = path[len(PREFIX):].strip("/")
+        if method == "POST" and route in ("chat.completions", "responses", "embeddings", "fine_tuning.jobs"):
+            if body_error or not isinstance(body, dict):
+                return invalid_request("We could not parse the JSON body of your request. The API expects a JSON "
+                                       "object as the request body.", None, None)
+        ctx = self._ctx
+        if route == "chat.completions" and rest == "chat/completions" and method == "POST":
+            return chat.handle(ctx, body)
+        if route == "embeddings" and rest == "embeddings" and method == "POST":
+            if who == "entra":
+                return embeddings.entra_refused()
+            return embeddings.handle(ctx, body)
+        if route == "responses":
+            return responses.handle(ctx, method, rest[len("responses"):], body)
+        if route == "models":
+            return misc.models(ctx, method, rest[len("models"):])
+        if route == "fine_tuning.jobs":
+            return misc.fine_tuning_jobs(ctx, method, rest[len("fine_tuning/jobs"):], body)
+        return not_found()
+
+    def _decorate(self, route: str, reply: Reply, headers: dict, body: Any) -> None:
+        with self._lock:
+            self._count += 1
+            n = self._count
+            if isinstance(reply.body, dict) and isinstance(reply.body.get("usage"), dict):
+                u = reply.body["usage"]
+                self._tokens_used += int(u.get("total_tokens") or 0)
+            used = self._tokens_used
+        rid = self._ctx.ids.uuid()
+        h = {
+            "apim-request-id": rid,
+            "x-request-id": rid,  # Azure sends the same id in both
+            "x-ms-region": self.region,
+            "x-ratelimit-limit-requests": str(LIMIT_REQUESTS),
+            "x-ratelimit-limit-tokens": str(LIMIT_TOKENS),
+            "x-ratelimit-remaining-requests": str(LIMIT_REQUESTS - 1 - (n - 1) % LIMIT_REQUESTS),
+            "x-ratelimit-remaining-tokens": str(LIMIT_TOKENS - used % LIMIT_TOKENS),
+            "content-type": JSON_TYPE,
+        }
+        if "x-ms-client-request-id" in headers:
+            h["x-ms-client-request-id"] = headers["x-ms-client-request-id"]
+        if route in ("chat.completions", "responses") and reply.status == 200:
+            h["x-ms-rai-invoked"] = "true"
+        if isinstance(body, dict) and isinstance(body.get("model"), str) and body["model"] in self.deployments:
+            h["x-ms-deployment-name"] = body["model"]
+        h.update(reply.headers)
+        reply.headers = h
+
+    def handle(self, method: str, raw_path: str, headers: dict, raw_body: bytes) -> tuple[str, Reply]:
+        path = urlsplit(raw_path).path
+        body: Any = None
+        body_error = False
+        if raw_body:
+            text = raw_body.decode("utf-8", errors="replace")
+            try:
+                body = json.loads(text)
+            except ValueError:
+                body, body_error = text, True
+        with self._lock:
+            self.requests.append(RecordedRequest(method, path, dict(headers), body))
+        route = route_name(method, path)
+        try:
+            reply = self._dispatch(method, path, headers, body, body_error)
+        except ReplyError as e:
+            reply = e.reply
+        except Exception:  # a stand-in bug: answer like Azure's 500, keep serving
+            traceback.print_exc(file=sys.stderr)
+            reply = gateway_error(500, "InternalServerError", "The server had an error processing your request.")
+        self._decorate(route, reply, headers, body)
+        if self.mutator is not None:
+            mutated = self.mutator(route, reply)
+            reply = reply if mutated is None else mutated
+        return route, reply
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "aoai-conformance-standin"
+    sys_version = ""
+    timeout = 120  # idle keep-alive connections end eventually
+    standin: StandIn  # set on the per-instance subclass
+
+    def setup(self):
+        super().setup()
+        with self.standin._lock:
+            self.standin._conns.add(self.connection)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            with self.standin._lock:
+                self.standin._conns.discard(self.connection)
+
+    def log_message(self, fmt, *args):
+        if self.standin.verbose:
+            sys.stderr.write("standin: %s - %s\n" % (self.address_string(), fmt % args))
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("content-length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _any(self):
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        route, reply = self.standin.handle(self.command, self.path, headers, self._read_body())
+        try:
+            if reply.events is not None:
+                self._send_stream(route, reply)
+            else:
+                self._send_json(reply)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
+
+    def _send_headers(self, reply: Reply, extra: dict) -> None:
+        self.send_response(reply.status)
+        sent = set()
+        for k, v in {**reply.headers, **extra}.items():
+            self.send_header(k, v)
+            sent.add(k.lower())
+        self.end_headers()
+
+    def _send_json(self, reply: Reply) -> None:
+        if reply.body is None:
+            data = b""
+        elif isinstance(reply.body, (bytes, bytearray)):
+            data = bytes(reply.body)
+        elif isinstance(reply.body, str):
+            data = reply.body.encode("utf-8")
+        else:
+            data = json.dumps(reply.body).encode("utf-8")
+        extra = {} if any(k.lower() == "content-length" for k in reply.headers) else {"content-length": str(len(data))}
+        self._send_headers(reply, extra)
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        self.wfile.flush()
+
+    def _send_stream(self, route: str, reply: Reply) -> None:
+        headers = {k: v for k, v in reply.headers.items() if k.lower() != "content-length"}
+        if not any(k.lower() == "content-type" and v.startswith("text/event-stream") for k, v in headers.items()):
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+            headers["content-type"] = "text/event-stream"
+        reply = Reply(reply.status, headers, events=reply.events, event_lines=reply.event_lines)
+        self._send_headers(reply, {"transfer-encoding": "chunked", "cache-control": "no-cache"})
+        named = reply.event_lines if reply.event_lines is not None else route == "responses"
+        delay = self.standin.stream_delay
+        for i, event in enumerate(reply.events):
+            if i and delay:
+                time.sleep(delay)
+            self._chunk(format_event(event, named))
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+
+def format_event(event: Any, named: bool) -> bytes:
+    if isinstance(event, (bytes, bytearray)):
+        return bytes(event)
+    if isinstance(event, str):
+        return f"data: {event}\n\n".encode("utf-8")
+    data = json.dumps(event, separators=(",", ":"))
+    if named and isinstance(event, dict) and "type" in event:
+        return f"event: {event['type']}\ndata: {data}\n\n".encode("utf-8")
+    return f"data: {data}\n\n".encode("utf-8")
+
+
+__all__ = ["StandIn", "RecordedRequest", "route_name", "DONE"]

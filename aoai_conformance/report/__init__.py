@@ -1,0 +1,77 @@
+"""results.json -> compat.html + compat.md, and the run-to-run diff.
+
+    from aoai_conformance import report
+    results = report.load("reports/results.json")          # ReportInputError: one line, file + fix
+    paths = report.render(results, Path("reports"), previous=report.load("previous/results.json"))
+    changes = report.diff(previous, results)                # Diff(new_failures, fixed, new_drift, ...)
+
+The format is documented in RESULTS_FORMAT.md and results.schema.json next to this file. Rendering is
+deterministic: the same input gives the same bytes, so two reports can be diffed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ._diff import Diff, diff
+from ._html import render_html
+from ._markdown import render_markdown
+from ._model import FORMAT, STATUS_INFO, STATUSES, VERSION, ReportInputError, cell_status, check, load
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "STATUSES",
+    "STATUS_INFO",
+    "Diff",
+    "ReportInputError",
+    "cell_status",
+    "check",
+    "diff",
+    "load",
+    "render",
+    "render_html",
+    "render_markdown",
+    "schema_path",
+]
+
+
+def schema_path() -> Path:
+    """Where results.schema.json lives (it ships inside the package)."""
+    return Path(__file__).with_name("results.schema.json")
+
+
+def render(results: dict, out_dir: Path, previous: dict | None = None) -> dict[str, Path]:
+    """Write compat.html and compat.md into ``out_dir`` (created if needed); return {"html": ..., "md": ...}.
+
+    With ``previous`` (an earlier results.json) both reports lead with what changed since then.
+    """
+    check(results, "results")
+    if previous is not None:
+        check(previous, "previous results")
+    changes = diff(previous, results) if previous is not None else None
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {
+        "html": _write(out_dir / "compat.html", render_html(results, changes, previous)),
+        "md": _write(out_dir / "compat.md", render_markdown(results, changes, previous)),
+    }
+    return written
+
+
+def _write(path: Path, text: str) -> Path:
+    """Atomic write (a reader never sees half a report), LF line endings, UTF-8."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path

@@ -339,7 +339,12 @@ def _cell(cases: list[dict], dims_of: dict[str, dict[str, str]]) -> Cell:
     statuses = {status_of(c) for c in cases}
     if len(statuses) > 1:
         tests = {text(c.get("test")) for c in cases}
-        for c in cases:
+        client_order = {"sync": 0, "async": 1}
+        ordered = sorted(
+            cases,
+            key=lambda c: (text(c.get("test")), client_order.get(dims_of[c["id"]]["client"], 2), c["id"]),
+        )
+        for c in ordered:
             who = dims_of[c["id"]]["client"]
             if len(tests) > 1:
                 who = f"{text(c.get('test')) or c['id']} {who}".strip()

@@ -348,7 +348,8 @@ def output_text(body: Mapping) -> str:
     :func:`response_output_text_matches_sdk`.
     """
     texts: list[str] = []
-    for item in body.get("output") or []:
+    output = body.get("output") if isinstance(body, Mapping) else None
+    for item in output if isinstance(output, list) else []:
         if isinstance(item, Mapping) and item.get("type") == "message":
             for part in item.get("content") or []:
                 if isinstance(part, Mapping) and part.get("type") == "output_text" and isinstance(part.get("text"), str):
@@ -790,8 +791,10 @@ def embeddings(body: Any, *, n_inputs: int, dimensions: int | None = None) -> No
 def embedding_base64_matches(b64_body: Mapping, float_body: Mapping, *, tol: float = 1e-6) -> None:
     """Promises ``embeddings.base64.decodes`` and ``embeddings.base64.matches``: the same inputs requested with
     ``encoding_format="base64"`` and ``"float"`` give the same vectors (float32 rounding within ``tol``)."""
-    b64_data = b64_body.get("data") or []
-    float_data = float_body.get("data") or []
+    b64_data = b64_body.get("data") if isinstance(b64_body, Mapping) else None
+    float_data = float_body.get("data") if isinstance(float_body, Mapping) else None
+    expect(isinstance(b64_data, list) and isinstance(float_data, list), "embeddings.base64.matches",
+           "a body has no data list", path="data", received=[type(b64_data).__name__, type(float_data).__name__])
     expect(len(b64_data) == len(float_data), "embeddings.base64.matches", "different number of embeddings",
            path="data", expected=len(float_data), received=len(b64_data))
     for i, (b, f) in enumerate(zip(b64_data, float_data)):
@@ -812,7 +815,13 @@ def embedding_base64_matches(b64_body: Mapping, float_body: Mapping, *, tol: flo
 
 def _items(body: Any, itype: str) -> list[tuple[int, Mapping]]:
     output = body.get("output") if isinstance(body, Mapping) else None
-    return [(i, it) for i, it in enumerate(output or []) if isinstance(it, Mapping) and it.get("type") == itype]
+    output = output if isinstance(output, list) else []
+    return [(i, it) for i, it in enumerate(output) if isinstance(it, Mapping) and it.get("type") == itype]
+
+
+def _items_any(body: Any) -> list[tuple[int, Mapping]]:
+    output = body.get("output") if isinstance(body, Mapping) else None
+    return [(i, it) for i, it in enumerate(output if isinstance(output, list) else []) if isinstance(it, Mapping)]
 
 
 def _listed_tools(body: Mapping, server_label: str) -> set[str]:
@@ -862,7 +871,7 @@ def mcp_output(body: Mapping, *, server_label: str, require_approval: Any = "nev
     else:
         if require_approval == "always":
             expect(requests, "mcp.approval.request", "no mcp_approval_request although approval is required",
-                   path="output", received=[it.get("type") for it in body.get("output") or []])
+                   path="output", received=[it.get("type") for _, it in _items_any(body)])
             expect(not calls, "mcp.approval.no-call-before", "mcp_call ran before approval",
                    path=f"output[{calls[0][0]}]" if calls else None)
         for i, req in requests:
@@ -895,13 +904,14 @@ def mcp_approval_followup(first_body: Mapping, second_body: Mapping, approval_re
     expect(req is not None, "mcp.approval.request", "the approved id is not an approval request of the first body",
            path="output", expected=approval_request_id,
            received=[it.get("id") for _, it in _items(first_body, "mcp_approval_request")])
-    prev = second_body.get("previous_response_id")
-    expect(prev == first_body.get("id") and prev is not None, "mcp.approval.previous-response",
+    first_id = first_body.get("id") if isinstance(first_body, Mapping) else None
+    prev = second_body.get("previous_response_id") if isinstance(second_body, Mapping) else None
+    expect(prev == first_id and prev is not None, "mcp.approval.previous-response",
            "previous_response_id is not the first response's id", path="previous_response_id",
-           expected=first_body.get("id"), received=prev)
+           expected=first_id, received=prev)
     calls = _items(second_body, "mcp_call")
     expect(calls, "mcp.approval.call-matches", "the follow-up has no mcp_call", path="output",
-           received=[it.get("type") for it in second_body.get("output") or [] if isinstance(it, Mapping)])
+           received=[it.get("type") for _, it in _items_any(second_body)])
     i, call = next(((i, c) for i, c in calls if c.get("approval_request_id") == approval_request_id), calls[0])
     for key in ("name", "server_label"):
         expect(call.get(key) == req.get(key), "mcp.approval.call-matches", f"mcp_call {key} differs from the request",
@@ -946,7 +956,12 @@ def error_body(body: Any, status: int) -> None:
 
 def _header(headers: Any, name: str) -> str | None:
     """Case-insensitive header lookup over a mapping (values may be lists, as in cassettes) or (name, value) pairs."""
-    pairs: Iterable = headers.items() if isinstance(headers, Mapping) or hasattr(headers, "items") else headers or ()
+    if isinstance(headers, Mapping) or hasattr(headers, "items"):
+        pairs: Iterable = headers.items()
+    elif isinstance(headers, (list, tuple)):
+        pairs = [p for p in headers if isinstance(p, (list, tuple)) and len(p) == 2]
+    else:
+        pairs = ()
     for key, value in pairs:
         if isinstance(key, bytes):
             key = key.decode("latin-1")

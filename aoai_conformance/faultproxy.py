@@ -1,10 +1,10 @@
 """A fault-injecting reverse proxy: the suite's own way to make a service fail on demand.
 
-A real Azure OpenAI resource cannot be told to answer 429 or to hang up mid-stream, yet the documentation makes
-promises about exactly those cases ("connection errors, 408, 429 and >=500 are retried twice by default with a
-brief exponential backoff"). :class:`FaultProxy` sits between the SDK and any target (the local stand-in or a
-real resource in live mode), applies a scripted sequence of faults to the next requests, then passes the rest
-through unchanged::
+A real Azure OpenAI resource cannot be told to answer 429 or to hang up mid-stream, yet the documentation
+makes promises about exactly those cases ("connection errors, 408, 429 and >=500 are retried twice by default
+with a brief exponential backoff"). :class:`FaultProxy` sits between the SDK and any target (the local
+stand-in or a real resource in live mode), applies a scripted sequence of faults to the next requests, then
+passes the rest through unchanged::
 
     with FaultProxy("http://127.0.0.1:5000/openai/v1/") as proxy:
         proxy.script([status(429, headers=retry_after_ms(10)), drop()])
@@ -14,8 +14,8 @@ through unchanged::
 
 Faults (each consumes one request):
 
-- :func:`status` -- answer with a status code and an Azure-shaped error body (headers via :func:`retry_after_ms`,
-  :func:`retry_after`, :func:`retry_after_date`, :func:`x_should_retry`);
+- :func:`status` -- answer with a status code and an Azure-shaped error body (headers via
+  :func:`retry_after_ms`, :func:`retry_after`, :func:`retry_after_date`, :func:`x_should_retry`);
 - :func:`drop` -- read the request, close the connection without a response (``reset=True``: send a TCP RST);
 - :func:`stall` -- read the request, send nothing for ``seconds``, then close (use a shorter client timeout);
 - :func:`cut_stream` -- pass the upstream response through but cut the connection after N SSE events, without
@@ -43,7 +43,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Mapping
@@ -110,7 +110,9 @@ class Fault:
         return self.kind
 
 
-def _header_items(headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> tuple[tuple[str, str], ...]:
+def _header_items(
+    headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None,
+) -> tuple[tuple[str, str], ...]:
     if headers is None:
         return ()
     items = headers.items() if isinstance(headers, Mapping) else headers
@@ -181,7 +183,8 @@ def _num(value: float) -> str:
 
 def fault_from_json(obj: Mapping[str, Any]) -> Fault:
     """One script entry from JSON: ``{"status": 429, "headers": {...}, "body": ...}``, ``{"drop": true}``,
-    ``{"drop": "reset"}``, ``{"stall": 2}``, ``{"cut_stream": 2}``, ``{"delay": 0.5}``, ``{"passthrough": true}``.
+    ``{"drop": "reset"}``, ``{"stall": 2}``, ``{"cut_stream": 2}``, ``{"delay": 0.5}``,
+    ``{"passthrough": true}``.
     """
     if "status" in obj:
         return status(int(obj["status"]), obj.get("headers"), obj.get("body"))
@@ -228,8 +231,8 @@ def azure_error_body(code: int, path: str = "/openai/v1/chat/completions") -> di
         400: ("BadRequest", "The request is invalid."),
         401: (
             "401",
-            "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid "
-            "key for an active subscription and use a correct regional API endpoint for your resource.",
+            "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a "
+            "valid key for an active subscription and use a correct regional API endpoint for your resource.",
         ),
         403: ("403", "Access denied due to Virtual Network/Firewall rules."),
         404: (
@@ -242,18 +245,21 @@ def azure_error_body(code: int, path: str = "/openai/v1/chat/completions") -> di
         422: ("UnprocessableEntity", "The request could not be processed."),
         429: (
             "429",
-            f"Requests to the {op} Operation under Azure OpenAI API version v1 have exceeded token rate limit "
-            "of your current OpenAI S0 pricing tier. Please retry after 1 second. Please go here: "
+            f"Requests to the {op} Operation under Azure OpenAI API version v1 have exceeded token rate "
+            "limit of your current OpenAI S0 pricing tier. Please retry after 1 second. Please go here: "
             "https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.",
         ),
         500: (
             "InternalServerError",
-            "The server had an error processing your request. Sorry about that! You can retry your request, or "
-            "contact us through an Azure support request at: https://go.microsoft.com/fwlink/?linkid=2213926 "
-            "if you keep seeing this error.",
+            "The server had an error processing your request. Sorry about that! You can retry your request, "
+            "or contact us through an Azure support request at: "
+            "https://go.microsoft.com/fwlink/?linkid=2213926 if you keep seeing this error.",
         ),
         502: ("BadGateway", "Bad gateway."),
-        503: ("ServiceUnavailable", "The service is temporarily unable to process your request. Please try again later."),
+        503: (
+            "ServiceUnavailable",
+            "The service is temporarily unable to process your request. Please try again later.",
+        ),
         504: ("GatewayTimeout", "The operation timed out."),
     }
     code_str, message = messages.get(code, (str(code), http.client.responses.get(code, "Error") + "."))
@@ -309,11 +315,14 @@ class Attempt:
         return self.headers.get("x-stainless-retry-count")
 
     def line(self) -> str:
-        what = self.action + (f", upstream {self.upstream_status}" if self.upstream_status is not None else "")
+        what = self.action
+        if self.upstream_status is not None:
+            what += f", upstream {self.upstream_status}"
         if self.error:
             what += f" ({self.error})"
         rc = self.retry_count
-        return f"#{self.index} {self.method} {self.path} retry-count={rc if rc is not None else '-'} -> {what}"
+        rc_text = rc if rc is not None else "-"
+        return f"#{self.index} {self.method} {self.path} retry-count={rc_text} -> {what}"
 
 
 # ------------------------------------------------------------------------------------------------ the proxy
@@ -323,7 +332,7 @@ class _Server(ThreadingHTTPServer):
     proxy: "FaultProxy"
 
     def shutdown_request(self, request: Any) -> None:
-        # An abortive close (drop(reset=True)) must not send a FIN first: close straight away, SO_LINGER 0 -> RST.
+        # An abortive close (drop(reset=True)) must not send a FIN first: just close, SO_LINGER 0 -> RST.
         if self.proxy._take_abort(request):
             self.close_request(request)
         else:
@@ -433,7 +442,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_status(self, fault: Fault) -> None:
         code = fault.status or 500
-        body = fault.body if fault.body is not None else json.dumps(azure_error_body(code, self.path)).encode()
+        body = fault.body
+        if body is None:
+            body = json.dumps(azure_error_body(code, self.path)).encode()
         names = {k.lower() for k, _ in fault.headers}
         self.send_response_only(code)
         if "content-type" not in names:
@@ -725,9 +736,12 @@ class FaultProxy:
         with self._lock:
             fault = self._script.pop(0) if self._script else None
             attempt = Attempt(len(self._log), mono, wall, method, path, headers, body, fault=fault)
-            attempt.action = "passthrough" if fault is None or fault.kind == "passthrough" else fault.describe()
-            if fault is not None and fault.kind == "delay":
+            if fault is None or fault.kind == "passthrough":
+                attempt.action = "passthrough"
+            elif fault.kind == "delay":
                 attempt.action = f"{fault.describe()}, passthrough"
+            else:
+                attempt.action = fault.describe()
             self._log.append(attempt)
         return attempt, fault
 
@@ -756,7 +770,9 @@ class FaultProxy:
     def _connect_upstream(self) -> http.client.HTTPConnection:
         if self._scheme == "https":
             ctx = self._ssl_context or ssl.create_default_context()
-            return http.client.HTTPSConnection(self._uhost, self._uport, timeout=self.upstream_timeout, context=ctx)
+            return http.client.HTTPSConnection(
+                self._uhost, self._uport, timeout=self.upstream_timeout, context=ctx
+            )
         return http.client.HTTPConnection(self._uhost, self._uport, timeout=self.upstream_timeout)
 
 
@@ -781,12 +797,15 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m aoai_conformance.faultproxy",
         description="Fault-injecting reverse proxy for Azure OpenAI v1 targets (binds 127.0.0.1).",
     )
-    parser.add_argument("--upstream", required=True, help="base URL, e.g. https://RES.openai.azure.com/openai/v1/")
+    parser.add_argument(
+        "--upstream", required=True, help="base URL, e.g. https://RES.openai.azure.com/openai/v1/"
+    )
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0: a free one)")
     parser.add_argument(
         "--script",
         default=None,
-        help='JSON list of faults, e.g. \'[{"status": 429, "headers": {"retry-after-ms": "10"}}, {"drop": true}]\'',
+        help="JSON list of faults, e.g. "
+        '\'[{"status": 429, "headers": {"retry-after-ms": "10"}}, {"drop": true}]\'',
     )
     args = parser.parse_args(argv)
     try:

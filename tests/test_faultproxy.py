@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import asyncio
 import os
+import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -269,7 +272,8 @@ def test_max_retries_zero_disables_and_with_options_raises_budget(proxy):
 
 
 def test_script_is_used_up_in_order_then_passes_through(proxy):
-    proxy.script([status(503, headers=retry_after_ms(5)), passthrough(), status(500, headers=retry_after_ms(5))])
+    wait = retry_after_ms(5)
+    proxy.script([status(503, headers=wait), passthrough(), status(500, headers=wait)])
     c = client(proxy)
     create(c)  # 503, then passthrough
     create(c)  # 500, then passthrough (script used up)
@@ -389,6 +393,54 @@ def test_delay_then_passthrough(proxy):
     assert proxy.attempts[0].action == "delay 0.1s, passthrough"
 
 
+# ------------------------------------------------------------------------------------ async client, HTTPS
+def test_async_client_retries_the_same_way(proxy):
+    proxy.script([status(503, headers=retry_after_ms(10)), status(429, headers=retry_after_ms(10))])
+
+    async def go():
+        async with openai.AsyncOpenAI(base_url=proxy.base_url, api_key="k") as c:
+            return await c.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+
+    assert asyncio.run(go()).object == "chat.completion"
+    assert [a.retry_count for a in proxy.attempts] == ["0", "1", "2"]
+    assert proxy.attempts[0].headers["x-stainless-async"].startswith("async")
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command for a throwaway cert")
+def test_https_upstream(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
+    server.daemon_threads = True
+    server.received = []  # type: ignore[attr-defined]
+    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    sctx.load_cert_chain(cert, key)
+    server.socket = sctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    up = f"https://localhost:{server.server_address[1]}/openai/v1/"
+    try:
+        # Default context: the throwaway CA is not trusted, so the upstream call fails -> connection error.
+        with FaultProxy(up) as p:
+            with pytest.raises(openai.APIConnectionError):
+                create(client(p, max_retries=0))
+            assert "SSL" in (p.attempts[0].error or "")
+        cctx = ssl.create_default_context(cafile=str(cert))
+        with FaultProxy(up, ssl_context=cctx) as p:
+            assert p.base_url.startswith("http://127.0.0.1:")
+            p.script([status(500, headers=retry_after_ms(5))])
+            assert create(client(p)).object == "chat.completion"
+            with create(client(p), stream=True) as stream:
+                assert [ev.choices[0].delta.content for ev in stream] == STREAM_WORDS
+        assert server.received[-1]["headers"]["host"] == f"localhost:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # ------------------------------------------------------------------------------------------------ interface
 def test_fault_from_json_and_error_bodies():
     faults = [
@@ -447,7 +499,8 @@ def test_cli_runs_and_stops_cleanly(upstream, sig):
     )
     try:
         line = proc.stdout.readline().strip()
-        assert line.startswith("aoai-conformance fault proxy on http://127.0.0.1:") and line.endswith(f"-> {up}")
+        assert line.startswith("aoai-conformance fault proxy on http://127.0.0.1:")
+        assert line.endswith(f"-> {up}")
         base = line.split(" on ", 1)[1].split(" -> ")[0]
         assert base.endswith("/openai/v1/")
         assert create(client(base)).object == "chat.completion"

@@ -35,6 +35,7 @@ __all__ = [
     "responses_stream",
     "terminal_response",
     "chat_completion",
+    "prompt_filter_results",
     "chat_stream",
     "chat_stream_text",
     "embeddings",
@@ -91,6 +92,10 @@ PROMISES: dict[str, str] = {
     "chat.usage.reasoning-le-completion": "completion_tokens_details.reasoning_tokens <= completion_tokens",
     "chat.created": "created is a positive integer (unix seconds)",
     "chat.max-tokens": 'with finish_reason "length", completion_tokens <= the requested max_tokens',
+    # Azure content filter annotations on prompts ([seed] chat examples, [azure] AzureContentFilterResultForPrompt)
+    "chat.prompt-filter.entries": "prompt_filter_results is a non-empty list of {prompt_index, content_filter_results}",
+    "chat.prompt-filter.index": "prompt_index values are distinct and below the number of prompts",
+    "chat.prompt-filter.category": "each filter category has a boolean filtered (and a documented severity)",
     # Chat streaming ([seed] streaming example, [oai] CreateChatCompletionStreamResponse, [azure] prelude)
     "chat.stream.azure-prelude": "Azure's prompt_filter_results-only chunk comes at most once, first",
     "chat.stream.no-prelude": "a non-Azure stream has no prompt_filter_results-only chunk",
@@ -169,6 +174,8 @@ _ITEM_STATUS_ENUMS = {
 }
 #: [oai] CreateChatCompletionResponse.choices[].finish_reason
 FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
+#: [azure] AzureContentFilterSeverityResult.severity
+FILTER_SEVERITIES = frozenset({"safe", "low", "medium", "high"})
 #: terminal Responses stream events and the response.status each implies
 TERMINAL_EVENTS = {"response.completed": "completed", "response.failed": "failed", "response.incomplete": "incomplete"}
 #: [oai] ResponseStreamEvent members plus the [azure] OpenAI.ResponseStreamEventType spellings
@@ -603,6 +610,49 @@ def _chat_usage(usage: Any, promise: str, path: str) -> tuple[int, int]:
     expect(total == prompt + completion, promise, "total_tokens != prompt_tokens + completion_tokens",
            path=f"{path}.total_tokens", expected=prompt + completion, received=total)
     return prompt, completion
+
+
+def prompt_filter_results(results: Any, *, n_prompts: int | None = None) -> None:
+    """Azure's ``prompt_filter_results`` (on a chat completion body or the first stream chunk).
+
+    Promises: ``chat.prompt-filter.entries``, ``chat.prompt-filter.index`` (distinct; below ``n_prompts`` when
+    given), ``chat.prompt-filter.category`` (every category object but ``error`` has a boolean ``filtered``;
+    ``severity`` in safe/low/medium/high and ``detected`` boolean when present).
+    ``n_prompts`` counts prompts as the service does: the [seed] text example (system + user message) has one
+    entry, index 0; the image example (one message, text + image parts) has indexes 0 and 1. So it is an upper
+    bound on prompt_index, not the expected number of entries.
+    Sources: [seed] chat.completions.create() examples; [azure] AzureContentFilterResultForPrompt,
+    AzureContentFilterSeverityResult, AzureContentFilterDetectionResult.
+    """
+    P = "chat.prompt-filter."
+    expect(isinstance(results, list) and results, P + "entries", "prompt_filter_results is missing or empty",
+           path="prompt_filter_results", received=results)
+    seen: set[int] = set()
+    for i, entry in enumerate(results):
+        path = f"prompt_filter_results[{i}]"
+        entry = _obj(entry, P + "entries", "prompt filter entry", path)
+        idx = entry.get("prompt_index")
+        expect(_is_int(idx) and idx >= 0, P + "entries", "prompt_index is not a non-negative integer",
+               path=f"{path}.prompt_index", received=idx)
+        expect(idx not in seen, P + "index", "prompt_index repeats", path=f"{path}.prompt_index", received=idx)
+        seen.add(idx)
+        if n_prompts is not None:
+            expect(idx < n_prompts, P + "index", "prompt_index beyond the prompts sent", path=f"{path}.prompt_index",
+                   expected=f"< {n_prompts}", received=idx)
+        cfr = _obj(entry.get("content_filter_results"), P + "entries", "content_filter_results",
+                   f"{path}.content_filter_results")
+        for name, category in cfr.items():
+            if name == "error" or not isinstance(category, Mapping):
+                continue
+            cpath = f"{path}.content_filter_results.{name}"
+            expect(isinstance(category.get("filtered"), bool), P + "category", "filtered is not a boolean",
+                   path=f"{cpath}.filtered", received=category.get("filtered"))
+            if "severity" in category:
+                expect(category["severity"] in FILTER_SEVERITIES, P + "category", "severity is not documented",
+                       path=f"{cpath}.severity", expected=sorted(FILTER_SEVERITIES), received=category["severity"])
+            if "detected" in category:
+                expect(isinstance(category["detected"], bool), P + "category", "detected is not a boolean",
+                       path=f"{cpath}.detected", received=category["detected"])
 
 
 def _is_prelude(chunk: Any) -> bool:

@@ -17,6 +17,7 @@ know, rather than passing them through silently:
     ``<base>:base`` (the base without dispatch) so there is no cycle;
   - on a ``oneOf``/``anyOf`` (the OpenAI pattern, mapping implicit): the branch is selected by the const/enum
     value of its discriminator property, and a value no branch declares is rejected.
+* ``allOf`` with a single ``$ref`` (OpenAPI 3.0's "$ref with siblings") becomes that ``$ref``.
 * descriptions, examples and ``x-*`` extensions are dropped (the ``x-source`` of each file says where to read
   them); ``format`` is kept as an annotation (not asserted).
 """
@@ -187,8 +188,23 @@ class Converter:
                 out.pop(bound, None)
         if disc is not None and (key := next((k for k in ("oneOf", "anyOf") if k in node), None)):
             out = self._dispatch(out, key, node[key], disc, component)
+        out = self._collapse(out)
         if nullable:
             out = self._nullable(out)
+        return out
+
+    @staticmethod
+    def _collapse(out: dict[str, Any]) -> dict[str, Any]:
+        """``allOf: [{$ref: X}]`` (OpenAPI 3.0's way to put a description next to a $ref) is just ``$ref: X``
+        in 2020-12, where $ref may have siblings; fewer indirections make validation faster, same verdicts."""
+        all_of = out.get("allOf")
+        if isinstance(all_of, list) and len(all_of) == 1 and isinstance(all_of[0], dict):
+            only = all_of[0]
+            if list(only) == ["$ref"] and "$ref" not in out:
+                out = {k: v for k, v in out.items() if k != "allOf"}
+                out["$ref"] = only["$ref"]
+            elif len(out) == 1:
+                out = only
         return out
 
     def _inherit(self, sub: dict[str, Any]) -> dict[str, Any]:

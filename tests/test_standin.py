@@ -410,3 +410,27 @@ def test_module_starts_prints_line_and_stops_cleanly():
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0 and "Traceback" not in err
+
+
+def test_concurrent_requests_and_broken_mutator():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with StandIn(stream_delay=0.001) as s:
+        cl = openai.OpenAI(base_url=s.base_url, api_key=s.api_key, max_retries=0)
+
+        def one(i):
+            if i % 2:
+                return "".join(c.choices[0].delta.content or "" for c in cl.chat.completions.create(
+                    model="gpt-4o", messages=DOC_MESSAGES, stream=True) if c.choices)
+            return cl.chat.completions.create(model="gpt-4o", messages=DOC_MESSAGES).choices[0].message.content
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(one, range(16)))
+        assert len(set(answers)) == 1 and len(s.requests) == 16
+
+    def broken(route, reply):
+        raise RuntimeError("boom")
+
+    with StandIn(mutator=broken) as s:
+        status, _, text = raw(s, "GET", "/openai/v1/models")
+        assert status == 500 and json.loads(text)["error"]["code"] == "InternalServerError"

@@ -221,7 +221,11 @@ class StandIn:
             reply = gateway_error(500, "InternalServerError", "The server had an error processing your request.")
         self._decorate(route, reply, headers, body)
         if self.mutator is not None:
-            mutated = self.mutator(route, reply)
+            try:
+                mutated = self.mutator(route, reply)
+            except Exception:  # a broken mutator must not look like a dropped connection
+                traceback.print_exc(file=sys.stderr)
+                mutated = gateway_error(500, "InternalServerError", "The stand-in's mutator raised.")
             reply = reply if mutated is None else mutated
         return route, reply
 

@@ -477,14 +477,24 @@ def test_status_maps_to_sdk_error(proxy, code, exc):
 def test_stop_does_not_wait_for_stalls(upstream):
     p = FaultProxy(f"http://127.0.0.1:{upstream.server_address[1]}/openai/v1/").start()
     p.script([stall(30)])
-    t = threading.Thread(target=lambda: pytest.raises(Exception, create, client(p, max_retries=0, timeout=5)))
+    errors: list[Exception] = []
+
+    def call() -> None:
+        try:
+            create(client(p, max_retries=0, timeout=5))
+        except Exception as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=call)
     t.start()
-    p.wait_for_attempts(1, timeout=0)  # just a poll
-    time.sleep(0.1)
+    deadline = time.monotonic() + 5
+    while not p.attempts and time.monotonic() < deadline:
+        time.sleep(0.01)
     t0 = time.monotonic()
     p.stop()
     t.join(5)
     assert time.monotonic() - t0 < 2 and not t.is_alive()
+    assert len(errors) == 1 and type(errors[0]) is openai.APIConnectionError  # closed, not timed out
 
 
 # ----------------------------------------------------------------------------------------------------- CLI

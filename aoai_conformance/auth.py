@@ -1,0 +1,139 @@
+"""Clients built exactly as the documentation's three auth tabs build them (000_…txt, "Authentication").
+
+- entra: ``OpenAI(base_url=…, api_key=get_bearer_token_provider(credential, scope))``
+- key:   ``OpenAI(base_url=…, api_key=key)``
+- env:   ``OpenAI()`` with ``OPENAI_BASE_URL``/``OPENAI_API_KEY`` set (every other ``OPENAI_*`` cleared)
+
+The Entra credential is ``DefaultAzureCredential`` unless a fixed token is configured (replay, the stand-in,
+``AZURE_OPENAI_AD_TOKEN``); the fixed-token credential still goes through the real
+``azure.identity.get_bearer_token_provider``, so the path the docs show is the path tested.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import openai
+from azure.core.credentials import AccessToken, AccessTokenInfo
+
+from .config import Target
+
+
+class FixedTokenCredential:
+    """A TokenCredential that always returns one token (replay and local runs)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def _expiry(self) -> int:
+        return int(time.time()) + 3600
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self._token, self._expiry())
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
+        return AccessTokenInfo(self._token, self._expiry())
+
+    def close(self) -> None:
+        pass
+
+
+class AsyncFixedTokenCredential(FixedTokenCredential):
+    """The same for ``azure.identity.aio.get_bearer_token_provider``."""
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:  # type: ignore[override]
+        return AccessToken(self._token, self._expiry())
+
+    async def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:  # type: ignore[override]
+        return AccessTokenInfo(self._token, self._expiry())
+
+    async def close(self) -> None:  # type: ignore[override]
+        pass
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        pass
+
+
+class CountingProvider:
+    """Wraps the real token provider to count calls: the SDK must ask for a token on every attempt."""
+
+    def __init__(self, provider: Any, is_async: bool) -> None:
+        self._provider = provider
+        self._is_async = is_async
+        self.calls = 0
+        self.tokens: list[str] = []
+
+    def __call__(self) -> Any:
+        self.calls += 1
+        if not self._is_async:
+            token = self._provider()
+            self.tokens.append(token)
+            return token
+
+        async def call() -> str:
+            token = await self._provider()
+            self.tokens.append(token)
+            return token
+
+        return call()
+
+
+@contextmanager
+def documented_env(base_url: str, api_key: str) -> Iterator[None]:
+    """OPENAI_BASE_URL/OPENAI_API_KEY set, every other OPENAI_* cleared, all restored afterwards."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("OPENAI_")}
+    for k in saved:
+        del os.environ[k]
+    os.environ["OPENAI_BASE_URL"] = base_url
+    os.environ["OPENAI_API_KEY"] = api_key
+    try:
+        yield
+    finally:
+        for k in [k for k in os.environ if k.startswith("OPENAI_")]:
+            del os.environ[k]
+        os.environ.update(saved)
+
+
+class MissingCredential(Exception):
+    """The target has no credential for this auth mode (the test is skipped, saying which variable to set)."""
+
+
+@dataclass
+class BuiltClient:
+    client: Any
+    auth: str
+    is_async: bool
+    provider: CountingProvider | None = None
+    expected_credential: str | None = None  # what must appear after "Bearer " on the wire (None: from provider)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_client(auth: str, target: Target, is_async: bool) -> BuiltClient:
+    cls = openai.AsyncOpenAI if is_async else openai.OpenAI
+    if auth == "entra":
+        if is_async:
+            from azure.identity.aio import DefaultAzureCredential, get_bearer_token_provider
+            fixed = AsyncFixedTokenCredential
+        else:
+            from azure.identity import DefaultAzureCredential, get_bearer_token_provider
+            fixed = FixedTokenCredential
+        credential = fixed(target.ad_token) if target.ad_token else DefaultAzureCredential()
+        provider = CountingProvider(get_bearer_token_provider(credential, target.token_scope), is_async)
+        return BuiltClient(cls(base_url=target.base_url, api_key=provider), auth, is_async, provider=provider)
+    if not target.api_key:
+        raise MissingCredential(f"auth mode {auth} needs an API key: set AZURE_OPENAI_API_KEY (or api_key_env in targets.toml)")
+    if auth == "key":
+        return BuiltClient(cls(base_url=target.base_url, api_key=target.api_key), auth, is_async,
+                           expected_credential=target.api_key)
+    if auth == "env":
+        with documented_env(target.base_url, target.api_key):
+            client = cls()
+        return BuiltClient(client, auth, is_async, expected_credential=target.api_key)
+    raise ValueError(f"unknown auth mode {auth!r}")

@@ -1,0 +1,360 @@
+"""Calls as suites make them: through the documented SDK method, looking at what the SDK hides.
+
+A suite says ``aoai.create("chat.completions", model=..., messages=...)`` and gets an :class:`Exchange` with the
+raw status, headers and JSON body (via ``with_raw_response``) *and* the SDK's typed object; ``aoai.stream(...)``
+gets a :class:`StreamExchange` with every raw SSE event, whether ``[DONE]`` came, arrival times, and the SDK's
+own parse of the same bytes. Sync and async clients go through the same code, so suites never care which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import httpx2
+import openai
+import pytest
+
+from . import cassettes
+from .auth import BuiltClient
+from .checks import ConformanceFailure, trim
+from .config import Target
+
+# One event loop per process for async clients: clients are cached, and their pools belong to this loop.
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def run(value: Any) -> Any:
+    global _loop
+    if not inspect.isawaitable(value):
+        return value
+    if _loop is None or _loop.is_closed():
+        _loop = asyncio.new_event_loop()
+    return _loop.run_until_complete(value)
+
+
+def _resolve(client: Any, path: str) -> Any:
+    obj = client
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+@dataclass
+class Exchange:
+    """One documented call, seen raw and through the SDK."""
+
+    call: str
+    status: int
+    headers: httpx2.Headers
+    content: bytes
+    body: Any  # parsed JSON, or None when the body is not JSON
+    sdk: Any = None  # the SDK's typed object (None on error)
+    request_id: str | None = None  # what the SDK exposes as _request_id / APIStatusError.request_id
+    error: openai.APIError | None = None
+    request_body: Any = None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+@dataclass
+class SSEEvent:
+    event: str | None
+    data: str
+    t: float  # seconds since the request started, when the event was complete on the client
+
+    @property
+    def json(self) -> Any:
+        return _json(self.data.encode())
+
+
+@dataclass
+class StreamExchange:
+    call: str
+    status: int
+    headers: httpx2.Headers
+    content: bytes
+    events: list[SSEEvent]
+    sdk_events: list[Any] = field(default_factory=list)
+    sdk_error: Exception | None = None
+    request_id: str | None = None
+    request_body: Any = None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    @property
+    def done_seen(self) -> bool:
+        """The stream ended with ``data: [DONE]`` (and nothing after it)."""
+        return bool(self.events) and self.events[-1].data.strip() == "[DONE]"
+
+    @property
+    def data(self) -> list[Any]:
+        """Parsed JSON of every data event except ``[DONE]`` (unparseable data kept as the raw string)."""
+        out = []
+        for e in self.events:
+            if e.data.strip() == "[DONE]":
+                continue
+            parsed = e.json
+            out.append(parsed if parsed is not None else e.data)
+        return out
+
+
+class SSEParser:
+    """Incremental text/event-stream parser (the WHATWG rules the SDK follows: event, data, comments)."""
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._event: str | None = None
+        self._data: list[str] = []
+
+    def feed(self, chunk: bytes, t: float) -> list[SSEEvent]:
+        self._buf += chunk
+        out: list[SSEEvent] = []
+        while True:
+            nl = self._buf.find(b"\n")
+            if nl < 0:
+                break
+            line = self._buf[:nl].rstrip(b"\r").decode("utf-8", errors="replace")
+            self._buf = self._buf[nl + 1 :]
+            ev = self._line(line, t)
+            if ev:
+                out.append(ev)
+        return out
+
+    def close(self, t: float) -> list[SSEEvent]:
+        out = self.feed(b"\n", t) if self._buf else []
+        ev = self._line("", t)
+        return out + ([ev] if ev else [])
+
+    def _line(self, line: str, t: float) -> SSEEvent | None:
+        if line == "":
+            if not self._data and self._event is None:
+                return None
+            ev = SSEEvent(self._event, "\n".join(self._data), t)
+            self._event, self._data = None, []
+            return ev
+        if line.startswith(":"):
+            return None
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "event":
+            self._event = value
+        elif name == "data":
+            self._data.append(value)
+        return None
+
+
+def parse_sse(content: bytes) -> list[SSEEvent]:
+    parser = SSEParser()
+    return parser.feed(content, 0.0) + parser.close(0.0)
+
+
+# The SDK types a stream parses into, for the SDK layer of stream checks.
+def _stream_type(call: str) -> Any:
+    if call.startswith("chat"):
+        from openai.types.chat import ChatCompletionChunk
+        return ChatCompletionChunk
+    from openai.types.responses import ResponseStreamEvent
+    return ResponseStreamEvent
+
+
+class Aoai:
+    """The harness a conformance test receives as the ``aoai`` fixture."""
+
+    def __init__(self, *, built: BuiltClient, target: Target, mode: str, traffic: cassettes.Traffic) -> None:
+        self.built = built
+        self.target = target
+        self.mode = mode
+        self.traffic = traffic
+        self.exchanges: list[Exchange | StreamExchange] = []
+        self.usage: dict[str, int] = {}
+        self.models: list[str] = []
+
+    # who and where -------------------------------------------------------------------------------------
+    @property
+    def client(self) -> Any:
+        return self.built.client
+
+    @property
+    def auth(self) -> str:
+        return self.built.auth
+
+    @property
+    def is_async(self) -> bool:
+        return self.built.is_async
+
+    @property
+    def profile(self) -> str:
+        return self.target.profile
+
+    @property
+    def azure(self) -> bool:
+        return self.target.profile == "azure"
+
+    @property
+    def live(self) -> bool:
+        return self.mode in ("live", "record")
+
+    def deployment(self, capability: str) -> str:
+        return self.target.deployment(capability)
+
+    def require_azure(self, promise: str) -> None:
+        """Azure-only promises are not applicable to other OpenAI-compatible servers."""
+        if not self.azure:
+            pytest.skip(f"not applicable: {promise} is an Azure-only promise (profile {self.profile})")
+
+    @property
+    def sent(self) -> list[cassettes.Sent]:
+        return self.traffic.sent
+
+    # calls ---------------------------------------------------------------------------------------------
+    def _target_obj(self, call: str, options: dict[str, Any] | None) -> Any:
+        client = self.client.with_options(**options) if options else self.client
+        return _resolve(client, call)
+
+    def create(self, call: str, *, options: dict[str, Any] | None = None, expect_error: bool = False,
+               method: str = "create", **kwargs: Any) -> Exchange:
+        """Call ``client.<call>.with_raw_response.<method>(**kwargs)``; raw and parsed views of the result."""
+        resource = self._target_obj(call, options)
+        fn = getattr(resource.with_raw_response, method)
+        try:
+            raw = run(fn(**kwargs))
+        except openai.APIStatusError as exc:
+            ex = self._error_exchange(call, exc, kwargs)
+            if not expect_error:
+                self._unexpected_error(ex)
+            return ex
+        except openai.APIError as exc:
+            ex = Exchange(call, 0, httpx2.Headers(), b"", None, error=exc, request_body=kwargs)
+            self.exchanges.append(ex)
+            if not expect_error:
+                raise ConformanceFailure("http.connection", f"{call} could not reach the service: {exc!r} "
+                                         f"(cause: {exc.__cause__!r})") from exc
+            return ex
+        http = raw.http_response
+        content = http.content
+        parsed = run(raw.parse())
+        ex = Exchange(call, http.status_code, http.headers, content, _json(content), sdk=parsed,
+                      request_id=getattr(parsed, "_request_id", None), request_body=kwargs)
+        self._account(ex.body)
+        self.exchanges.append(ex)
+        if expect_error:
+            raise ConformanceFailure("errors.status", f"{call} was expected to fail but returned {ex.status}",
+                                     received=trim(ex.body))
+        return ex
+
+    def stream(self, call: str, *, options: dict[str, Any] | None = None, **kwargs: Any) -> StreamExchange:
+        """``client.<call>.with_streaming_response.create(stream=True, ...)``, read event by event."""
+        resource = self._target_obj(call, options)
+        kwargs.setdefault("stream", True)
+        start = time.monotonic()
+        try:
+            if self.is_async:
+                status, headers, content, events = run(self._read_async(resource, kwargs, start))
+            else:
+                status, headers, content, events = self._read_sync(resource, kwargs, start)
+        except openai.APIStatusError as exc:
+            self._unexpected_error(self._error_exchange(call, exc, kwargs))
+            raise  # unreachable: _unexpected_error raises
+        sx = StreamExchange(call, status, headers, content, events, request_id=headers.get("x-request-id"),
+                            request_body=kwargs)
+        self._sdk_parse(sx)
+        for d in sx.data:
+            if isinstance(d, dict):
+                self._account(d.get("response") if isinstance(d.get("response"), dict) else d)
+        self.exchanges.append(sx)
+        return sx
+
+    def _read_sync(self, resource: Any, kwargs: dict[str, Any], start: float):
+        parser, events, chunks = SSEParser(), [], []
+        with resource.with_streaming_response.create(**kwargs) as resp:
+            for chunk in resp.http_response.iter_bytes():
+                chunks.append(chunk)
+                events += parser.feed(chunk, time.monotonic() - start)
+            events += parser.close(time.monotonic() - start)
+            return resp.http_response.status_code, resp.http_response.headers, b"".join(chunks), events
+
+    async def _read_async(self, resource: Any, kwargs: dict[str, Any], start: float):
+        parser, events, chunks = SSEParser(), [], []
+        async with resource.with_streaming_response.create(**kwargs) as resp:
+            async for chunk in resp.http_response.aiter_bytes():
+                chunks.append(chunk)
+                events += parser.feed(chunk, time.monotonic() - start)
+            events += parser.close(time.monotonic() - start)
+            return resp.http_response.status_code, resp.http_response.headers, b"".join(chunks), events
+
+    def _sdk_parse(self, sx: StreamExchange) -> None:
+        """The SDK's own Stream over the same bytes: what `for chunk in client...create(stream=True)` yields."""
+        response = httpx2.Response(sx.status, headers=sx.headers, content=sx.content,
+                                   request=httpx2.Request("POST", "https://sdk-parse.invalid/"))
+        try:
+            stream = openai.Stream(cast_to=_stream_type(sx.call), response=response, client=self.client)
+            sx.sdk_events = list(stream)
+        except Exception as exc:  # the SDK layer reports it; the raw layers still run
+            sx.sdk_error = exc
+
+    def _error_exchange(self, call: str, exc: openai.APIStatusError, kwargs: dict[str, Any]) -> Exchange:
+        response = exc.response
+        content = response.content if response is not None else b""
+        ex = Exchange(call, exc.status_code, response.headers if response is not None else httpx2.Headers(),
+                      content, _json(content), error=exc, request_id=exc.request_id, request_body=kwargs)
+        self.exchanges.append(ex)
+        return ex
+
+    def _unexpected_error(self, ex: Exchange) -> None:
+        if ex.status == 429 and self.live:
+            pytest.skip("throttled: 429 after retries")
+        raise ConformanceFailure("http.status", f"{ex.call} returned HTTP {ex.status} "
+                                 f"({type(ex.error).__name__})", expected="2xx", received=trim(ex.body))
+
+    def _account(self, body: Any) -> None:
+        """Token usage and model versions seen, for the report's header and cost ledger."""
+        if not isinstance(body, dict):
+            return
+        model = body.get("model")
+        if isinstance(model, str) and model and model not in self.models:
+            self.models.append(model)
+        usage = body.get("usage")
+        if isinstance(usage, dict):
+            prompt = usage.get("prompt_tokens", usage.get("input_tokens")) or 0
+            completion = usage.get("completion_tokens", usage.get("output_tokens")) or 0
+            total = usage.get("total_tokens") or 0
+            if isinstance(prompt, int) and isinstance(completion, int) and isinstance(total, int):
+                self.usage["prompt"] = self.usage.get("prompt", 0) + prompt
+                self.usage["completion"] = self.usage.get("completion", 0) + completion
+                self.usage["total"] = self.usage.get("total", 0) + total
+
+    def last_evidence(self) -> dict[str, Any] | None:
+        """The last exchange, trimmed, for a failure's evidence (scrubbed by the plugin before writing)."""
+        if not self.exchanges:
+            return None
+        ex = self.exchanges[-1]
+        sent = self.traffic.sent[-1] if self.traffic.sent else None
+        return {
+            "request": {
+                "method": sent.method if sent else "POST",
+                "url": sent.url if sent else ex.call,
+                "headers": dict(sent.headers) if sent else {},
+                "body": trim(ex.request_body, 1500),
+            },
+            "response": {
+                "status": ex.status,
+                "headers": dict(ex.headers),
+                "body": trim(ex.content.decode("utf-8", errors="replace"), 3000),
+            },
+        }

@@ -1,0 +1,150 @@
+"""``aoai-conformance``: the suite for people and CI.
+
+    aoai-conformance run [--mode M] [--target T] [--auth A] [--fail-on any|new --compare-to PREV] [TESTS...]
+    aoai-conformance report RESULTS.json [--out DIR] [--compare-to PREV]
+    aoai-conformance standin [--host H] [--port P]
+
+Exit codes: 0 everything as expected, 1 conformance failures, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import paths
+
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+FAILING = ("fail", "error", "unexpected-pass")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        sys.stderr.write(f"aoai-conformance: {message} (see aoai-conformance {self.prog.split()[-1]} --help)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="aoai-conformance", description="Azure OpenAI v1 conformance suite")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="run the conformance suites (default: offline replay) and write reports")
+    run.add_argument("--mode", choices=("replay", "record", "live"))
+    run.add_argument("--target", help="standin, endpoint, or names from targets.toml (comma-separated)")
+    run.add_argument("--targets-file")
+    run.add_argument("--auth", help="entra,key,env (default: all three)")
+    run.add_argument("--client", help="sync,async")
+    run.add_argument("--profile", choices=("azure", "openai"))
+    run.add_argument("--reports-dir")
+    run.add_argument("--cassettes-dir")
+    run.add_argument("--compare-to", help="previous results.json: reports lead with what changed")
+    run.add_argument("--fail-on", choices=("any", "new"), default="any",
+                     help="new: exit 1 only for failures the --compare-to run did not have")
+    run.add_argument("-n", "--workers", help="parallel workers (pytest-xdist), e.g. auto")
+    run.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression")
+    run.add_argument("-q", "--quiet", action="store_true")
+    run.add_argument("tests", nargs="*", help="test files or ids, relative to the suites folder")
+    rep = sub.add_parser("report", help="rebuild reports from a results.json without re-running tests")
+    rep.add_argument("results")
+    rep.add_argument("--out")
+    rep.add_argument("--compare-to")
+    st = sub.add_parser("standin", help="run the local stand-in for an Azure OpenAI v1 resource")
+    st.add_argument("args", nargs=argparse.REMAINDER)
+    return p
+
+
+def _pytest_args(ns: argparse.Namespace) -> list[str]:
+    suites = paths.suites()
+    targets = []
+    for t in ns.tests or []:
+        candidate = suites / t
+        targets.append(str(candidate) if (suites / t.split("::")[0]).exists() else t)
+    args = targets or [str(suites)]
+    args += ["-p", "no:cacheprovider", "--rootdir", str(suites.parent)]
+    for name in ("mode", "target", "targets_file", "auth", "client", "profile", "reports_dir", "cassettes_dir",
+                 "compare_to"):
+        value = getattr(ns, name)
+        if value:
+            args += ["--" + name.replace("_", "-"), value]
+    if ns.workers:
+        args += ["-n", ns.workers]
+    if ns.keyword:
+        args += ["-k", ns.keyword]
+    if ns.quiet:
+        args.append("-q")
+    return args
+
+
+def _new_failures(results: dict, previous: dict) -> list[str]:
+    before = {c["id"] for c in previous.get("cases", []) if c.get("status") in FAILING}
+    return [c["id"] for c in results.get("cases", []) if c.get("status") in FAILING and c["id"] not in before]
+
+
+def cmd_run(ns: argparse.Namespace) -> int:
+    import pytest
+
+    from .config import option
+
+    if ns.fail_on == "new" and not ns.compare_to:
+        sys.stderr.write("aoai-conformance: --fail-on new needs --compare-to PREVIOUS/results.json\n")
+        return EXIT_USAGE
+    previous = None
+    if ns.compare_to:
+        from .report import ReportInputError, load
+        try:
+            previous = load(Path(ns.compare_to))
+        except ReportInputError as exc:
+            sys.stderr.write(f"aoai-conformance: {exc}\n")
+            return EXIT_USAGE
+    code = pytest.main(_pytest_args(ns))
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED,
+                pytest.ExitCode.INTERRUPTED):
+        return EXIT_USAGE
+    if code == pytest.ExitCode.OK:
+        return EXIT_OK
+    if ns.fail_on == "new" and previous is not None:
+        reports = Path(option(ns.reports_dir, "reports_dir", "reports", dict(os.environ)))
+        try:
+            results = json.loads((reports / "results.json").read_text())
+        except (OSError, ValueError):
+            return EXIT_FAILURES
+        new = _new_failures(results, previous)
+        print(f"aoai-conformance: {len(new)} new failure(s) since {ns.compare_to}" + ("" if new else "; exit 0 (--fail-on new)"))
+        return EXIT_FAILURES if new else EXIT_OK
+    return EXIT_FAILURES
+
+
+def cmd_report(ns: argparse.Namespace) -> int:
+    from .report import ReportInputError, load, render
+
+    try:
+        results = load(Path(ns.results))
+        previous = load(Path(ns.compare_to)) if ns.compare_to else None
+    except ReportInputError as exc:
+        sys.stderr.write(f"aoai-conformance: {exc}\n")
+        return EXIT_USAGE
+    out = Path(ns.out) if ns.out else Path(ns.results).parent
+    for path in render(results, out, previous).values():
+        print(f"report: {path}")
+    return EXIT_OK
+
+
+def cmd_standin(ns: argparse.Namespace) -> int:
+    from .standin.__main__ import main as standin_main
+
+    return standin_main(ns.args) or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = _parser().parse_args(argv)
+    try:
+        return {"run": cmd_run, "report": cmd_report, "standin": cmd_standin}[ns.command](ns)
+    except KeyboardInterrupt:
+        sys.stderr.write("aoai-conformance: interrupted\n")
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,486 @@
+"""The pytest plugin: options, the ``aoai`` fixture, parametrisation by auth mode x client x target, cassettes per
+test, expectations, and the results every report is built from.
+
+It stays inert for tests that do not use the ``aoai`` fixture, so the project's own tests run beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fnmatch
+import json
+import os
+import platform
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+
+from . import __version__, calls, cassettes, checks, expectations, paths
+from .auth import MissingCredential, build_client
+from .config import ConfigError, OPTIONS, Settings, Target, resolve
+from .scrub import Scrubber
+
+_STATE = pytest.StashKey["_State"]()
+_CASE = pytest.StashKey[dict]()
+_HARNESS = pytest.StashKey[calls.Aoai]()
+_OUTCOME = pytest.StashKey[str]()
+
+RESULTS_FORMAT = "aoai-conformance/results"
+
+
+def documented(call: str, section: str, *, capability: str | None = None,
+               doc: str = "000_618f909ca6807cc5.txt") -> pytest.MarkDecorator:
+    """Ties a conformance test to the documented call and section it checks (the report's row)."""
+    return pytest.mark.doc(call=call, section=section, capability=capability, doc=doc)
+
+
+# --- options -------------------------------------------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("aoai-conformance", "Azure OpenAI v1 conformance (each option also AOAI_CONFORMANCE_<OPTION>)")
+    g.addoption("--mode", dest="aoai_mode", default=None, metavar="replay|record|live",
+                help="replay cassettes offline (default), record them live, or run live without writing")
+    g.addoption("--auth", dest="aoai_auth", default=None, metavar="entra,key,env",
+                help="auth modes to run (default: all three)")
+    g.addoption("--target", dest="aoai_target", default=None, metavar="NAME[,NAME]",
+                help="targets: standin, endpoint (from AZURE_OPENAI_*), or names in targets.toml")
+    g.addoption("--targets-file", dest="aoai_targets_file", default=None, metavar="PATH", help="targets.toml to read")
+    g.addoption("--reports-dir", dest="aoai_reports_dir", default=None, metavar="DIR", help="where reports go (reports/)")
+    g.addoption("--profile", dest="aoai_profile", default=None, metavar="azure|openai",
+                help="azure checks Azure-only promises; openai marks them not applicable")
+    g.addoption("--client", dest="aoai_client", default=None, metavar="sync,async",
+                help="SDK clients to run (replay: both; live/record: sync)")
+    g.addoption("--cassettes-dir", dest="aoai_cassettes_dir", default=None, metavar="DIR",
+                help="where cassettes are read and written (the bundled cassettes/)")
+    g.addoption("--compare-to", dest="aoai_compare_to", default=None, metavar="RESULTS.json",
+                help="a previous results.json: the report leads with what changed")
+    parser.addini("aoai_conformance", "unused", default="")
+
+
+class _State:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.error: str | None = None
+        self.settings: Settings | None = None
+        self.expectations: list[expectations.Expectation] = []
+        self.clients: dict[tuple[str, str, str], Any] = {}
+        self.standins: dict[str, Any] = {}
+        self.live_targets: dict[str, Target] = {}
+        self.cases: dict[str, dict[str, Any]] = {}
+        self.started = _now()
+        self.written: list[Path] = []
+        opts = {name: config.getoption("aoai_" + name) for name in OPTIONS}
+        try:
+            self.settings = resolve(**opts, default_cassettes=paths.cassettes())
+            self.expectations = expectations.load(paths.expectations())
+        except ConfigError as exc:
+            self.error = str(exc)
+            if any(v is not None for v in opts.values()):
+                raise pytest.UsageError(self.error) from None
+
+    def need(self) -> Settings:
+        if self.settings is None:
+            raise pytest.UsageError(self.error or "aoai-conformance is not configured")
+        return self.settings
+
+    def target(self, name: str) -> Target:
+        settings = self.need()
+        base = next(t for t in settings.targets if t.name == name)
+        if base.kind != "standin" or settings.mode == "replay":
+            return base
+        if name not in self.live_targets:
+            from .standin import StandIn  # started only when a live/record run asks for it
+            key, token = "standin-key-" + secrets.token_hex(8), "standin-token-" + secrets.token_hex(12)
+            server = StandIn(api_key=key, tokens=(token,))
+            server.start()
+            self.standins[name] = server
+            from dataclasses import replace
+            self.live_targets[name] = replace(base, base_url=server.base_url, api_key=key, ad_token=token)
+        return self.live_targets[name]
+
+    def client(self, auth: str, client: str, target: Target):
+        key = (auth, client, target.name)
+        if key not in self.clients:
+            # Building a client costs ~25 ms (TLS context); one per auth x client x target per process.
+            self.clients[key] = build_client(auth, target, client == "async")
+        return self.clients[key]
+
+    def close(self) -> None:
+        for server in self.standins.values():
+            try:
+                server.stop()
+            except Exception:
+                pass
+
+
+def _state(config: pytest.Config) -> _State:
+    return config.stash[_STATE]
+
+
+def _is_conformance_run(config: pytest.Config) -> bool:
+    suites = str(paths.suites().resolve())
+    for arg in config.args or []:
+        path = Path(str(arg).split("::")[0]).resolve()
+        if str(path).startswith(suites) or path.name == "suites" or "suites" in path.parts:
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "doc(call, section, capability, doc): the documented call a test checks")
+    config.addinivalue_line("markers", "auth_modes(*modes): run this test only under these auth modes")
+    config.addinivalue_line("markers", "clients(*clients): run this test only with these SDK clients")
+    config.addinivalue_line("markers", "per_auth_cassette: the documented outcome differs by auth mode")
+    config.stash[_STATE] = _State(config)
+    state = _state(config)
+    if state.settings and _is_conformance_run(config) and not hasattr(config, "workerinput"):
+        if not config.option.xmlpath:
+            from _pytest.junitxml import LogXML
+            path = state.settings.reports_dir / "junit.xml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            xml = LogXML(str(path), None, suite_name="aoai-conformance", family="xunit2")
+            config.pluginmanager.register(xml, "aoai-junitxml")
+            state.written.append(path)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _STATE in config.stash:
+        _state(config).close()
+
+
+# --- parametrisation -----------------------------------------------------------------------------------
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "aoai" not in metafunc.fixturenames:
+        return
+    settings = _state(metafunc.config).need()
+    auths = list(settings.auth)
+    clients = list(settings.clients)
+    mark = metafunc.definition.get_closest_marker("auth_modes")
+    if mark:
+        auths = [a for a in auths if a in mark.args] or [mark.args[0]]
+    mark = metafunc.definition.get_closest_marker("clients")
+    if mark:
+        clients = [c for c in clients if c in mark.args] or [mark.args[0]]
+    # Fixed order in ids: auth, client, target (e.g. test_chat_completion[key-sync-standin]).
+    params = [(a, c, t.name) for t in settings.targets for a in auths for c in clients]
+    metafunc.parametrize("aoai", params, ids=["-".join(p) for p in params], indirect=True)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = _state(config)
+    for item in items:
+        if "aoai" not in getattr(item, "fixturenames", ()):
+            continue
+        auth, client, target = item.callspec.params["aoai"]
+        doc = item.get_closest_marker("doc")
+        kw = doc.kwargs if doc else {}
+        test_id = item.nodeid.split("::", 1)[-1]
+        expectation = expectations.find(state.expectations, test_id, target)
+        item.stash[_CASE] = {
+            "id": item.nodeid,
+            "call": kw.get("call") or item.originalname,
+            "section": kw.get("section") or item.module.__name__,
+            "doc": kw.get("doc"),
+            "capability": kw.get("capability"),
+            "test": item.originalname,
+            "title": _title(item),
+            "params": {"auth": auth, "client": client, "target": target},
+            "sdk_version": openai.__version__,
+            "expectation": expectation.__dict__ if expectation else None,
+        }
+
+
+def _title(item: pytest.Item) -> str:
+    doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+    first = doc.strip().splitlines()[0] if doc.strip() else item.originalname.replace("test_", "").replace("_", " ")
+    return first.strip()
+
+
+# --- the fixture ---------------------------------------------------------------------------------------
+def _cassette_name(item: pytest.Item, aoai_id: str, auth: str) -> str:
+    rest = item.callspec.id.replace(aoai_id, "").strip("-").replace("--", "-")
+    parts = [p for p in (rest, auth if item.get_closest_marker("per_auth_cassette") else "") if p]
+    return item.originalname + (f"[{'-'.join(parts)}]" if parts else "")
+
+
+def _record_command(item: pytest.Item, target: str) -> str:
+    return f"aoai-conformance run --mode record --target {target} -k {item.originalname}"
+
+
+@pytest.fixture
+def aoai(request: pytest.FixtureRequest):
+    """The harness: a client built as the docs build it for this auth mode, and this test's traffic."""
+    state = _state(request.config)
+    settings = state.need()
+    auth, client_kind, target_name = request.param
+    item = request.node
+    case = item.stash.get(_CASE, {})
+    target = state.target(target_name)
+    if not target.claims(case.get("capability")):
+        pytest.skip(f"unsupported: target {target.name} does not claim {case.get('capability')}")
+    try:
+        built = state.client(auth, client_kind, target)
+    except MissingCredential as exc:
+        pytest.skip(f"not configured: {exc}")
+    if built.provider is not None:
+        built.provider.calls = 0
+        built.provider.tokens.clear()
+
+    module = Path(str(item.fspath)).stem.removeprefix("test_")
+    path = settings.cassettes_dir / target.name / module / (_cassette_name(item, "-".join(request.param), auth) + ".json")
+    command = _record_command(item, target.name)
+    traffic = cassettes.Traffic(mode=settings.mode, cassette_path=path, record_command=command)
+    scrubber = Scrubber(target.secrets(), target.base_url, target.host)
+    if settings.mode == "replay":
+        try:
+            traffic.cassette = cassettes.open_replay(path, command)
+        except cassettes.CassetteProblem as exc:
+            traffic.problem = str(exc)
+    elif settings.mode == "record":
+        traffic.cassette = cassettes.open_record(path, scrubber.vcr_request, scrubber.vcr_response)
+    harness = calls.Aoai(built=built, target=target, mode=settings.mode, traffic=traffic)
+    harness.scrubber = scrubber  # type: ignore[attr-defined]
+    item.stash[_HARNESS] = harness
+    checks.take_notes()
+    cassettes.activate(traffic)
+    cassettes.guard(settings.mode == "replay")
+    try:
+        yield harness
+    finally:
+        cassettes.guard(False)
+        cassettes.activate(None)
+    if settings.mode == "record" and traffic.cassette is not None and item.stash.get(_OUTCOME, "") in ("passed", "xfailed"):
+        cassettes.save(traffic.cassette, {
+            "target": target.name, "target_kind": target.kind, "profile": target.profile,
+            "sdk_version": openai.__version__, "suite_version": __version__,
+            "recorded_at": _now()[:10], "recorded_with": {"auth": auth, "client": client_kind},
+            "test": item.nodeid.split("[")[0],
+        })
+
+
+# --- outcomes, expectations, results -------------------------------------------------------------------
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    case = item.stash.get(_CASE, None)
+    if case is None:
+        return report
+    info: dict[str, Any] = {"phase": report.when}
+    exp = case.get("expectation")
+    if report.when == "call" and exp:
+        exc = call.excinfo.value if call.excinfo else None
+        promise = getattr(exc, "promise", None)
+        if report.failed and (exp.get("promise") in (None, promise)):
+            report.outcome = "skipped"
+            report.wasxfail = exp["reason"]
+            info["status"] = "expected-fail"
+            info["reason"] = f"{exp['reason']} {exp.get('link') or ''}".strip()
+            info["failure"] = _failure(call)
+        elif report.passed:
+            report.outcome = "failed"
+            report.longrepr = (f"unexpected pass: expectations.toml lists {case['test']} as failing "
+                               f"({exp['reason']}); documentation may be out of date, or the entry is stale: remove it")
+            info["status"] = "unexpected-pass"
+            info["reason"] = "documentation may be out of date: " + exp["reason"]
+    if report.when == "call":
+        item.stash[_OUTCOME] = "xfailed" if info.get("status") == "expected-fail" else report.outcome
+    harness = item.stash.get(_HARNESS, None)
+    if "status" not in info:
+        if report.failed:
+            info["status"] = "fail" if report.when == "call" else "error"
+            info["failure"] = _failure(call)
+        elif report.skipped:
+            reason = _skip_reason(report)
+            info["status"] = "not-applicable" if reason.startswith(("not applicable", "unsupported")) else "skipped"
+            info["reason"] = reason
+        elif report.when == "call":
+            info["status"] = "pass"
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        notes = checks.take_notes()
+        info["notes"] = notes
+        if info.get("status") == "pass" and any(n["kind"] == "doc-sdk-difference" for n in notes):
+            info["status"] = "doc-sdk-difference"
+            info["reason"] = next(n["message"] for n in notes if n["kind"] == "doc-sdk-difference")
+        if harness is not None:
+            info["usage"] = dict(harness.usage) or None
+            info["models"] = list(harness.models)
+            if info.get("status") in ("fail", "error", "unexpected-pass", "expected-fail"):
+                info["evidence"] = _scrubbed(harness, harness.last_evidence())
+    report.aoai = {"case": case, "info": info}
+    return report
+
+
+def _failure(call: pytest.CallInfo) -> dict[str, Any] | None:
+    if not call.excinfo:
+        return None
+    exc = call.excinfo.value
+    if isinstance(exc, checks.ConformanceFailure):
+        return {**exc.as_dict(), "message": str(exc)}
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return {"promise": None, "detail": message, "message": f"{type(exc).__name__}: {message}"}
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "")
+
+
+def _scrubbed(harness: calls.Aoai, evidence: Any) -> Any:
+    if evidence is None:
+        return None
+    scrubber: Scrubber = getattr(harness, "scrubber")
+    text = scrubber.text(json.dumps(evidence, default=str))
+    data = json.loads(text)
+    for part in ("request", "response"):
+        headers = data.get(part, {}).get("headers")
+        if isinstance(headers, dict):
+            data[part]["headers"] = scrubber.headers(headers)
+    return data
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    data = getattr(report, "aoai", None)
+    config = _CONFIG.get("config")
+    if not data or config is None:
+        return
+    case = _state(config).cases.setdefault(report.nodeid, {**data["case"], "phases": {}, "duration": 0.0})
+    case["phases"][data["info"]["phase"]] = data["info"]
+    case["duration"] = round(case["duration"] + (report.duration or 0.0), 4)
+
+
+def finish_case(case: dict[str, Any]) -> dict[str, Any]:
+    """One status per case from its phases: a broken setup or teardown is an error, else the call decides."""
+    phases = case.pop("phases", {})
+    setup, call, teardown = phases.get("setup", {}), phases.get("call"), phases.get("teardown", {})
+    if setup.get("status") == "error":
+        main = setup
+    elif call is None:
+        main = setup if setup.get("status") else {"status": "error", "reason": "did not run"}
+    else:
+        main = call
+    if teardown.get("status") == "error" and main.get("status") != "error":
+        main = {**main, "status": "error", "failure": teardown.get("failure")}
+    case.update({
+        "status": main.get("status", "error"), "reason": main.get("reason"), "failure": main.get("failure"),
+        "evidence": main.get("evidence"), "notes": main.get("notes", []), "models": main.get("models", []),
+        "usage": main.get("usage"),
+    })
+    return case
+
+
+_CONFIG: dict[str, pytest.Config] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG["config"] = session.config
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    state = _state(config)
+    if not state.cases or state.settings is None:
+        return
+    results = build_results(state, config)
+    state.final_cases = results["cases"]  # type: ignore[attr-defined]
+    reports_dir = state.settings.reports_dir
+    path = write_json_atomic(reports_dir / "results.json", results)
+    state.written.append(path)
+    previous = None
+    compare = config.getoption("aoai_compare_to") or os.environ.get("AOAI_CONFORMANCE_COMPARE_TO")
+    try:
+        from . import report as report_mod
+        if compare:
+            previous = report_mod.load(Path(compare))
+        state.written.extend(report_mod.render(results, reports_dir, previous).values())
+    except ImportError:
+        pass
+    except Exception as exc:  # the results file is written; a rendering problem must not hide it
+        state.render_error = f"{type(exc).__name__}: {exc}"  # type: ignore[attr-defined]
+
+
+def build_results(state: _State, config: pytest.Config) -> dict[str, Any]:
+    settings = state.need()
+    cases = [finish_case(dict(state.cases[k])) for k in sorted(state.cases)]
+    for case in cases:
+        case.pop("capability", None)
+        case.pop("expectation", None)
+        p = case["params"]
+        test = case["id"].split("::", 1)[-1]
+        case["rerun"] = (f"aoai-conformance run --mode {settings.mode} --target {p['target']} "
+                         f"--auth {p['auth']} --client {p['client']} '{Path(case['id'].split('::')[0]).name}::{test}'")
+    tokens: dict[str, Any] = {"total": 0, "by_call": {}}
+    models: dict[str, list[str]] = {}
+    for case in cases:
+        usage = case.get("usage") or {}
+        if usage:
+            by = tokens["by_call"].setdefault(case["call"], {"prompt": 0, "completion": 0, "total": 0})
+            for k in ("prompt", "completion", "total"):
+                by[k] += usage.get(k, 0)
+            tokens["total"] += usage.get("total", 0)
+        for m in case.get("models") or []:
+            models.setdefault(case["call"], [])
+            if m not in models[case["call"]]:
+                models[case["call"]].append(m)
+    targets = []
+    for t in settings.targets:
+        live = state.live_targets.get(t.name, t)
+        targets.append({"name": t.name, "kind": t.kind, "host": live.display_host, "profile": t.profile,
+                        "region": t.region, "deployments": dict(t.deployments)})
+    return {
+        "format": RESULTS_FORMAT,
+        "version": 1,
+        "run": {
+            "started": state.started, "finished": _now(), "mode": settings.mode, "suite_version": __version__,
+            "sdk_version": openai.__version__, "python": platform.python_version(),
+            "command": _command(config), "targets": targets, "models_seen": models, "tokens": tokens,
+            "expectations_file": str(paths.expectations().name),
+        },
+        "cases": cases,
+    }
+
+
+def _command(config: pytest.Config) -> str:
+    args = [a for a in config.invocation_params.args]
+    return "pytest " + " ".join(args) if args else "pytest"
+
+
+def write_json_atomic(path: Path, data: Any) -> Path:
+    import tempfile
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, sort_keys=True, ensure_ascii=False, default=str)
+        f.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or _STATE not in config.stash:
+        return
+    state = _state(config)
+    if not state.cases:
+        return
+    counts: dict[str, int] = {}
+    for case in getattr(state, "final_cases", []):
+        counts[case["status"]] = counts.get(case["status"], 0) + 1
+    terminalreporter.write_sep("-", "aoai-conformance")
+    terminalreporter.write_line("cases: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    err = getattr(state, "render_error", None)
+    if err:
+        terminalreporter.write_line(f"report rendering failed ({err}); results.json is intact: "
+                                    "rebuild with python -m aoai_conformance.report")
+    for path in sorted(set(state.written), key=str):
+        terminalreporter.write_line(f"report: {path}")
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,42 @@
+"""Layer 4: the SDK parses what came back, and the accessors the documentation uses work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .calls import Exchange, StreamExchange
+from .checks import expect
+
+PROMISES = {
+    "sdk.parse": "the SDK parses the body (or every stream event) into its documented type",
+    "sdk.accessor": "the accessors the documentation uses give what the raw body says",
+    "sdk.request-id": "_request_id corresponds to the x-request-id response header",
+}
+
+
+def parsed(ex: Exchange, type_name: str) -> Any:
+    obj = ex.sdk
+    expect(obj is not None and type(obj).__name__ == type_name, "sdk.parse",
+           f"{ex.call} did not parse into {type_name}", received=type(obj).__name__)
+    return obj
+
+
+def stream_parsed(sx: StreamExchange) -> list[Any]:
+    expect(sx.sdk_error is None, "sdk.parse", f"the SDK failed to iterate the {sx.call} stream: {sx.sdk_error!r}")
+    expect(len(sx.sdk_events) == len(sx.data), "sdk.parse",
+           f"the SDK yielded {len(sx.sdk_events)} events for {len(sx.data)} data events",
+           expected=len(sx.data), received=len(sx.sdk_events))
+    return sx.sdk_events
+
+
+def accessor(value: Any, raw: Any, what: str) -> None:
+    expect(value == raw, "sdk.accessor", f"{what} disagrees with the raw body", expected=raw, received=value)
+
+
+def request_id(ex: Exchange) -> None:
+    """Docs, "Request IDs": `_request_id` corresponds to the x-request-id response header."""
+    header = ex.headers.get("x-request-id")
+    expect(header is not None, "sdk.request-id",
+           f"{ex.call} answer has no x-request-id header, so the documented _request_id is None")
+    expect(ex.request_id == header, "sdk.request-id", f"{ex.call} _request_id does not match x-request-id",
+           expected=header, received=ex.request_id)

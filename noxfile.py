@@ -1,0 +1,60 @@
+"""nox sessions: `nox -s replay` is the main job (offline, with reports); `nox -s tests` the project's own tests."""
+
+import nox
+
+nox.options.sessions = ["replay", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+def _install(session: nox.Session, extras: str = "") -> None:
+    session.install("-e", f".{extras}")
+
+
+@nox.session
+def replay(session: nox.Session) -> None:
+    """The main job: replay the bundled cassettes offline under every auth mode; writes reports/."""
+    _install(session)
+    session.run("aoai-conformance", "run", "-n", "auto", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The project's own tests: they prove the suites, the engine and the tooling right."""
+    _install(session, "[test]")
+    session.run("pytest", "tests", "-n", "auto", *session.posargs)
+
+
+@nox.session
+def record(session: nox.Session) -> None:
+    """Re-record cassettes live (default: against the bundled stand-in) and replay them once to prove them."""
+    _install(session)
+    args = session.posargs or ["--target", "standin"]
+    session.run("aoai-conformance", "run", "--mode", "record", "--client", "sync", *args)
+    session.run("aoai-conformance", "run", "--mode", "replay", *args)
+
+
+@nox.session
+def live(session: nox.Session) -> None:
+    """Run live against the target from the environment (AZURE_OPENAI_*) or --target; writes no cassettes."""
+    _install(session)
+    session.run("aoai-conformance", "run", "--mode", "live", *session.posargs)
+
+
+@nox.session
+def schemas(session: nox.Session) -> None:
+    """Regenerate schemas/ from ../shared/specs (byte-identical for the same input)."""
+    _install(session)
+    session.run("python", "-m", "aoai_conformance.schemagen", *session.posargs)
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Rebuild the reports from a results.json without re-running tests."""
+    _install(session)
+    session.run("python", "-m", "aoai_conformance.report", *(session.posargs or ["reports/results.json"]))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", "aoai_conformance", "suites", "tests", "bench", "noxfile.py")

@@ -2,8 +2,8 @@
 
 The valid inputs are JSON fixtures in tests/data/invariants/ (documented example bodies from the Azure OpenAI
 Python page, plus streams and MCP bodies shaped like the service's). MUTATIONS holds, for every promise in
-PROMISES, at least one edit of a valid input that breaks exactly that promise; the test asserts the check raises
-ConformanceFailure whose ``.promise`` is that id (so a check that fails for another reason does not count).
+PROMISES, at least one edit of a valid input that breaks exactly that promise; the test asserts the check
+raises ConformanceFailure whose ``.promise`` is that id (a failure for another reason does not count).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import copy
 import functools
 import json
 import struct
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ from aoai_conformance.checks import ConformanceFailure
 DATA = Path(__file__).parent / "data" / "invariants"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _read(name: str) -> Any:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
 
@@ -41,47 +42,99 @@ def _error(name: str) -> dict[str, Any]:
 
 # Scenario name -> (valid keyword arguments, function under test). Mutations edit the kwargs in place.
 SCENARIOS: dict[str, tuple[Callable[[], dict[str, Any]], Callable[..., Any]]] = {
-    "response": (lambda: {"body": load("response_body.json"), "expect_model": "gpt-4.1-nano"}, inv.response_body),
-    "response_reasoning": (lambda: {"body": load("response_reasoning.json"), "expect_model": "gpt-5-mini"},
-                           inv.response_body),
-    "output_text_sdk": (lambda: {"body": load("response_body.json"),
-                                 "sdk_text": _read("response_body.json")["output"][0]["content"][0]["text"]},
-                        inv.response_output_text_matches_sdk),
-    "stream": (lambda: {"events": load("responses_stream.json"), "final_body": load("response_reasoning.json")},
-               inv.responses_stream),
-    "stream_mcp": (lambda: {"events": load("responses_stream_mcp.json"), "final_body": load("mcp_body.json")},
-                   inv.responses_stream),
+    "response": (
+        lambda: {"body": load("response_body.json"), "expect_model": "gpt-4.1-nano"},
+        inv.response_body,
+    ),
+    "response_reasoning": (
+        lambda: {"body": load("response_reasoning.json"), "expect_model": "gpt-5-mini"},
+        inv.response_body,
+    ),
+    "output_text_sdk": (
+        lambda: {
+            "body": load("response_body.json"),
+            "sdk_text": _read("response_body.json")["output"][0]["content"][0]["text"],
+        },
+        inv.response_output_text_matches_sdk,
+    ),
+    "stream": (
+        lambda: {"events": load("responses_stream.json"), "final_body": load("response_reasoning.json")},
+        inv.responses_stream,
+    ),
+    "stream_mcp": (
+        lambda: {"events": load("responses_stream_mcp.json"), "final_body": load("mcp_body.json")},
+        inv.responses_stream,
+    ),
     "chat": (lambda: {"body": load("chat_completion.json"), "max_tokens": 300}, inv.chat_completion),
-    "prompt_filter": (lambda: {"results": load("chat_completion.json")["prompt_filter_results"], "n_prompts": 2},
-                      inv.prompt_filter_results),
-    "prompt_filter_image": (lambda: {"results": load("prompt_filter_image.json"), "n_prompts": 2},
-                            inv.prompt_filter_results),
-    "chat_stream_azure": (lambda: {"chunks": load("chat_stream.json"), "done_seen": True, "include_usage": True,
-                                   "max_tokens": 300}, inv.chat_stream),
-    "chat_stream_azure_no_usage": (lambda: {"chunks": load("chat_stream.json")[:-1], "done_seen": True},
-                                   inv.chat_stream),
-    "chat_stream_openai": (lambda: {"chunks": load("chat_stream.json")[1:-1], "done_seen": True, "azure": False},
-                           inv.chat_stream),
-    "embeddings": (lambda: {"body": load("embeddings_float.json"), "n_inputs": 2, "dimensions": 8}, inv.embeddings),
-    "embeddings_b64": (lambda: {"body": load("embeddings_base64.json"), "n_inputs": 2, "dimensions": 8},
-                       inv.embeddings),
-    "b64_match": (lambda: {"b64_body": load("embeddings_base64.json"), "float_body": load("embeddings_float.json")},
-                  inv.embedding_base64_matches),
+    "prompt_filter": (
+        lambda: {"results": load("chat_completion.json")["prompt_filter_results"], "n_prompts": 2},
+        inv.prompt_filter_results,
+    ),
+    "prompt_filter_image": (
+        lambda: {"results": load("prompt_filter_image.json"), "n_prompts": 2},
+        inv.prompt_filter_results,
+    ),
+    "chat_stream_azure": (
+        lambda: {
+            "chunks": load("chat_stream.json"),
+            "done_seen": True,
+            "include_usage": True,
+            "max_tokens": 300,
+        },
+        inv.chat_stream,
+    ),
+    "chat_stream_azure_no_usage": (
+        lambda: {"chunks": load("chat_stream.json")[:-1], "done_seen": True},
+        inv.chat_stream,
+    ),
+    "chat_stream_openai": (
+        lambda: {"chunks": load("chat_stream.json")[1:-1], "done_seen": True, "azure": False},
+        inv.chat_stream,
+    ),
+    "embeddings": (
+        lambda: {"body": load("embeddings_float.json"), "n_inputs": 2, "dimensions": 8},
+        inv.embeddings,
+    ),
+    "embeddings_b64": (
+        lambda: {"body": load("embeddings_base64.json"), "n_inputs": 2, "dimensions": 8},
+        inv.embeddings,
+    ),
+    "b64_match": (
+        lambda: {"b64_body": load("embeddings_base64.json"), "float_body": load("embeddings_float.json")},
+        inv.embedding_base64_matches,
+    ),
     "mcp": (lambda: {"body": load("mcp_body.json"), "server_label": "microsoft_learn"}, inv.mcp_output),
-    "mcp_approval": (lambda: {"body": load("mcp_approval_first.json"), "server_label": "microsoft_learn",
-                              "require_approval": "always"}, inv.mcp_output),
-    "mcp_followup": (lambda: {"first_body": load("mcp_approval_first.json"),
-                              "second_body": load("mcp_approval_second.json"),
-                              "approval_request_id": _read("mcp_approval_first.json")["output"][2]["id"]},
-                     inv.mcp_approval_followup),
+    "mcp_approval": (
+        lambda: {
+            "body": load("mcp_approval_first.json"),
+            "server_label": "microsoft_learn",
+            "require_approval": "always",
+        },
+        inv.mcp_output,
+    ),
+    "mcp_followup": (
+        lambda: {
+            "first_body": load("mcp_approval_first.json"),
+            "second_body": load("mcp_approval_second.json"),
+            "approval_request_id": _read("mcp_approval_first.json")["output"][2]["id"],
+        },
+        inv.mcp_approval_followup,
+    ),
     "error_openai": (lambda: _error("openai_invalid_request"), inv.error_body),
     "error_azure_401": (lambda: _error("azure_auth_401"), inv.error_body),
     "error_azure_filter": (lambda: _error("azure_content_filter_400"), inv.error_body),
     "error_500_null_code": (lambda: _error("server_error_500"), inv.error_body),
-    "request_ids": (lambda: {"headers": {"X-Request-Id": "b7f2c0a4-5d9e-4c1a-9e53-0c6b2a7f1d11",
-                                         "apim-request-id": "3c9a1e2b-7f44-4d0e-8a61-5b2f9c0d7e88",
-                                         "content-type": "application/json"},
-                             "sdk_request_id": "b7f2c0a4-5d9e-4c1a-9e53-0c6b2a7f1d11"}, inv.request_ids),
+    "request_ids": (
+        lambda: {
+            "headers": {
+                "X-Request-Id": "b7f2c0a4-5d9e-4c1a-9e53-0c6b2a7f1d11",
+                "apim-request-id": "3c9a1e2b-7f44-4d0e-8a61-5b2f9c0d7e88",
+                "content-type": "application/json",
+            },
+            "sdk_request_id": "b7f2c0a4-5d9e-4c1a-9e53-0c6b2a7f1d11",
+        },
+        inv.request_ids,
+    ),
 }
 
 
@@ -98,7 +151,7 @@ def find(events: list[dict], etype: str, nth: int = 0) -> int:
 
 
 def stream_edit(fn: Callable[[list[dict]], None]) -> Callable[[dict], None]:
-    """Edit the event list, then make sequence numbers contiguous again (so only the intended promise breaks)."""
+    """Edit the event list, then renumber sequence_number (so only the intended promise breaks)."""
 
     def mutate(kw: dict) -> None:
         fn(kw["events"])
@@ -139,7 +192,6 @@ def body_set(*path: Any, value: Any, key: str = "body") -> Callable[[dict], None
     return mutate
 
 
-
 def chunks_edit(fn: Callable[[list[dict]], None]) -> Callable[[dict], None]:
     return lambda kw: fn(kw["chunks"])
 
@@ -177,8 +229,13 @@ def _add_output(item: dict) -> Callable[[dict], None]:
     return mutate
 
 
-_APPROVAL_REQUEST = {"id": "mcpr_0b1c2d3e", "type": "mcp_approval_request", "server_label": "microsoft_learn",
-                     "name": "microsoft_docs_fetch", "arguments": "{\"url\":\"https://learn.microsoft.com/\"}"}
+_APPROVAL_REQUEST = {
+    "id": "mcpr_0b1c2d3e",
+    "type": "mcp_approval_request",
+    "server_label": "microsoft_learn",
+    "name": "microsoft_docs_fetch",
+    "arguments": '{"url":"https://learn.microsoft.com/"}',
+}
 
 
 def _add_call_to_first(kw: dict) -> None:
@@ -249,7 +306,7 @@ def _usage_without_include(chunks: list[dict]) -> None:
     _finish_chunk(chunks)["usage"] = {"completion_tokens": 18, "prompt_tokens": 22, "total_tokens": 40}
 
 
-# (promise id, scenario, mutation). Every key of PROMISES appears at least once (test_mutations_cover_promises).
+# (promise id, scenario, mutation). Every PROMISES key appears at least once (see test_mutations_cover_...).
 MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     # response body
     ("responses.object", "response", body_set("object", value="chat.completion")),
@@ -260,47 +317,118 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ("responses.model", "response", body_set("model", value="gpt-4o-mini")),
     ("responses.item.type-known", "response", body_set("output", 0, "type", value="assistant_message")),
     ("responses.item.message-id-prefix", "response", body_set("output", 0, "id", value="item_088ffc6b")),
-    ("responses.item.reasoning-id-prefix", "response_reasoning", body_set("output", 0, "id", value="msg_0a1b")),
+    (
+        "responses.item.reasoning-id-prefix",
+        "response_reasoning",
+        body_set("output", 0, "id", value="msg_0a1b"),
+    ),
     ("responses.item.status-enum", "response", body_set("output", 0, "status", value="done")),
     ("responses.usage.present", "response", body_set("usage", value=None)),
     ("responses.usage.sum", "response", body_set("usage", "total_tokens", value=35)),
-    ("responses.usage.reasoning-le-output", "response_reasoning",
-     body_set("usage", "output_tokens_details", "reasoning_tokens", value=87)),
-    ("responses.usage.cached-le-input", "response", body_set("usage", "input_tokens_details", "cached_tokens", value=12)),
-    ("responses.incomplete-details", "response", body_set("incomplete_details", value={"reason": "max_output_tokens"})),
+    (
+        "responses.usage.reasoning-le-output",
+        "response_reasoning",
+        body_set("usage", "output_tokens_details", "reasoning_tokens", value=87),
+    ),
+    (
+        "responses.usage.cached-le-input",
+        "response",
+        body_set("usage", "input_tokens_details", "cached_tokens", value=12),
+    ),
+    (
+        "responses.incomplete-details",
+        "response",
+        body_set("incomplete_details", value={"reason": "max_output_tokens"}),
+    ),
     ("responses.incomplete-details", "response", body_set("status", value="incomplete")),
     ("responses.output-text.sdk", "output_text_sdk", lambda kw: kw.__setitem__("sdk_text", "")),
     ("responses.output-text.sdk", "output_text_sdk", lambda kw: kw.__setitem__("sdk_text", None)),
     # responses stream
     ("responses.stream.sequence-number", "stream", _shift_sequence),
-    ("responses.stream.sequence-number", "stream",
-     lambda kw: kw["events"][4].__setitem__("sequence_number", 3)),
+    (
+        "responses.stream.sequence-number",
+        "stream",
+        lambda kw: kw["events"][4].__setitem__("sequence_number", 3),
+    ),
     ("responses.stream.sequence-number", "stream", lambda kw: kw["events"][2].pop("sequence_number")),
     ("responses.stream.first-created", "stream", stream_edit(_swap_first_two)),
     ("responses.stream.terminal", "stream", stream_edit(lambda ev: ev.pop())),
     ("responses.stream.terminal", "stream", stream_edit(_duplicate_terminal)),
-    ("responses.stream.terminal-status", "stream", s_set("response.completed", ("response", "status"), "incomplete")),
+    (
+        "responses.stream.terminal-status",
+        "stream",
+        s_set("response.completed", ("response", "status"), "incomplete"),
+    ),
     ("responses.stream.in-progress", "stream", stream_edit(lambda ev: _drop(ev, "response.in_progress"))),
     ("responses.stream.in-progress", "stream", stream_edit(_in_progress_after_output)),
     ("responses.stream.response-id", "stream", s_set("response.completed", ("response", "id"), "resp_other")),
-    ("responses.stream.response-id", "stream", s_set("response.in_progress", ("response", "id"), "resp_other")),
-    ("responses.stream.item-pairing", "stream", stream_edit(lambda ev: _drop(ev, "response.output_item.done"))),
-    ("responses.stream.item-pairing", "stream", s_set("response.output_item.done", ("item", "id"), "rs_other", 0)),
-    ("responses.stream.output-index-order", "stream", s_set("response.output_item.added", ("output_index",), 2, 1)),
-    ("responses.stream.part-pairing", "stream", stream_edit(lambda ev: _drop(ev, "response.content_part.done"))),
+    (
+        "responses.stream.response-id",
+        "stream",
+        s_set("response.in_progress", ("response", "id"), "resp_other"),
+    ),
+    (
+        "responses.stream.item-pairing",
+        "stream",
+        stream_edit(lambda ev: _drop(ev, "response.output_item.done")),
+    ),
+    (
+        "responses.stream.item-pairing",
+        "stream",
+        s_set("response.output_item.done", ("item", "id"), "rs_other", 0),
+    ),
+    (
+        "responses.stream.output-index-order",
+        "stream",
+        s_set("response.output_item.added", ("output_index",), 2, 1),
+    ),
+    (
+        "responses.stream.part-pairing",
+        "stream",
+        stream_edit(lambda ev: _drop(ev, "response.content_part.done")),
+    ),
     ("responses.stream.part-pairing", "stream", stream_edit(_part_done_after_item_done)),
     ("responses.stream.delta-target", "stream", stream_edit(_delta_before_part)),
-    ("responses.stream.delta-target", "stream", s_set("response.output_text.delta", ("item_id",), "msg_unknown", 2)),
-    ("responses.stream.text.output-text-done", "stream", s_set("response.output_text.delta", ("delta",), "Apple ", 0)),
-    ("responses.stream.text.content-part-done", "stream", s_set("response.content_part.done", ("part", "text"), "x")),
-    ("responses.stream.text.output-item-done", "stream",
-     s_set("response.output_item.done", ("item", "content", 0, "text"), "x", 1)),
-    ("responses.stream.text.terminal-response", "stream",
-     s_set("response.completed", ("response", "output", 1, "content", 0, "text"), "x")),
-    ("responses.stream.final-body", "stream", body_set("output", 1, "content", 0, "text", value="x", key="final_body")),
-    ("responses.stream.mcp-item", "stream_mcp", s_set("response.mcp_call.in_progress", ("item_id",), "mcp_unknown")),
-    ("responses.stream.mcp-item", "stream_mcp",
-     s_set("response.mcp_list_tools.completed", ("item_id",), "mcpl_unknown")),
+    (
+        "responses.stream.delta-target",
+        "stream",
+        s_set("response.output_text.delta", ("item_id",), "msg_unknown", 2),
+    ),
+    (
+        "responses.stream.text.output-text-done",
+        "stream",
+        s_set("response.output_text.delta", ("delta",), "Apple ", 0),
+    ),
+    (
+        "responses.stream.text.content-part-done",
+        "stream",
+        s_set("response.content_part.done", ("part", "text"), "x"),
+    ),
+    (
+        "responses.stream.text.output-item-done",
+        "stream",
+        s_set("response.output_item.done", ("item", "content", 0, "text"), "x", 1),
+    ),
+    (
+        "responses.stream.text.terminal-response",
+        "stream",
+        s_set("response.completed", ("response", "output", 1, "content", 0, "text"), "x"),
+    ),
+    (
+        "responses.stream.final-body",
+        "stream",
+        body_set("output", 1, "content", 0, "text", value="x", key="final_body"),
+    ),
+    (
+        "responses.stream.mcp-item",
+        "stream_mcp",
+        s_set("response.mcp_call.in_progress", ("item_id",), "mcp_unknown"),
+    ),
+    (
+        "responses.stream.mcp-item",
+        "stream_mcp",
+        s_set("response.mcp_list_tools.completed", ("item_id",), "mcpl_unknown"),
+    ),
     # chat completion
     ("chat.object", "chat", body_set("object", value="chat.completion.chunk")),
     ("chat.id-prefix", "chat", body_set("id", value="cmpl-AUhZ11g6aNb1Nnxjp4hFUNcszw3uf")),
@@ -310,54 +438,113 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ("chat.finish-reason-enum", "chat", body_set("choices", 0, "finish_reason", value=None)),
     ("chat.message.role", "chat", body_set("choices", 0, "message", "role", value="user")),
     ("chat.usage.sum", "chat", body_set("usage", "total_tokens", value=47)),
-    ("chat.usage.cached-le-prompt", "chat", body_set("usage", "prompt_tokens_details", value={"cached_tokens": 23})),
-    ("chat.usage.reasoning-le-completion", "chat",
-     body_set("usage", "completion_tokens_details", value={"reasoning_tokens": 25})),
+    (
+        "chat.usage.cached-le-prompt",
+        "chat",
+        body_set("usage", "prompt_tokens_details", value={"cached_tokens": 23}),
+    ),
+    (
+        "chat.usage.reasoning-le-completion",
+        "chat",
+        body_set("usage", "completion_tokens_details", value={"reasoning_tokens": 25}),
+    ),
     ("chat.created", "chat", body_set("created", value=0)),
     ("chat.created", "chat", body_set("created", value="1731880663")),
     ("chat.max-tokens", "chat", _set_chat_length),
     ("chat.max-tokens", "chat_stream_azure", _stream_length),
     # prompt filter results (Azure)
     ("chat.prompt-filter.entries", "prompt_filter", lambda kw: kw.__setitem__("results", [])),
-    ("chat.prompt-filter.entries", "prompt_filter", body_set(0, "prompt_index", value=_DELETE, key="results")),
-    ("chat.prompt-filter.entries", "prompt_filter", body_set(0, "content_filter_results", value=None, key="results")),
+    (
+        "chat.prompt-filter.entries",
+        "prompt_filter",
+        body_set(0, "prompt_index", value=_DELETE, key="results"),
+    ),
+    (
+        "chat.prompt-filter.entries",
+        "prompt_filter",
+        body_set(0, "content_filter_results", value=None, key="results"),
+    ),
     ("chat.prompt-filter.index", "prompt_filter_image", body_set(1, "prompt_index", value=0, key="results")),
     ("chat.prompt-filter.index", "prompt_filter_image", lambda kw: kw.__setitem__("n_prompts", 1)),
-    ("chat.prompt-filter.category", "prompt_filter",
-     body_set(0, "content_filter_results", "hate", "filtered", value="false", key="results")),
-    ("chat.prompt-filter.category", "prompt_filter",
-     body_set(0, "content_filter_results", "sexual", "severity", value="none", key="results")),
-    ("chat.prompt-filter.category", "prompt_filter_image",
-     body_set(0, "content_filter_results", "jailbreak", "detected", value=None, key="results")),
+    (
+        "chat.prompt-filter.category",
+        "prompt_filter",
+        body_set(0, "content_filter_results", "hate", "filtered", value="false", key="results"),
+    ),
+    (
+        "chat.prompt-filter.category",
+        "prompt_filter",
+        body_set(0, "content_filter_results", "sexual", "severity", value="none", key="results"),
+    ),
+    (
+        "chat.prompt-filter.category",
+        "prompt_filter_image",
+        body_set(0, "content_filter_results", "jailbreak", "detected", value=None, key="results"),
+    ),
     # chat stream
     ("chat.stream.azure-prelude", "chat_stream_azure", chunks_edit(_prelude_second)),
     ("chat.stream.azure-prelude", "chat_stream_azure", chunks_edit(_prelude_twice)),
     ("chat.stream.no-prelude", "chat_stream_openai", chunks_edit(_prelude_in_openai)),
-    ("chat.stream.object", "chat_stream_azure", chunks_edit(lambda c: c[2].__setitem__("object", "chat.completion"))),
+    (
+        "chat.stream.object",
+        "chat_stream_azure",
+        chunks_edit(lambda c: c[2].__setitem__("object", "chat.completion")),
+    ),
     ("chat.stream.id", "chat_stream_azure", chunks_edit(lambda c: c[3].__setitem__("id", "chatcmpl-other"))),
-    ("chat.stream.id", "chat_stream_openai",
-     chunks_edit(lambda c: [ch.__setitem__("id", "cmpl-AUhZx1kLm2") for ch in c])),
-    ("chat.stream.created-model", "chat_stream_azure", chunks_edit(lambda c: c[3].__setitem__("created", 1731880701))),
-    ("chat.stream.created-model", "chat_stream_azure", chunks_edit(lambda c: c[4].__setitem__("model", "gpt-4o"))),
+    (
+        "chat.stream.id",
+        "chat_stream_openai",
+        chunks_edit(lambda c: [ch.__setitem__("id", "cmpl-AUhZx1kLm2") for ch in c]),
+    ),
+    (
+        "chat.stream.created-model",
+        "chat_stream_azure",
+        chunks_edit(lambda c: c[3].__setitem__("created", 1731880701)),
+    ),
+    (
+        "chat.stream.created-model",
+        "chat_stream_azure",
+        chunks_edit(lambda c: c[4].__setitem__("model", "gpt-4o")),
+    ),
     ("chat.stream.done-marker", "chat_stream_azure", lambda kw: kw.__setitem__("done_seen", False)),
     ("chat.stream.done-marker", "chat_stream_azure", lambda kw: kw.__setitem__("after_done", 1)),
     ("chat.stream.finish-reason", "chat_stream_azure", chunks_edit(_no_finish)),
     ("chat.stream.finish-reason", "chat_stream_azure", chunks_edit(_finish_early)),
-    ("chat.stream.finish-reason-enum", "chat_stream_azure",
-     chunks_edit(lambda c: _finish_chunk(c)["choices"][0].__setitem__("finish_reason", "eos"))),
+    (
+        "chat.stream.finish-reason-enum",
+        "chat_stream_azure",
+        chunks_edit(lambda c: _finish_chunk(c)["choices"][0].__setitem__("finish_reason", "eos")),
+    ),
     ("chat.stream.role", "chat_stream_azure", chunks_edit(lambda c: c[1]["choices"][0]["delta"].pop("role"))),
-    ("chat.stream.role", "chat_stream_openai",
-     chunks_edit(lambda c: c[0]["choices"][0]["delta"].__setitem__("role", "user"))),
+    (
+        "chat.stream.role",
+        "chat_stream_openai",
+        chunks_edit(lambda c: c[0]["choices"][0]["delta"].__setitem__("role", "user")),
+    ),
     ("chat.stream.usage.final-chunk", "chat_stream_azure", chunks_edit(_usage_chunk_not_last)),
     ("chat.stream.usage.final-chunk", "chat_stream_azure", chunks_edit(_usage_twice)),
-    ("chat.stream.usage.final-chunk", "chat_stream_azure_no_usage", lambda kw: kw.__setitem__("include_usage", True)),
-    ("chat.stream.usage.sum", "chat_stream_azure", chunks_edit(lambda c: c[-1]["usage"].__setitem__("total_tokens", 41))),
+    (
+        "chat.stream.usage.final-chunk",
+        "chat_stream_azure_no_usage",
+        lambda kw: kw.__setitem__("include_usage", True),
+    ),
+    (
+        "chat.stream.usage.sum",
+        "chat_stream_azure",
+        chunks_edit(lambda c: c[-1]["usage"].__setitem__("total_tokens", 41)),
+    ),
     ("chat.stream.usage.absent", "chat_stream_azure_no_usage", chunks_edit(_usage_without_include)),
     # embeddings
     ("embeddings.object", "embeddings", body_set("object", value="embedding_list")),
     ("embeddings.count", "embeddings", lambda kw: kw["body"]["data"].pop()),
-    ("embeddings.index-order", "embeddings",
-     lambda kw: (kw["body"]["data"][0].__setitem__("index", 1), kw["body"]["data"][1].__setitem__("index", 0))),
+    (
+        "embeddings.index-order",
+        "embeddings",
+        lambda kw: (
+            kw["body"]["data"][0].__setitem__("index", 1),
+            kw["body"]["data"][1].__setitem__("index", 0),
+        ),
+    ),
     ("embeddings.item-object", "embeddings", body_set("data", 1, "object", value="vector")),
     ("embeddings.vector-length", "embeddings", lambda kw: kw["body"]["data"][1]["embedding"].pop()),
     ("embeddings.dimensions", "embeddings", _embedding_truncate_all),
@@ -367,8 +554,16 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ("embeddings.usage", "embeddings", body_set("usage", "total_tokens", value=12)),
     ("embeddings.usage", "embeddings", body_set("usage", value={"prompt_tokens": 0, "total_tokens": 0})),
     ("embeddings.base64.decodes", "embeddings_b64", body_set("data", 0, "embedding", value="not base64!")),
-    ("embeddings.base64.decodes", "b64_match", body_set("data", 1, "embedding", value="AAAAAAAA", key="b64_body")),
-    ("embeddings.base64.matches", "b64_match", body_set("data", 0, "embedding", 2, value=-0.28269424, key="float_body")),
+    (
+        "embeddings.base64.decodes",
+        "b64_match",
+        body_set("data", 1, "embedding", value="AAAAAAAA", key="b64_body"),
+    ),
+    (
+        "embeddings.base64.matches",
+        "b64_match",
+        body_set("data", 0, "embedding", 2, value=-0.28269424, key="float_body"),
+    ),
     ("embeddings.base64.matches", "b64_match", _b64_truncate),
     # MCP
     ("mcp.list-tools", "mcp", lambda kw: kw["body"]["output"].pop(0)),
@@ -378,21 +573,38 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ("mcp.call.server-label", "mcp", body_set("output", 2, "server_label", value="github")),
     ("mcp.call.tool-listed", "mcp", body_set("output", 2, "name", value="microsoft_docs_delete")),
     ("mcp.call.arguments-json", "mcp", body_set("output", 2, "arguments", value="query=Azure Functions")),
-    ("mcp.call.arguments-json", "mcp", body_set("output", 2, "arguments", value="[\"Azure Functions\"]")),
+    ("mcp.call.arguments-json", "mcp", body_set("output", 2, "arguments", value='["Azure Functions"]')),
     ("mcp.call.result", "mcp", body_set("output", 2, "output", value=None)),
     ("mcp.approval.request", "mcp_approval", lambda kw: kw["body"]["output"].pop(2)),
     ("mcp.approval.request", "mcp_approval", body_set("output", 2, "arguments", value="{query}")),
     ("mcp.approval.request", "mcp_approval", body_set("output", 2, "id", value="")),
-    ("mcp.approval.request", "mcp_followup", lambda kw: kw.__setitem__("approval_request_id", "mcpr_unknown")),
+    (
+        "mcp.approval.request",
+        "mcp_followup",
+        lambda kw: kw.__setitem__("approval_request_id", "mcpr_unknown"),
+    ),
     ("mcp.approval.not-requested", "mcp", _add_output(_APPROVAL_REQUEST)),
     ("mcp.approval.no-call-before", "mcp_approval", _add_call_to_first),
-    ("mcp.approval.previous-response", "mcp_followup", body_set("previous_response_id", value=None, key="second_body")),
-    ("mcp.approval.previous-response", "mcp_followup",
-     body_set("previous_response_id", value="resp_68e1901a2b3c", key="second_body")),
-    ("mcp.approval.call-matches", "mcp_followup", body_set("output", 0, "name", value="microsoft_docs_fetch",
-                                                           key="second_body")),
-    ("mcp.approval.call-matches", "mcp_followup", body_set("output", 0, "approval_request_id", value="mcpr_other",
-                                                           key="second_body")),
+    (
+        "mcp.approval.previous-response",
+        "mcp_followup",
+        body_set("previous_response_id", value=None, key="second_body"),
+    ),
+    (
+        "mcp.approval.previous-response",
+        "mcp_followup",
+        body_set("previous_response_id", value="resp_68e1901a2b3c", key="second_body"),
+    ),
+    (
+        "mcp.approval.call-matches",
+        "mcp_followup",
+        body_set("output", 0, "name", value="microsoft_docs_fetch", key="second_body"),
+    ),
+    (
+        "mcp.approval.call-matches",
+        "mcp_followup",
+        body_set("output", 0, "approval_request_id", value="mcpr_other", key="second_body"),
+    ),
     ("mcp.approval.call-matches", "mcp_followup", lambda kw: kw["second_body"]["output"].pop(0)),
     # errors
     ("error.status", "error_openai", lambda kw: kw.__setitem__("status", 200)),
@@ -401,8 +613,16 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ("error.message", "error_openai", body_set("error", "message", value="")),
     ("error.message", "error_azure_401", body_set("error", "message", value=_DELETE)),
     ("error.code", "error_azure_401", body_set("error", "code", value=401)),
-    ("error.inner-error", "error_azure_filter", body_set("error", "innererror", value="ResponsibleAIPolicyViolation")),
-    ("error.inner-error", "error_azure_filter", lambda kw: kw["body"]["error"].__setitem__("inner_error", [1])),
+    (
+        "error.inner-error",
+        "error_azure_filter",
+        body_set("error", "innererror", value="ResponsibleAIPolicyViolation"),
+    ),
+    (
+        "error.inner-error",
+        "error_azure_filter",
+        lambda kw: kw["body"]["error"].__setitem__("inner_error", [1]),
+    ),
     # request ids
     ("request-id.x-request-id", "request_ids", body_set("X-Request-Id", value=_DELETE, key="headers")),
     ("request-id.x-request-id", "request_ids", body_set("X-Request-Id", value="", key="headers")),
@@ -447,8 +667,10 @@ def test_mutation_breaks_exactly_its_promise(case: tuple[str, str, Callable[[dic
 
 def test_mutations_cover_every_promise() -> None:
     covered = {promise for promise, _, _ in MUTATIONS}
-    assert covered == set(inv.PROMISES), {"missing": sorted(set(inv.PROMISES) - covered),
-                                          "unknown": sorted(covered - set(inv.PROMISES))}
+    assert covered == set(inv.PROMISES), {
+        "missing": sorted(set(inv.PROMISES) - covered),
+        "unknown": sorted(covered - set(inv.PROMISES)),
+    }
 
 
 def test_promise_ids_are_dotted_and_described() -> None:
@@ -491,14 +713,21 @@ def test_output_text_agrees_with_the_sdk_accessor() -> None:
     construct_type = pytest.importorskip("openai._models").construct_type
     from openai.types.responses import Response
 
-    for name in ("response_body.json", "response_reasoning.json", "mcp_body.json", "mcp_approval_second.json"):
+    for name in (
+        "response_body.json",
+        "response_reasoning.json",
+        "mcp_body.json",
+        "mcp_approval_second.json",
+    ):
         body = load(name)
         inv.response_output_text_matches_sdk(body, construct_type(type_=Response, value=body).output_text)
 
 
 def test_chat_stream_text_per_choice() -> None:
     chunks = load("chat_stream.json")
-    assert inv.chat_stream_text(chunks) == {0: "Microsoft was founded on April 4, 1975, by Bill Gates and Paul Allen."}
+    assert inv.chat_stream_text(chunks) == {
+        0: "Microsoft was founded on April 4, 1975, by Bill Gates and Paul Allen."
+    }
     second = copy.deepcopy(chunks[2])
     second["choices"][0].update(index=1, delta={"role": "assistant", "content": "Other"})
     assert inv.chat_stream_text([*chunks[:3], second])[1] == "Other"

@@ -580,11 +580,8 @@ def responses_stream(events: list[Any], *, final_body: Mapping | None = None) ->
             received=types[first_output],
         )
 
-    rid = (
-        (events[0].get("response") or {}).get("id")
-        if isinstance(events[0].get("response"), Mapping)
-        else None
-    )
+    created = events[0].get("response")
+    rid = created.get("id") if isinstance(created, Mapping) else None
     for i in [*in_progress, len(events) - 1]:
         other = events[i].get("response")
         other_id = other.get("id") if isinstance(other, Mapping) else None

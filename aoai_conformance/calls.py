@@ -176,8 +176,10 @@ def _stream_type(call: str) -> Any:
 class Aoai:
     """The harness a conformance test receives as the ``aoai`` fixture."""
 
-    def __init__(self, *, built: BuiltClient, target: Target, mode: str, traffic: cassettes.Traffic) -> None:
+    def __init__(self, *, built: BuiltClient, target: Target, mode: str, traffic: cassettes.Traffic,
+                 proxied: Callable[[list[Any]], BuiltClient] | None = None) -> None:
         self.built = built
+        self._proxied = proxied
         self.target = target
         self.mode = mode
         self.traffic = traffic
@@ -220,7 +222,20 @@ class Aoai:
 
     @property
     def sent(self) -> list[cassettes.Sent]:
+        """Every attempt the SDK made in this test (headers as sent, monotonic time), in every mode."""
         return self.traffic.sent
+
+    def inject(self, faults: list[Any]) -> None:
+        """Make the next requests meet these faults (``aoai_conformance.faultproxy`` constructors).
+
+        Live and record: a fault-injecting proxy goes in front of the target and this test's client talks to
+        it from now on. Replay: nothing to do, the cassette holds the faults as they were recorded.
+        """
+        if self.mode == "replay":
+            return
+        if self._proxied is None:
+            raise RuntimeError("fault injection is not available for this target")
+        self.built = self._proxied(faults)
 
     # calls ---------------------------------------------------------------------------------------------
     def _target_obj(self, call: str, options: dict[str, Any] | None) -> Any:

@@ -68,6 +68,7 @@ class _State:
         self.expectations: list[expectations.Expectation] = []
         self.clients: dict[tuple[str, str, str], Any] = {}
         self.standins: dict[str, Any] = {}
+        self.proxies: dict[str, Any] = {}
         self.live_targets: dict[str, Target] = {}
         self.cases: dict[str, dict[str, Any]] = {}
         self.started = _now()
@@ -108,8 +109,32 @@ class _State:
             self.clients[key] = build_client(auth, target, client == "async")
         return self.clients[key]
 
+    def proxied(self, auth: str, client: str, target: Target, faults: list[Any], scrubber: Scrubber):
+        """A client for this auth mode that talks to the target through the session's fault proxy."""
+        from dataclasses import replace
+
+        from .faultproxy import FaultProxy
+
+        if target.name not in self.proxies:
+            proxy = FaultProxy(upstream=target.base_url)
+            proxy.start()
+            self.proxies[target.name] = proxy
+        proxy = self.proxies[target.name]
+        proxy.reset()
+        proxy.script(faults)
+        scrubber.add_base_url(proxy.base_url)
+        via = replace(target, base_url=proxy.base_url)
+        key = (auth, client, target.name + "+faults")
+        if key not in self.clients:
+            self.clients[key] = build_client(auth, via, client == "async")
+        built = self.clients[key]
+        if built.provider is not None:
+            built.provider.calls = 0
+            built.provider.tokens.clear()
+        return built
+
     def close(self) -> None:
-        for server in self.standins.values():
+        for server in [*self.proxies.values(), *self.standins.values()]:
             try:
                 server.stop()
             except Exception:
@@ -241,7 +266,8 @@ def aoai(request: pytest.FixtureRequest):
             traffic.problem = str(exc)
     elif settings.mode == "record":
         traffic.cassette = cassettes.open_record(path, scrubber.vcr_request, scrubber.vcr_response)
-    harness = calls.Aoai(built=built, target=target, mode=settings.mode, traffic=traffic)
+    harness = calls.Aoai(built=built, target=target, mode=settings.mode, traffic=traffic,
+                         proxied=lambda faults: state.proxied(auth, client_kind, target, faults, scrubber))
     harness.scrubber = scrubber  # type: ignore[attr-defined]
     item.stash[_HARNESS] = harness
     checks.take_notes()

@@ -59,6 +59,13 @@ class Scrubber:
             if value and value != PLACEHOLDER_HOST and (value, PLACEHOLDER_HOST) not in self.replacements:
                 self.replacements.append((value, PLACEHOLDER_HOST))
 
+    def add_base_url(self, base_url: str) -> None:
+        """Another URL that stands for the target (a proxy in front of it) scrubs to the same placeholder."""
+        netloc = urlsplit(base_url).netloc
+        self.replacements.insert(0, (base_url.rstrip("/"), PLACEHOLDER_BASE_URL.rstrip("/")))
+        if netloc:
+            self.replacements.append((netloc, PLACEHOLDER_HOST))
+
     def text(self, value: str) -> str:
         for old, new in self.replacements:
             if old in value:

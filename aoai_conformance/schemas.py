@@ -516,6 +516,7 @@ def _root(profile: str, name: str) -> dict[str, str]:
 # -- public API ----------------------------------------------------------------------------------------------
 def validate(body: Any, name: str, profile: str = "azure") -> Verdict:
     """Both verdicts and the drift of ``body`` against schema ``name`` of ``profile``."""
+    _component(profile, name)  # a clear KeyError for an unknown profile or name
     verdict = Verdict(name, profile)
     fast = _fast(profile, name, "strict")
     if fast is None or not fast(body):
@@ -527,14 +528,23 @@ def validate(body: Any, name: str, profile: str = "azure") -> Verdict:
 
 
 def _around(body: Any, path: list[Any]) -> Any:
-    """The body trimmed to the object that holds the failing path (the part a reader needs)."""
-    node, parent = body, body
+    """The body trimmed to what a reader needs: the failing member with its siblings' names only."""
+    node, parent, last = body, None, None
     for p in path:
         try:
-            parent, node = node, node[p]
+            parent, node, last = node, node[p], p
         except (KeyError, IndexError, TypeError):
             break
-    return parent if path else body
+    if isinstance(parent, dict):
+        others = [k for k in parent if k != last]
+        out = {last: node}
+        if others:
+            out["..."] = f"{len(others)} sibling keys: " + ", ".join(map(str, others[:12])) + (
+                ", ..." if len(others) > 12 else "")
+        return out
+    if isinstance(parent, list):
+        return {f"[{last}] of {len(parent)} items": node}
+    return node
 
 
 def _parts(path: str) -> list[Any]:

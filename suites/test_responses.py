@@ -1,0 +1,138 @@
+"""Responses API: 000_618f909ca6807cc5.txt, sections "Responses API / responses.create()" and
+"responses.create() with MCP server tool"; 001_60994d7e1bcccbfb.txt for what the other SDKs document on the
+same endpoint (instructions and streaming in JS, reasoning effort and streaming in .NET, the MCP tool).
+
+Each test makes the documented call once per auth mode and client, then checks it in layers: wire (status,
+headers, credentials), schema (the body, every stream event, every MCP item), invariants (usage sums, stream
+order, deltas == final text, MCP items), and the SDK (typed objects and the accessors the docs print).
+"""
+
+from aoai_conformance import checks, invariants, schemas, sdk, wire
+from aoai_conformance.plugin import documented
+
+DOC = "000_618f909ca6807cc5.txt"
+OTHER_SDKS = "001_60994d7e1bcccbfb.txt"
+# Output is capped on every call: the nightly matrix runs against a paid resource (16 is Azure's minimum).
+MAX_OUTPUT_TOKENS = 64
+# Reasoning tokens count against max_output_tokens: with 64 a reasoning model often ends "incomplete" before
+# writing any message, which is not what the documented call shows. Effort "low" stays well below this.
+REASONING_MAX_OUTPUT_TOKENS = 512
+# The MCP deployment reasons before it calls a tool; a generous cap still bounds the cost of the approval turns.
+MCP_MAX_OUTPUT_TOKENS = 2048
+
+MCP_TOOL = {  # exactly as documented
+    "type": "mcp",
+    "server_label": "microsoft_learn",
+    "server_description": "Microsoft Learn MCP server for searching and fetching Microsoft documentation.",
+    "server_url": "https://learn.microsoft.com/api/mcp",
+    "require_approval": "never",
+}
+MCP_INPUT = "Search for information about Azure Functions"
+
+
+def _check_response(aoai, ex, model):
+    """The four layers every non-streamed Responses body goes through."""
+    wire.common(ex, aoai)
+    schemas.check(ex.body, "response", profile=aoai.profile)
+    invariants.response_body(ex.body, expect_model=model)
+    response = sdk.parsed(ex, "Response")
+    invariants.response_output_text_matches_sdk(ex.body, response.output_text)
+    sdk.accessor(response.output_text, invariants.output_text(ex.body), "response.output_text")
+    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
+    sdk.request_id(ex)
+    return response
+
+
+@documented("responses.create", "Responses API / responses.create()", capability="responses", doc=DOC)
+def test_responses_create(aoai):
+    """responses.create with input "This is a test." returns a documented response"""
+    # No max_output_tokens: the documented call has none, and its body shows "max_output_tokens": null.
+    # The input is three words; the answer to it is short.
+    model = aoai.deployment("responses")
+    ex = aoai.create("responses", model=model, input="This is a test.")
+    _check_response(aoai, ex, model)
+
+
+@documented("responses.create", "Responses API / responses.create (JS)", capability="responses", doc=OTHER_SDKS)
+def test_responses_create_with_instructions(aoai):
+    """instructions are accepted and echoed, and the answer is a documented response"""
+    model = aoai.deployment("responses")
+    instructions = "You are a helpful AI agent"
+    ex = aoai.create("responses", model=model, instructions=instructions, input="This is a test.",
+                     max_output_tokens=MAX_OUTPUT_TOKENS)
+    response = _check_response(aoai, ex, model)
+    sdk.accessor(response.instructions, ex.body.get("instructions"), "response.instructions")
+    checks.expect(ex.body.get("instructions") == instructions, "responses.instructions.echo",
+                  "the response does not echo the request's instructions", path="instructions",
+                  expected=instructions, received=ex.body.get("instructions"))
+
+
+@documented("responses.create (reasoning)", "Responses API / reasoning effort (.NET)", capability="reasoning",
+            doc=OTHER_SDKS)
+def test_responses_create_reasoning_effort_low(aoai):
+    """reasoning={"effort": "low"} on a reasoning deployment returns a documented response"""
+    model = aoai.deployment("reasoning")
+    ex = aoai.create("responses", model=model, input="This is a test.", reasoning={"effort": "low"},
+                     max_output_tokens=REASONING_MAX_OUTPUT_TOKENS)
+    response = _check_response(aoai, ex, model)
+    effort = (ex.body.get("reasoning") or {}).get("effort")
+    checks.expect(effort == "low", "responses.reasoning.effort", "the response does not report the requested "
+                  "reasoning effort", path="reasoning.effort", expected="low", received=effort)
+    sdk.accessor(response.reasoning.effort if response.reasoning else None, effort, "response.reasoning.effort")
+
+
+@documented("responses.create (stream)", "Responses API / streaming (JS, .NET)", capability="responses",
+            doc=OTHER_SDKS)
+def test_responses_streaming(aoai):
+    """stream=True yields documented events in sequence whose deltas add up to the completed response"""
+    sx = aoai.stream("responses", model=aoai.deployment("responses"),
+                     input="Provide a brief history of the attention is all you need paper.",
+                     max_output_tokens=MAX_OUTPUT_TOKENS)
+    wire.common_stream(sx, aoai)
+    for event in sx.data:
+        schemas.check_stream_event(event, profile=aoai.profile)
+    invariants.responses_stream(sx.data)
+    final = invariants.terminal_response(sx.data)
+    invariants.response_body(final, expect_model=aoai.deployment("responses"))
+    events = sdk.stream_parsed(sx)
+    # The JS docs' loop: `if (event.type === 'response.output_text.delta' && event.delta) write(event.delta)`.
+    printed = "".join(e.delta for e in events if e.type == "response.output_text.delta" and e.delta)
+    sdk.accessor(printed, invariants.output_text(final), "the documented streaming loop's text")
+
+
+def _check_mcp_items(aoai, body):
+    for i, item in enumerate(body.get("output") or []):
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind in ("mcp_list_tools", "mcp_call", "mcp_approval_request"):
+            schemas.check(item, "item." + kind, profile=aoai.profile, where=f"output[{i}]")
+
+
+@documented("responses.create (MCP tool)", "responses.create() with MCP server tool", capability="mcp", doc=DOC)
+def test_responses_mcp_tool(aoai):
+    """the documented MCP server tool lists tools, calls one, and resp.output_text prints the answer"""
+    # No max_output_tokens: the documented call has none and prints a full answer built from the tool's
+    # result; on a reasoning deployment a 64-token cap ends the turn "incomplete" before that answer.
+    model = aoai.deployment("mcp")
+    ex = aoai.create("responses", model=model, tools=[MCP_TOOL], input=MCP_INPUT)
+    _check_response(aoai, ex, model)
+    _check_mcp_items(aoai, ex.body)
+    invariants.mcp_output(ex.body, server_label="microsoft_learn", require_approval="never")
+
+
+@documented("responses.create (MCP tool)", "responses.create() with MCP server tool", capability="mcp", doc=DOC)
+def test_responses_mcp_tool_approval(aoai):
+    """with approval required, an mcp_approval_request comes first and an approval runs the call"""
+    model = aoai.deployment("mcp")
+    tool = {**MCP_TOOL, "require_approval": "always"}
+    first = aoai.create("responses", model=model, tools=[tool], input=MCP_INPUT,
+                        max_output_tokens=MCP_MAX_OUTPUT_TOKENS)
+    _check_response(aoai, first, model)
+    _check_mcp_items(aoai, first.body)
+    invariants.mcp_output(first.body, server_label="microsoft_learn", require_approval="always")
+    request = next(it for it in first.body["output"] if it.get("type") == "mcp_approval_request")
+    approval = {"type": "mcp_approval_response", "approve": True, "approval_request_id": request["id"]}
+    second = aoai.create("responses", model=model, tools=[tool], previous_response_id=first.body["id"],
+                         input=[approval], max_output_tokens=MCP_MAX_OUTPUT_TOKENS)
+    _check_response(aoai, second, model)
+    _check_mcp_items(aoai, second.body)
+    invariants.mcp_approval_followup(first.body, second.body, request["id"])

@@ -152,8 +152,8 @@ def events() -> dict[str, dict[str, Any]]:
     args_delta = {**mcp_at, "delta": '{"query":', "obfuscation": "a1"}
     args_done = {**mcp_at, "arguments": MCP_CALL["arguments"]}
     for profile_names in MCP_ARGUMENT_EVENTS.values():
-        ev[profile_names[0]] = args_delta
-        ev[profile_names[1]] = args_done
+        for event_type in profile_names:
+            ev[event_type] = args_delta if event_type.endswith("delta") else args_done
     return {t: {"type": t, "sequence_number": i, **copy.deepcopy(body)} for i, (t, body) in enumerate(ev.items())}
 
 

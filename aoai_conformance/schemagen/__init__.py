@@ -94,9 +94,11 @@ REQUIRED_EVENTS = (
     "response.mcp_list_tools.in_progress", "response.mcp_list_tools.completed", "response.mcp_list_tools.failed",
     "response.mcp_call.in_progress", "response.mcp_call.completed", "response.mcp_call.failed",
 )
-# The MCP call-arguments events are spelled differently by the two specs (Azure's TypeSpec keeps an older name).
+# The MCP call-arguments events are spelled differently by the two specs (Azure's TypeSpec keeps an older name;
+# overlay 12 adds the OpenAI/SDK spelling to the Azure profile).
 MCP_ARGUMENT_EVENTS = {
-    "azure": ("response.mcp_call.arguments_delta", "response.mcp_call.arguments_done"),
+    "azure": ("response.mcp_call.arguments_delta", "response.mcp_call.arguments_done",
+              "response.mcp_call_arguments.delta", "response.mcp_call_arguments.done"),
     "openai": ("response.mcp_call_arguments.delta", "response.mcp_call_arguments.done"),
 }
 

@@ -10,22 +10,23 @@ Two verdicts per body, plus drift:
   ``additionalProperties: false`` (only where the spec itself says so) are checked. Strict-only errors are
   *noted* as ``spec-deviation``.
 * **drift** -- fields present in the body that no applicable schema declares at that location (where the
-  schema lists properties and has no ``additionalProperties`` schema), as JSON paths like ``$.choices[0].foo``;
-  each is noted as ``drift``.
+  schema lists properties and has no ``additionalProperties`` schema), as JSON paths like
+  ``$.choices[0].foo``; each is noted as ``drift``.
 
-Both verdicts are generated files (``schemas/<profile>/components.{strict,compatible}.json``; each named file's
-root is strict and its ``$defs.compatible`` the compatible one), so what is checked can be read. Validators are
-compiled once per (profile, name, verdict) and cached; strict validity implies compatible validity (the
-compatible schema only drops constraints and turns ``oneOf`` into ``anyOf``), so a body that passes strict is
-validated once.
+Both verdicts are generated files (``schemas/<profile>/components.{strict,compatible}.json``; each named
+file's root is strict and its ``$defs.compatible`` the compatible one), so what is checked can be read.
+Validators are compiled once per (profile, name, verdict) and cached; strict validity implies compatible
+validity (the compatible schema only drops constraints and turns ``oneOf`` into ``anyOf``), so a body that
+passes strict is validated once.
 
 Names (``profile="azure"`` uses the Azure spec's components, ``"openai"`` the OpenAI spec's; see
-``schemas/index.json``): ``response``, ``response.stream-event``, ``event.<type>`` (one per stream event type),
-``chat.completion``, ``chat.completion.chunk``, ``embeddings``, ``error``, ``content-filter.prompt`` (the
-category map at ``prompt_filter_results[i].content_filter_results``), ``content-filter.prompt-entry`` (the
-``{prompt_index, content_filter_results}`` entry), ``content-filter.choice`` (``choices[i].content_filter_results``),
-``mcp.tool``, ``item``, ``item.mcp_list_tools``, ``item.mcp_call``, ``item.mcp_approval_request``,
-``item.message``, ``response.usage``, ``chat.completion.usage``. Content-filter names exist only under azure.
+``schemas/index.json``): ``response``, ``response.stream-event``, ``event.<type>`` (one per stream event
+type), ``chat.completion``, ``chat.completion.chunk``, ``embeddings``, ``error``, ``content-filter.prompt``
+(the category map at ``prompt_filter_results[i].content_filter_results``), ``content-filter.prompt-entry``
+(the ``{prompt_index, content_filter_results}`` entry), ``content-filter.choice``
+(``choices[i].content_filter_results``), ``mcp.tool``, ``item``, ``item.mcp_list_tools``, ``item.mcp_call``,
+``item.mcp_approval_request``, ``item.message``, ``response.usage``, ``chat.completion.usage``.
+Content-filter names exist only under azure.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -153,8 +154,8 @@ class _NotCompilable(Exception):
     pass
 
 
-_ANNOTATIONS = {"format", "default", "readOnly", "writeOnly", "deprecated", "title", "description", "$comment",
-                "$schema", "$id", "$defs", "x-source", "examples"}
+_ANNOTATIONS = {"format", "default", "readOnly", "writeOnly", "deprecated", "title", "description",
+                "$comment", "$schema", "$id", "$defs", "x-source", "examples"}
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -361,7 +362,8 @@ def _error(err: ValidationError, name: str) -> SchemaError:
         received = err.instance
     if err.validator in ("$ref", "allOf", "anyOf", "oneOf", "if", "then", "else"):
         expected = f"a {name} value"
-    return SchemaError(json_path(err.absolute_path), err.message, str(err.validator), expected, received, name)
+    return SchemaError(json_path(err.absolute_path), err.message, str(err.validator), expected, received,
+                       name)
 
 
 def _errors(validator: Draft202012Validator, body: Any, name: str) -> list[SchemaError]:
@@ -376,14 +378,16 @@ _TYPES = {
     "string": lambda v: isinstance(v, str),
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
+    or (isinstance(v, float) and v.is_integer()),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
 }
 
 
 class _Drift:
-    """Finds fields no applicable schema declares. Branches (anyOf/oneOf/if) are chosen by a quick structural
-    match (type, required, const/enum of direct properties), which is exact for the generated discriminators."""
+    """Finds fields no applicable schema declares. Branches (anyOf/oneOf/if) are chosen by a quick
+    structural match (type, required, const/enum of direct properties), which is exact for the generated
+    discriminators."""
 
     def __init__(self, defs: dict[str, Any]) -> None:
         self.defs = defs
@@ -522,7 +526,9 @@ def validate(body: Any, name: str, profile: str = "azure") -> Verdict:
     if fast is None or not fast(body):
         verdict.strict_errors = _errors(_validator(profile, name, "strict"), body, name)
     if verdict.strict_errors:
-        verdict.compatible_errors = _errors(_validator(profile, name, "compatible"), body, name)
+        compat = _fast(profile, name, "compatible")
+        if compat is None or not compat(body):
+            verdict.compatible_errors = _errors(_validator(profile, name, "compatible"), body, name)
     verdict.drift = _drift(body, name, profile)
     return verdict
 

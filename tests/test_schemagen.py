@@ -189,7 +189,8 @@ def test_nullable_forms():
         "U": {"type": "object", "required": ["x"], "properties": {"x": {"type": "integer"}}},
     }
     v = convert_components(comps, "T")
-    for ok in ({"s": None}, {"e": None}, {"e": "a"}, {"r": None}, {"r": {"x": 1}}, {"o": None}, {"o": {"x": 1}}):
+    oks = ({"s": None}, {"e": None}, {"e": "a"}, {"r": None}, {"r": {"x": 1}}, {"o": None}, {"o": {"x": 1}})
+    for ok in oks:
         assert v.is_valid(ok), ok
     for bad in ({"e": "c"}, {"r": {}}, {"o": {"x": "1"}}, {"n": None}, {"s": 1}):
         assert not v.is_valid(bad), bad
@@ -197,7 +198,8 @@ def test_nullable_forms():
 
 def test_exclusive_bounds_and_duplicate_required():
     comps = {"T": {"type": "object", "required": ["a", "a"], "properties": {
-        "a": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1, "exclusiveMaximum": False}}}}
+        "a": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1,
+              "exclusiveMaximum": False}}}}
     v = convert_components(comps, "T")
     assert v.is_valid({"a": 1}) and v.is_valid({"a": 0.5})
     assert not v.is_valid({"a": 0}) and not v.is_valid({"a": 1.1}) and not v.is_valid({})

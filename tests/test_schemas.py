@@ -82,7 +82,8 @@ MCP_LIST_TOOLS = {
         {
             "name": "microsoft_docs_search",
             "description": "Search official Microsoft/Azure documentation.",
-            "input_schema": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+            "input_schema": {"type": "object", "properties": {"query": {"type": "string"}},
+                             "required": ["query"]},
             "annotations": None,
         }
     ],
@@ -104,7 +105,8 @@ MCP_APPROVAL = {
     "name": "microsoft_docs_search",
     "arguments": '{"query":"Azure Functions"}',
 }
-MSG_IN_PROGRESS = {"id": MSG_ID, "type": "message", "status": "in_progress", "content": [], "role": "assistant"}
+MSG_IN_PROGRESS = {"id": MSG_ID, "type": "message", "status": "in_progress", "content": [],
+                   "role": "assistant"}
 PART_EMPTY = {"type": "output_text", "annotations": [], "text": "", "logprobs": []}
 PART_DONE = {"type": "output_text", "annotations": [], "text": TEXT, "logprobs": []}
 SUMMARY_PART = {"type": "summary_text", "text": ""}
@@ -154,7 +156,8 @@ def events() -> dict[str, dict[str, Any]]:
     for profile_names in MCP_ARGUMENT_EVENTS.values():
         for event_type in profile_names:
             ev[event_type] = args_delta if event_type.endswith("delta") else args_done
-    return {t: {"type": t, "sequence_number": i, **copy.deepcopy(body)} for i, (t, body) in enumerate(ev.items())}
+    return {t: {"type": t, "sequence_number": i, **copy.deepcopy(body)}
+            for i, (t, body) in enumerate(ev.items())}
 
 
 EVENTS = events()
@@ -224,14 +227,16 @@ MUTANTS: list[tuple[str, tuple[str, ...], Any, str, tuple[str, ...]]] = [
      "$.choices[0].finish_reason", ("'done'",)),
     ("chat.completion", PROFILES, mutate(CHAT, ("choices",), DELETE), "$", ("'choices' is a required",)),
     ("chat.completion", PROFILES, mutate(CHAT, ("created",), "1731880663"), "$.created", ("not of type",)),
-    ("chat.completion", PROFILES, mutate(CHAT, ("object",), "chat.completion.chunk"), "$.object", ("is not one of",)),
+    ("chat.completion", PROFILES, mutate(CHAT, ("object",), "chat.completion.chunk"), "$.object",
+     ("is not one of",)),
     ("chat.completion", ("azure",), mutate(CHAT, ("choices", 0, "content_filter_results", "hate", "severity"),
                                            "extreme"),
      "$.choices[0].content_filter_results.hate.severity", ("'extreme'",)),
     ("chat.completion", ("azure",), mutate(CHAT, ("prompt_filter_results", 0, "content_filter_results",
                                                   "jailbreak", "detected"), "no"),
      "$.prompt_filter_results[0].content_filter_results.jailbreak.detected", ("not of type 'boolean'",)),
-    ("chat.completion.chunk", PROFILES, mutate(CHUNK, ("object",), "chat.completion"), "$.object", ("is not one of",)),
+    ("chat.completion.chunk", PROFILES, mutate(CHUNK, ("object",), "chat.completion"), "$.object",
+     ("is not one of",)),
     ("chat.completion.chunk", PROFILES, mutate(CHUNK, ("choices", 0, "index"), DELETE), "$.choices[0]",
      ("'index' is a required",)),
     ("chat.completion.chunk", ("azure",), mutate(FIRST_CHUNK, ("prompt_filter_results",), DELETE), "$",
@@ -239,25 +244,29 @@ MUTANTS: list[tuple[str, tuple[str, ...], Any, str, tuple[str, ...]]] = [
     ("chat.completion.chunk", ("openai",), FIRST_CHUNK, "$.object", ("''",)),
     ("embeddings", PROFILES, mutate(EMBEDDINGS, ("data", 0, "embedding", 3), "x"), "$.data[0].embedding[3]",
      ("not of type",)),
-    ("embeddings", PROFILES, mutate(EMBEDDINGS, ("object",), "embedding_list"), "$.object", ("is not one of",)),
+    ("embeddings", PROFILES, mutate(EMBEDDINGS, ("object",), "embedding_list"), "$.object",
+     ("is not one of",)),
     ("embeddings", PROFILES, mutate(EMBEDDINGS, ("usage",), DELETE), "$", ("'usage' is a required",)),
     ("error", PROFILES, mutate(OPENAI_ERROR, ("error", "message"), 5), "$.error.message", ("not of type",)),
     ("error", ("azure",), mutate(AZURE_ERROR, ("error", "type"), "fatal"), "$.error.type", ("'fatal'",)),
     ("error", ("openai",), AZURE_ERROR, "$.error", ("is a required property",)),
     ("content-filter.prompt", ("azure",), mutate(CFR_PROMPT, ("hate", "severity"), "extreme"),
      "$.hate.severity", ("'extreme'",)),
-    ("content-filter.prompt-entry", ("azure",), mutate(CHAT["prompt_filter_results"][0], ("prompt_index",), "0"),
+    ("content-filter.prompt-entry", ("azure",),
+     mutate(CHAT["prompt_filter_results"][0], ("prompt_index",), "0"),
      "$.prompt_index", ("not of type 'integer'",)),
     ("content-filter.choice", ("azure",), mutate(CFR_CHOICE, ("hate", "filtered"), DELETE), "$.hate",
      ("'filtered' is a required",)),
-    ("mcp.tool", PROFILES, mutate(MCP_TOOL, ("server_label",), DELETE), "$", ("'server_label' is a required",)),
+    ("mcp.tool", PROFILES, mutate(MCP_TOOL, ("server_label",), DELETE), "$",
+     ("'server_label' is a required",)),
     ("mcp.tool", PROFILES, mutate(MCP_TOOL, ("require_approval",), "sometimes"), "$.require_approval",
      ("'sometimes'",)),
     ("item.mcp_call", PROFILES, mutate(MCP_CALL, ("server_label",), 123), "$.server_label",
      ("123 is not of type 'string'",)),
     ("item", PROFILES, mutate(MCP_CALL, ("server_label",), 123), "$.server_label", ("123 is not of type",)),
     ("item", PROFILES, mutate(MCP_CALL, ("type",), "mcp_calls"), "$.type", ("'mcp_calls'",)),
-    ("item.mcp_list_tools", PROFILES, mutate(MCP_LIST_TOOLS, ("tools",), "none"), "$.tools", ("not of type",)),
+    ("item.mcp_list_tools", PROFILES, mutate(MCP_LIST_TOOLS, ("tools",), "none"), "$.tools",
+     ("not of type",)),
     ("item.mcp_list_tools", PROFILES, mutate(MCP_LIST_TOOLS, ("tools", 0, "name"), DELETE), "$.tools[0]",
      ("'name' is a required",)),
     ("item.mcp_approval_request", PROFILES, mutate(MCP_APPROVAL, ("arguments",), DELETE), "$",
@@ -313,9 +322,9 @@ def test_documented_examples_drift_is_reported_not_hidden():
 
 
 # -- every named schema: realistic bodies pass, mutants fail with a clear message ----------------------------
-REQUIRED_NAMES = ("response", "response.stream-event", "chat.completion", "chat.completion.chunk", "embeddings",
-                  "error", "content-filter.prompt", "content-filter.choice", "mcp.tool", "item.mcp_list_tools",
-                  "item.mcp_call", "item.mcp_approval_request")
+REQUIRED_NAMES = ("response", "response.stream-event", "chat.completion", "chat.completion.chunk",
+                  "embeddings", "error", "content-filter.prompt", "content-filter.choice", "mcp.tool",
+                  "item.mcp_list_tools", "item.mcp_call", "item.mcp_approval_request")
 
 
 def test_required_names_exist():
@@ -443,7 +452,8 @@ def test_first_chunk_with_choices_is_a_strict_deviation_only():
 
 def test_chunk_content_filter_per_choice_is_declared():
     assert schemas.validate(CHUNK, "chat.completion.chunk").drift == []
-    assert schemas.validate(CHUNK, "chat.completion.chunk", "openai").drift == ["$.choices[0].content_filter_results"]
+    openai_drift = schemas.validate(CHUNK, "chat.completion.chunk", "openai").drift
+    assert openai_drift == ["$.choices[0].content_filter_results"]
 
 
 # -- check(): notes for strict deviations and drift ----------------------------------------------------------
@@ -558,7 +568,8 @@ def test_validators_are_cached():
     schemas.validate(CHAT, "chat.completion")
     assert schemas._validator("azure", "chat.completion", "strict") is schemas._validator(
         "azure", "chat.completion", "strict")
-    assert schemas._fast("azure", "chat.completion", "strict") is schemas._fast("azure", "chat.completion", "strict")
+    fast = schemas._fast("azure", "chat.completion", "strict")
+    assert fast is schemas._fast("azure", "chat.completion", "strict")
 
 
 def test_schema_dir_prefers_repo_then_bundled(monkeypatch, tmp_path):

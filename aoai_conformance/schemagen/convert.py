@@ -32,9 +32,9 @@ BASE_SUFFIX = ":base"
 
 # Keywords copied as-is (values are not schemas).
 _PLAIN = {
-    "type", "enum", "const", "format", "minimum", "maximum", "multipleOf", "minLength", "maxLength", "pattern",
-    "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "default", "readOnly", "writeOnly",
-    "deprecated", "title",
+    "type", "enum", "const", "format", "minimum", "maximum", "multipleOf", "minLength", "maxLength",
+    "pattern", "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "default", "readOnly",
+    "writeOnly", "deprecated", "title",
 }
 # Keywords whose value is a schema.
 _SUB = {"items", "not", "if", "then", "else", "contains", "propertyNames", "additionalItems"}

@@ -75,7 +75,9 @@ def _get(doc: Any, pointer: str) -> Any:
     return node
 
 
-def apply_overlays(components: dict[str, Any], overlays: list[dict[str, Any]], profile: str) -> dict[str, Any]:
+def apply_overlays(
+    components: dict[str, Any], overlays: list[dict[str, Any]], profile: str
+) -> dict[str, Any]:
     comps = copy.deepcopy(components)
     for overlay in overlays:
         for op in overlay["ops"].get(profile, []):

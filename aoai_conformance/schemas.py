@@ -154,6 +154,35 @@ class _NotCompilable(Exception):
     pass
 
 
+def _rule(schema: Any) -> tuple[str, str, Any] | None:
+    """(property, value, then) if ``schema`` is a generated discriminator rule
+    ``{"if": {"properties": {p: {"const": v}}, "required": [p]}, "then": T}`` with a string v, else None."""
+    if not isinstance(schema, dict) or set(schema) != {"if", "then"}:
+        return None
+    cond = schema["if"]
+    if not isinstance(cond, dict) or set(cond) != {"properties", "required"} or len(cond["properties"]) != 1:
+        return None
+    (prop, test), = cond["properties"].items()
+    if cond["required"] != [prop] or not isinstance(test, dict) or set(test) != {"const"}:
+        return None
+    if not isinstance(test["const"], str):
+        return None
+    return prop, test["const"], schema["then"]
+
+
+def _split_rules(items: list[Any]) -> tuple[list[Any], str | None, dict[str, Any]]:
+    """An allOf's plain members, and its discriminator rules as a lookup table (all on one property)."""
+    plain, table, prop = [], {}, None
+    for item in items:
+        rule = _rule(item)
+        if rule is None or (prop is not None and rule[0] != prop) or rule[1] in table:
+            plain.append(item)
+            continue
+        prop = rule[0]
+        table[rule[1]] = rule[2]
+    return plain, prop, table
+
+
 _ANNOTATIONS = {"format", "default", "readOnly", "writeOnly", "deprecated", "title", "description",
                 "$comment", "$schema", "$id", "$defs", "x-source", "examples"}
 
@@ -221,8 +250,20 @@ class _Compiler:
                     continue
                 add(self._array(schema))
             elif key == "allOf":
-                subs = [self.compile(s) for s in val]
-                add(lambda v, ss=subs: all(f(v) for f in ss))
+                plain, prop, table = _split_rules(val)
+                subs = [self.compile(s) for s in plain]
+                if subs:
+                    add(lambda v, ss=subs: all(f(v) for f in ss))
+                if table:
+                    compiled = {k: self.compile(t) for k, t in table.items()}
+
+                    def dispatch(v: Any, p: str = prop, t: dict[str, Any] = compiled) -> bool:
+                        if not isinstance(v, dict):
+                            return True
+                        f = t.get(v.get(p)) if isinstance(v.get(p), str) else None
+                        return f is None or f(v)
+
+                    add(dispatch)
             elif key == "anyOf":
                 subs = [self.compile(s) for s in val]
                 add(lambda v, ss=subs: any(f(v) for f in ss))
@@ -392,6 +433,14 @@ class _Drift:
     def __init__(self, defs: dict[str, Any]) -> None:
         self.defs = defs
         self._static: dict[int, Any] = {}  # id(schema) -> shape, for locations that need no branch choice
+        self._split: dict[int, Any] = {}  # id(allOf list) -> (plain members, property, value -> then)
+
+    def _rules(self, items: list[Any]) -> tuple[list[Any], str | None, dict[str, Any]]:
+        key = id(items)
+        hit = self._split.get(key)
+        if hit is None:
+            hit = self._split[key] = _split_rules(items)
+        return hit
 
     def resolve(self, schema: Any) -> Any:
         while isinstance(schema, dict) and "$ref" in schema and len(schema) == 1:
@@ -435,8 +484,15 @@ class _Drift:
         dynamic = False
         if "$ref" in schema:
             dynamic |= self.applicable(inst, self.defs[schema["$ref"].rsplit("/", 1)[1]], acc, depth + 1)
-        for s in schema.get("allOf", ()):
-            dynamic |= self.applicable(inst, s, acc, depth + 1)
+        if "allOf" in schema:
+            plain, prop, table = self._rules(schema["allOf"])
+            for s in plain:
+                dynamic |= self.applicable(inst, s, acc, depth + 1)
+            if table:
+                dynamic = True
+                value = inst.get(prop) if isinstance(inst, dict) else None
+                if isinstance(value, str) and value in table:
+                    self.applicable(inst, table[value], acc, depth + 1)
         for key in ("anyOf", "oneOf"):
             if key in schema:
                 dynamic = True

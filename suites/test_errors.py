@@ -1,12 +1,12 @@
 """Error handling: 000_618f909ca6807cc5.txt, sections "Fine-tuning", "Error handling" and "Error codes".
 
-The documented example (``client.fine_tuning.jobs.create(model="gpt-4o", training_file="file-test")`` inside an
-``except APIConnectionError / RateLimitError / APIStatusError`` chain) is made as written. Each row of the
-Error codes table is then triggered for real where a service can be made to give it (an invalid parameter,
-a wrong credential, an unknown deployment, a port where nothing listens) and by fault injection where it
-cannot (403, 422, 429, >=500). Every error is checked in layers: the exception class the table names and its
-``status_code`` / ``response``, the raw answer (JSON, Azure headers), the error body (invariants and schema),
-and ``e.request_id`` against the ``x-request-id`` header (Azure error answers carry request ids too).
+The documented example (``client.fine_tuning.jobs.create(model="gpt-4o", training_file="file-test")``
+inside an ``except APIConnectionError / RateLimitError / APIStatusError`` chain) is made as written. Each row
+of the Error codes table is then triggered for real where a service can be made to give it (an invalid
+parameter, a wrong credential, an unknown deployment, a port where nothing listens) and by fault injection
+where it cannot (403, 422, 429, >=500). Every error is checked in layers: the exception class the table names
+and its ``status_code`` / ``response``, the raw answer (JSON, Azure headers), the error body (invariants and
+schema), and ``e.request_id`` against the ``x-request-id`` header (Azure error answers carry request ids too).
 """
 
 import httpx2
@@ -79,7 +79,8 @@ def check_status_error(aoai, ex, expected: int, *, body_profile: str | None = No
     err = ex.error
     if isinstance(err, openai.APIStatusError):
         got = table_class(err.status_code)
-        expect(type(err) is got, "errors.table", f"the SDK raised {type(err).__name__} for HTTP {err.status_code}",
+        expect(type(err) is got, "errors.table",
+               f"the SDK raised {type(err).__name__} for HTTP {err.status_code}",
                expected=got.__name__, received=type(err).__name__)
     want = table_class(expected)
     expect(isinstance(err, want), "errors.exception-class",
@@ -100,11 +101,16 @@ def check_status_error(aoai, ex, expected: int, *, body_profile: str | None = No
     return err
 
 
+def failing_chat(aoai, *, model: str | None = None, options: dict = NO_RETRIES, **kwargs):
+    """A small chat call expected to fail (one attempt: retries would multiply answers and time)."""
+    return aoai.create("chat.completions", model=model or aoai.deployment("chat"), messages=MESSAGES,
+                       max_tokens=MAX_TOKENS, options=options, expect_error=True, **kwargs)
+
+
 def injected(aoai, code: int) -> None:
     """One chat call meeting an injected ``code``; the fault proxy writes an Azure-shaped body for it."""
     aoai.inject([faultproxy.status(code)])
-    ex = aoai.create("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS,
-                     options=NO_RETRIES, expect_error=True)
+    ex = failing_chat(aoai)
     # The body is the proxy's Azure-shaped one whatever the target, so it is checked as Azure's.
     check_status_error(aoai, ex, code, body_profile="azure")
     wire.credentials(aoai)
@@ -134,8 +140,7 @@ def test_fine_tuning_job_error_example(aoai):
 @documented("error code 400 BadRequestError", SECTION, capability="errors")
 def test_invalid_parameter_raises_bad_request_error(aoai):
     """an invalid parameter (temperature=5) raises BadRequestError with status_code 400"""
-    ex = aoai.create("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS,
-                     temperature=5, options=NO_RETRIES, expect_error=True)
+    ex = failing_chat(aoai, temperature=5)
     check_status_error(aoai, ex, 400)
     wire.credentials(aoai)
 
@@ -144,8 +149,8 @@ def _wrong_credential(aoai):
     """The documented way to give this auth mode a wrong credential, and what then goes over the wire.
 
     key / env: the key is an ``api_key`` string, so ``with_options(api_key=...)`` overrides it in both. entra:
-    ``api_key`` is a token provider, so the wrong credential is a token provider too, built like the docs build
-    theirs (``get_bearer_token_provider``) over a credential that hands out a wrong token.
+    ``api_key`` is a token provider, so the wrong credential is a token provider too, built like the docs
+    build theirs (``get_bearer_token_provider``) over a credential that hands out a wrong token.
     """
     if aoai.auth != "entra":
         return "wrong-key", "wrong-key"
@@ -163,19 +168,17 @@ def _wrong_credential(aoai):
 def test_wrong_credential_raises_authentication_error(aoai):
     """a wrong API key (or Entra token provider) raises AuthenticationError with status_code 401"""
     api_key, sent = _wrong_credential(aoai)
-    ex = aoai.create("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS,
-                     options={**NO_RETRIES, "api_key": api_key}, expect_error=True)
+    ex = failing_chat(aoai, options={**NO_RETRIES, "api_key": api_key})
     expect(aoai.sent and aoai.sent[-1].headers.get("authorization") == f"Bearer {sent}",
-           "errors.wrong-credential-sent", f"with_options(api_key=...) did not send the wrong credential under "
-           f"auth mode {aoai.auth}")
+           "errors.wrong-credential-sent",
+           f"with_options(api_key=...) did not send the wrong credential under auth mode {aoai.auth}")
     check_status_error(aoai, ex, 401)
 
 
 @documented("error code 404 NotFoundError", SECTION, capability="errors")
 def test_unknown_deployment_raises_not_found_error(aoai):
     """an unknown deployment name as model raises NotFoundError with status_code 404"""
-    ex = aoai.create("chat.completions", model=UNKNOWN_DEPLOYMENT, messages=MESSAGES, max_tokens=MAX_TOKENS,
-                     options=NO_RETRIES, expect_error=True)
+    ex = failing_chat(aoai, model=UNKNOWN_DEPLOYMENT)
     check_status_error(aoai, ex, 404)
     wire.credentials(aoai)
 
@@ -183,11 +186,10 @@ def test_unknown_deployment_raises_not_found_error(aoai):
 @documented("error code N/A APIConnectionError", SECTION, capability="errors")
 def test_connection_refused_raises_api_connection_error(aoai):
     """a base_url where nothing listens raises APIConnectionError, with the cause in __cause__"""
-    ex = aoai.create("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS,
-                     options={**NO_RETRIES, "base_url": faultproxy.closed_port_url()}, expect_error=True)
+    ex = failing_chat(aoai, options={**NO_RETRIES, "base_url": faultproxy.closed_port_url()})
     err = ex.error
     expect(type(err) is openai.APIConnectionError, "errors.exception-class",
-           f"a refused connection raised {type(err).__name__}; the Error codes table gives APIConnectionError",
+           f"a refused connection raised {type(err).__name__}; the table gives APIConnectionError",
            expected="APIConnectionError", received=type(err).__name__)
     expect(except_branch(err) == "APIConnectionError", "errors.except-chain",
            "the documented except chain does not catch a refused connection as APIConnectionError",

@@ -31,7 +31,8 @@ def test_chat_completion_request_id(aoai):
 @documented("_request_id", SECTION, capability="errors")
 def test_response_request_id(aoai):
     """response._request_id is the x-request-id response header of a responses.create call"""
-    ex = aoai.create("responses", model=aoai.deployment("responses"), input="This is a test.", max_output_tokens=16)
+    ex = aoai.create("responses", model=aoai.deployment("responses"), input="This is a test.",
+                     max_output_tokens=16)
     sdk.parsed(ex, "Response")
     check_request_id(aoai, ex)
 

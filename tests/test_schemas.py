@@ -483,6 +483,15 @@ def test_additional_properties_false_is_strict_and_drift():
     assert "$.allowed_tools.colour" in verdict.drift
 
 
+def test_drift_follows_discriminated_children():
+    body = copy.deepcopy(RESPONSE)
+    body["output"][0]["content"][0]["sparkle"] = True
+    body["output"].append({**MCP_CALL, "colour": "red"})
+    drift = schemas.validate(body, "response").drift
+    assert "$.output[0].content[0].sparkle" in drift and "$.output[1].colour" in drift
+    assert not any(p.startswith("$.output[1].server_label") for p in drift)
+
+
 def test_maps_and_free_objects_are_not_drift():
     body = {**RESPONSE, "metadata": {"anything": "goes"}}
     assert "$.metadata.anything" not in schemas.validate(body, "response").drift
@@ -531,6 +540,9 @@ def test_fast_path_agrees_with_jsonschema_on_every_body():
 
 
 def test_fast_path_keyword_semantics():
+    def rule(value: str, then: dict[str, Any]) -> dict[str, Any]:
+        return {"if": {"properties": {"type": {"const": value}}, "required": ["type"]}, "then": then}
+
     c = schemas._Compiler({})
     cases = [
         ({"type": "integer"}, [1, 1.0, -3], [1.5, True, "1", None]),
@@ -552,6 +564,9 @@ def test_fast_path_keyword_semantics():
           "else": {"required": ["y"]}}, [{"t": "a", "x": 1}, {"y": 1}], [{"t": "a"}, {}]),
         ({"not": {"type": "null"}, "propertyNames": {"maxLength": 2}, "minProperties": 1}, [{"ab": 1}],
          [None, {}, {"abc": 1}]),
+        ({"allOf": [{"required": ["type"]}, rule("a", {"required": ["x"]}), rule("b", {"required": ["y"]})]},
+         [{"type": "a", "x": 1}, {"type": "b", "y": 1}, {"type": "c"}, 5],
+         [{"type": "a"}, {"type": "b", "x": 1}, {}]),
     ]
     for schema, good, bad in cases:
         f = c.compile(schema)

@@ -1,15 +1,16 @@
-"""Retry checks: what the SDK did across attempts, against 000_…txt "Error handling / Retries" and "Error codes".
+"""Retry checks: what the SDK did across attempts, against 000_…txt, "Retries" and "Error codes".
 
-The documentation promises: connection errors, 408, 429 and >=500 are "retried twice by default with a brief
-exponential backoff"; ``max_retries=0`` disables retries; ``with_options(max_retries=N)`` sets them per request;
-after the last attempt the SDK raises the exception the "Error codes" table names.
+The documentation promises: connection errors, 408, 429 and >=500 are "retried twice by default with a
+brief exponential backoff"; ``max_retries=0`` disables retries; ``with_options(max_retries=N)`` sets them
+per request; after the last attempt the SDK raises the exception the "Error codes" table names.
 
-The checks read an *attempt log*: anything with ``headers`` (the request headers as sent, a mapping) and ``t``
-(``time.monotonic()`` when the attempt was sent) per attempt, in order -- ``aoai.sent`` in a suite, fabricated
-records in the project's own tests. Every broken promise raises :class:`~aoai_conformance.checks.ConformanceFailure`.
+The checks read an *attempt log*: anything with ``headers`` (the request headers as sent, a mapping) and
+``t`` (``time.monotonic()`` when the attempt was sent) per attempt, in order -- ``aoai.sent`` in a suite,
+fabricated records in the project's own tests. A broken promise raises ``checks.ConformanceFailure``.
 
-Delays are measured from one attempt's send time to the next one's, so they include the failed attempt's own
-round trip: a check allows :data:`SLACK` below the promised wait (timer granularity) and ``tolerance`` above it.
+Delays are measured from one attempt's send time to the next one's, so they include the failed attempt's
+own round trip: a check allows :data:`SLACK` below the promised wait (timer granularity) and ``tolerance``
+above it.
 """
 
 from __future__ import annotations
@@ -25,17 +26,18 @@ import pytest
 from .checks import expect, fail, trim
 
 PROMISES = {
-    "retries.attempts": "a retryable error is retried max_retries times (2 by default), stopping at the first "
-                        "success: 1 + max_retries attempts at most",
+    "retries.attempts": "a retryable error is retried max_retries times (2 by default), stopping at the "
+                        "first success: 1 + max_retries attempts at most",
     "retries.retry-count-header": "attempt n (from 0) carries x-stainless-retry-count: n",
     "retries.retry-after": "a server-directed wait (retry-after-ms, retry-after seconds or HTTP date, up to "
                            "120 s) is waited before the next attempt",
     "retries.backoff": "without a server-directed wait the SDK backs off exponentially: min(0.5 * 2**n, 8) s "
                        "before retry n+1, minus up to 25 % jitter",
-    "retries.not-retried": "an error the documentation does not list as retryable is raised after one attempt, "
-                           "without waiting",
-    "retries.exception-type": "after retries run out the SDK raises the exception the 'Error codes' table names, "
-                              "with the HTTP status code (connection errors: APIConnectionError with a cause)",
+    "retries.not-retried": "an error the documentation does not list as retryable is raised after one "
+                           "attempt, without waiting",
+    "retries.exception-type": "after retries run out the SDK raises the exception the 'Error codes' table "
+                              "names, with the HTTP status code (connection errors: APIConnectionError with "
+                              "a cause)",
 }
 
 # The documentation's list (Connection Errors, 408, 429, >=500) and the SDK's own rules.
@@ -45,7 +47,7 @@ SDK_ONLY_RETRYABLE = (409,)  # retried by openai-python (a "lock timeout"), not 
 INITIAL_DELAY = 0.5
 MAX_DELAY = 8.0
 JITTER = 0.25
-MAX_RETRY_AFTER = 120.0  # the SDK honours server-directed waits up to this; above it, it does not retry at all
+MAX_RETRY_AFTER = 120.0  # the SDK honours server-directed waits up to this; above it, it does not retry
 
 # Timing: below the promised wait only timer granularity; above it the failed attempt's round trip.
 SLACK = 0.01
@@ -149,14 +151,16 @@ def server_wait(response_headers: Mapping[str, str], at_wall: float | None = Non
     return when - (time.time() if at_wall is None else at_wall)
 
 
-def waited(log: Sequence[Any], index: int, seconds: float, *, what: str, tolerance: float = TOLERANCE) -> float:
+def waited(log: Sequence[Any], index: int, seconds: float, *, what: str,
+           tolerance: float = TOLERANCE) -> float:
     """The wait between attempt ``index`` and the next one is ``seconds`` (within -SLACK/+tolerance)."""
     expect(len(log) > index + 1, "retries.attempts", f"{what}: no attempt followed attempt #{index}",
            expected=f">= {index + 2} attempts", received=len(log), evidence=_describe(log))
     gap = log[index + 1].t - log[index].t
     expect(seconds - SLACK <= gap <= seconds + tolerance, "retries.retry-after",
            f"{what}: the SDK waited {gap:.3f}s before attempt #{index + 1}",
-           expected=f"{seconds:.3f}s (-{SLACK}s/+{tolerance}s)", received=round(gap, 3), evidence=_describe(log))
+           expected=f"{seconds:.3f}s (-{SLACK}s/+{tolerance}s)", received=round(gap, 3),
+           evidence=_describe(log))
     return gap
 
 
@@ -175,7 +179,8 @@ def backoff(log: Sequence[Any], *, tolerance: float = TOLERANCE) -> list[float]:
         lo, hi = backoff_window(n)
         expect(lo - SLACK <= gap <= hi + tolerance, "retries.backoff",
                f"the wait before retry {n + 1} was {gap:.3f}s, outside the exponential backoff window",
-               expected=f"{lo:.3f}s..{hi:.3f}s (+{tolerance}s)", received=round(gap, 3), evidence=_describe(log))
+               expected=f"{lo:.3f}s..{hi:.3f}s (+{tolerance}s)", received=round(gap, 3),
+               evidence=_describe(log))
     for n in range(1, len(gaps)):
         if backoff_window(n)[0] > backoff_window(n - 1)[1]:  # windows apart: the waits must grow
             expect(gaps[n] > gaps[n - 1], "retries.backoff", f"the wait before retry {n + 1} did not grow",
@@ -199,11 +204,12 @@ def exception(error: BaseException | None, status: int | None) -> None:
                "a connection error was reported as an HTTP status error", expected=name,
                received=type(error).__name__)
         expect(error.__cause__ is not None, "retries.exception-type",
-               "APIConnectionError carries no __cause__ (the docs print e.__cause__, the underlying exception)")
+               "APIConnectionError carries no __cause__ (the docs print e.__cause__, the underlying "
+               "exception)")
         return
     got = getattr(error, "status_code", None)
-    expect(got == status, "retries.exception-type", f"{type(error).__name__}.status_code is not the HTTP status",
-           expected=status, received=got)
+    expect(got == status, "retries.exception-type",
+           f"{type(error).__name__}.status_code is not the HTTP status", expected=status, received=got)
 
 
 def evidence(log: Sequence[Any]) -> str:
@@ -222,8 +228,8 @@ __all__ = [
 @dataclass
 class Outcome:
     """A harness call whose failure is kept for later: retry checks look at the attempts first, so a wrong
-    attempt count names its retry promise instead of its symptom (an unexpected status, or in replay, a request
-    the cassette has no answer for because the recorded SDK made fewer attempts)."""
+    attempt count names its retry promise instead of its symptom (an unexpected status, or in replay, a
+    request the cassette has no answer for because the recorded SDK made fewer attempts)."""
 
     exchange: Any = None
     deferred: BaseException | None = None
@@ -240,7 +246,7 @@ _REPLAY_MISS = "no recorded interaction"
 
 
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Outcome:
-    """Run ``fn(*args, **kwargs)`` (an ``aoai.create``), timing it and keeping a failure for :meth:`Outcome.result`."""
+    """Run ``fn(*args, **kwargs)`` (an ``aoai.create``), timing it; a failure is kept for ``result()``."""
     start = time.monotonic()
     try:
         ex = fn(*args, **kwargs)

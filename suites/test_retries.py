@@ -7,9 +7,9 @@
 
 The fault proxy makes the service fail on demand (replay: the cassette holds the recorded faults). Each test
 checks the attempts first (count, x-stainless-retry-count, waits), then what the caller finally got (the
-answer, or the exception the "Error codes" table names), then that every attempt carried the credential (Entra:
-the token provider was asked once per attempt). Server-made failures ask for a 2 ms wait (retry-after-ms) so
-the suite stays fast; only the tests that measure waits (under one auth mode) wait out longer ones.
+answer, or the exception the "Error codes" table names), then that every attempt carried the credential
+(Entra: the token provider was asked once per attempt). Server-made failures ask for a 2 ms wait
+(retry-after-ms) so the suite stays fast; only the tests that measure waits (one auth mode) wait longer.
 """
 
 import time
@@ -18,7 +18,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from aoai_conformance import checks, retries, sdk, wire
-from aoai_conformance.faultproxy import drop, retry_after, retry_after_date, retry_after_ms, status, x_should_retry
+from aoai_conformance.faultproxy import (drop, retry_after, retry_after_date, retry_after_ms, status,
+                                        x_should_retry)
 from aoai_conformance.plugin import documented
 
 MESSAGES = [{"role": "user", "content": "When was Microsoft founded?"}]
@@ -187,7 +188,8 @@ def test_retry_after_ms_wins_over_retry_after(aoai):
 @pytest.mark.parametrize("form", ["seconds", "http-date"])
 def test_retry_after_is_honoured(aoai, form):
     """retry-after (seconds, or an HTTP date) is waited before the next attempt"""
-    header = retry_after(1) if form == "seconds" else retry_after_date(datetime.now(timezone.utc) + timedelta(seconds=1))
+    in_1s = datetime.now(timezone.utc) + timedelta(seconds=1)
+    header = retry_after(1) if form == "seconds" else retry_after_date(in_1s)
     aoai.inject([status(429, headers=header)])
     outcome = chat(aoai)
     retries.attempts(aoai.sent, 2, f"429 with retry-after ({form}), then an answer")
@@ -196,7 +198,7 @@ def test_retry_after_is_honoured(aoai, form):
     wait = retries.server_wait(first.response_headers, at_wall=sent_wall)
     if wait is not None and wait > retries.SLACK:
         retries.waited(aoai.sent, 0, wait, what=f"retry-after: {first.response_headers.get('retry-after')}")
-    else:  # an HTTP date (whole seconds) already past when the attempt was sent: nothing to wait, the SDK backs off
+    else:  # an HTTP date (whole seconds) already past when the attempt left: nothing to wait, so backoff
         retries.backoff(aoai.sent)
     answered(aoai, outcome)
 
@@ -204,14 +206,15 @@ def test_retry_after_is_honoured(aoai, form):
 @retries_doc("retries (retry-after above 120 s)")
 @pytest.mark.parametrize("form", ["seconds", "http-date"])
 def test_retry_after_above_cap_is_not_retried(aoai, form):
-    """a 429 whose retry-after exceeds the SDK's 120 s cap is raised at once (noted: the docs promise retries)"""
-    header = retry_after(121) if form == "seconds" else retry_after_date(datetime.now(timezone.utc) + timedelta(minutes=10))
+    """a 429 whose retry-after exceeds the SDK's 120 s cap is raised at once (noted: docs promise retries)"""
+    in_10min = datetime.now(timezone.utc) + timedelta(minutes=10)
+    header = retry_after(121) if form == "seconds" else retry_after_date(in_10min)
     aoai.inject([status(429, headers=header)] * 2)
     outcome = chat(aoai, expect_error=True)
     retries.not_retried(aoai.sent, "429 asking for a wait above the SDK's 120 s cap", elapsed=outcome.elapsed)
     raised(aoai, outcome, 429)
-    checks.note("doc-sdk-difference", "the documentation says 429 is retried twice; the SDK does not retry at "
-                f"all when retry-after asks for more than {retries.MAX_RETRY_AFTER:g} s",
+    checks.note("doc-sdk-difference", "the documentation says 429 is retried twice; the SDK does not retry "
+                f"at all when retry-after asks for more than {retries.MAX_RETRY_AFTER:g} s",
                 retry_after=aoai.sent[0].response_headers.get("retry-after"))
 
 
@@ -222,8 +225,8 @@ def test_x_should_retry_false_stops_retrying_a_500(aoai):
     outcome = chat(aoai, expect_error=True)
     retries.not_retried(aoai.sent, "500 with x-should-retry: false")
     raised(aoai, outcome, 500)
-    checks.note("doc-sdk-difference", "the SDK obeys the undocumented x-should-retry: false and does not retry "
-                "a 500, which the documentation lists as retried")
+    checks.note("doc-sdk-difference", "the SDK obeys the undocumented x-should-retry: false and does not "
+                "retry a 500, which the documentation lists as retried")
 
 
 @retries_doc("retries (x-should-retry)")
@@ -234,5 +237,5 @@ def test_x_should_retry_true_retries_a_400(aoai):
     retries.attempts(aoai.sent, 2, "400 with x-should-retry: true, then an answer")
     retries.retry_count_headers(aoai.sent)
     answered(aoai, outcome)
-    checks.note("doc-sdk-difference", "the SDK obeys the undocumented x-should-retry: true and retries a 400, "
-                "which the documentation does not list as retried")
+    checks.note("doc-sdk-difference", "the SDK obeys the undocumented x-should-retry: true and retries a "
+                "400, which the documentation does not list as retried")

@@ -1,0 +1,108 @@
+"""Chat: 000_618f909ca6807cc5.txt, section "Chat".
+
+Each test makes the documented call once per auth mode and client, then checks it in layers: wire (status,
+headers, credentials), schema (body and every stream event), invariants (usage sums, stream order, deltas),
+and the SDK (typed objects and the accessors the docs print).
+"""
+
+import base64
+
+from aoai_conformance import invariants, schemas, sdk, wire
+from aoai_conformance.plugin import documented
+
+MESSAGES = [
+    {"role": "system", "content": "You are a helpful assistant."},
+    {"role": "user", "content": "When was Microsoft founded?"},
+]
+# Output is capped on every call: the nightly matrix runs against a paid resource.
+MAX_TOKENS = 64
+
+DOC_IMAGE_URL = (
+    "https://raw.githubusercontent.com/MicrosoftDocs/azure-ai-docs/main/articles/ai-foundry/openai/media/"
+    "how-to/generated-seattle.png"
+)
+# A 1x1 PNG as a data URL: the image-input call works even where the service cannot fetch URLs.
+PNG_1X1 = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2b2a5c20000000049454e44ae426082"
+)).decode()
+
+
+def _check_completion(aoai, ex, max_tokens=MAX_TOKENS):
+    wire.common(ex, aoai)
+    schemas.check(ex.body, "chat.completion", profile=aoai.profile)
+    invariants.chat_completion(ex.body, max_tokens=max_tokens)
+    if aoai.azure:
+        for i, choice in enumerate(ex.body["choices"]):
+            schemas.check(choice.get("content_filter_results"), "content-filter.choice", where=f"choices[{i}]")
+    completion = sdk.parsed(ex, "ChatCompletion")
+    sdk.accessor(completion.choices[0].message.content, ex.body["choices"][0]["message"]["content"],
+                 "completion.choices[0].message.content")
+    sdk.request_id(ex)
+    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
+
+
+@documented("chat.completions.create", "Chat / chat.completions.create()", capability="chat")
+def test_chat_completion(aoai):
+    """chat.completions.create returns a documented chat.completion"""
+    ex = aoai.create("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS)
+    _check_completion(aoai, ex)
+
+
+@documented("chat.completions.create", "Chat / chat.completions.create()", capability="chat")
+def test_chat_completion_prompt_filter_results(aoai):
+    """Azure reports prompt content filter results for each prompt"""
+    aoai.require_azure("prompt_filter_results")
+    ex = aoai.create("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS)
+    wire.common(ex, aoai)
+    results = ex.body.get("prompt_filter_results")
+    invariants.prompt_filter_results(results, n_prompts=len(MESSAGES))
+    for i, entry in enumerate(results):
+        schemas.check(entry, "content-filter.prompt-entry", where=f"prompt_filter_results[{i}]")
+
+
+@documented("chat.completions.create (stream)", "Chat / chat.completions.create() - streaming", capability="chat")
+def test_chat_completion_streaming(aoai):
+    """stream=True yields chat.completion.chunk events that end with [DONE] and add up to the answer"""
+    sx = aoai.stream("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS)
+    wire.common_stream(sx, aoai)
+    for chunk in sx.data:
+        schemas.check_chat_chunk(chunk, profile=aoai.profile)
+    invariants.chat_stream(sx.data, done_seen=sx.done_seen, azure=aoai.azure, max_tokens=MAX_TOKENS)
+    chunks = sdk.stream_parsed(sx)
+    # The docs' loop: `if chunk.choices and chunk.choices[0].delta.content is not None: print(...)`.
+    printed = "".join(c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content is not None)
+    sdk.accessor(printed, invariants.chat_stream_text(sx.data).get(0, ""), "the documented streaming loop's text")
+
+
+@documented("chat.completions.create (stream)", "Chat / chat.completions.create() - streaming", capability="chat")
+def test_chat_completion_streaming_include_usage(aoai):
+    """stream_options.include_usage adds one final usage chunk whose numbers add up"""
+    sx = aoai.stream("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS,
+                     stream_options={"include_usage": True})
+    wire.common_stream(sx, aoai)
+    for chunk in sx.data:
+        schemas.check_chat_chunk(chunk, profile=aoai.profile)
+    invariants.chat_stream(sx.data, done_seen=sx.done_seen, include_usage=True, azure=aoai.azure,
+                           max_tokens=MAX_TOKENS)
+    sdk.stream_parsed(sx)
+
+
+@documented("chat.completions.create (image input)", "Chat / chat.completions.create() - image input", capability="vision")
+def test_chat_completion_image_url(aoai):
+    """the documented image URL is accepted with max_tokens=300 and answered as a chat.completion"""
+    content = [{"type": "text", "text": "What's in this image?"},
+               {"type": "image_url", "image_url": {"url": DOC_IMAGE_URL}}]
+    ex = aoai.create("chat.completions", model=aoai.deployment("vision"), max_tokens=300,
+                     messages=[{"role": "user", "content": content}])
+    _check_completion(aoai, ex, max_tokens=300)
+
+
+@documented("chat.completions.create (image input)", "Chat / chat.completions.create() - image input", capability="vision")
+def test_chat_completion_image_data_url(aoai):
+    """a base64 data URL image is accepted like the URL form"""
+    content = [{"type": "text", "text": "What's in this image?"},
+               {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG_1X1}"}}]
+    ex = aoai.create("chat.completions", model=aoai.deployment("vision"), max_tokens=MAX_TOKENS,
+                     messages=[{"role": "user", "content": content}])
+    _check_completion(aoai, ex)

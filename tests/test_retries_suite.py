@@ -255,6 +255,8 @@ CASES = {
     "test_other_status_is_not_retried[key-sync-standin-404]": (None, "pass", None),
     f"{RETRYABLE}[key-sync-standin-502]": (None, "pass", None),
     "test_409_conflict[key-async-standin]": (None, "doc-sdk-difference", None),
+    "test_retry_after_above_cap_is_not_retried[entra-async-standin-http-date]": (None, "doc-sdk-difference", None),
+    "test_retry_after_above_cap_is_not_retried[key-sync-standin-seconds]": (None, "doc-sdk-difference", None),
 }
 
 
@@ -295,3 +297,11 @@ def test_the_409_difference_is_noted_for_the_real_sdk(sabotaged_run):
     assert any(n["kind"] == "doc-sdk-difference" and "409" in n["message"] for n in real["notes"])
     docs_like = cases["test_409_conflict[key-sync-standin]"]  # the SDK made to follow the documentation
     assert not any(n["kind"] == "doc-sdk-difference" for n in docs_like["notes"])
+
+
+@pytest.mark.parametrize("test_id", [k for k in CASES if "above_cap" in k])
+def test_replay_never_waits_out_a_long_retry_after(sabotaged_run, test_id):
+    """A recorded retry-after of 121 s, or an HTTP date 10 minutes after the recorded Date (shifted to now by
+    the engine), is refused by the SDK at once in replay too."""
+    _, cases = sabotaged_run
+    assert cases[test_id]["duration"] < 2.0, cases[test_id]["duration"]

@@ -1,0 +1,161 @@
+"""How fast is the offline replay, against the floor of the same SDK calls served from memory?
+
+    python bench/replay.py [--rounds 3]
+
+1. Runs the full offline replay (``pytest suites``, one process, no xdist) and reads every case's duration
+   (setup + call + teardown) from results.json: the time the suite spends per test case.
+2. The floor: for every case of that run, the same SDK calls (the interactions of its cassette, with the same
+   sync/async client kind) served from memory by an ``httpx2.MockTransport``, without pytest, vcrpy or
+   schemas. Streams are iterated, errors caught, one client per auth mode x client kind as the suite does.
+3. Prints seconds, ms per case and the ratio. Timing-by-design tests (retries that honour retry-after or
+   back off on purpose) are reported apart: their time is the behaviour under test, not overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx2
+import openai
+
+REPO = Path(__file__).resolve().parent.parent
+PATHS = {"/chat/completions": "chat.completions", "/responses": "responses", "/embeddings": "embeddings",
+         "/fine_tuning/jobs": "fine_tuning.jobs"}
+
+
+def run_replay(reports: Path) -> tuple[float, dict]:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
+                           str(REPO / "suites"), "--reports-dir", str(reports)], cwd=REPO,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit("replay failed:\n" + proc.stdout[-3000:])
+    return wall, json.loads((reports / "results.json").read_text())
+
+
+def cassette_for(case: dict) -> Path | None:
+    module = Path(case["id"].split("::")[0]).stem.removeprefix("test_")
+    name = case["id"].split("::")[1]
+    base, _, params = name.partition("[")
+    params = params.rstrip("]").split("-")
+    aoai = params[:3]
+    rest = [p for p in params[3:] if p]
+    folder = REPO / "cassettes" / case["params"]["target"] / module
+    for candidate in (f"{base}[{'-'.join(rest + [aoai[0]])}]", f"{base}[{'-'.join(rest)}]" if rest else base):
+        path = folder / f"{candidate}.json"
+        if path.is_file():
+            return path
+    return None
+
+
+def interactions(path: Path) -> list[tuple[str, dict, httpx2.Response]]:
+    data = json.loads(path.read_text())
+    out = []
+    for it in data["interactions"]:
+        req, resp = it["request"], it["response"]
+        suffix = req["uri"].split("/openai/v1", 1)[-1].split("?")[0]
+        call = PATHS.get(suffix)
+        if call is None:
+            continue
+        body = json.loads(req["body"]) if req["body"] else {}
+        headers = [(k, v) for k, vs in resp["headers"].items() for v in vs]
+        content = (resp["body"]["string"] or "").encode()
+        out.append((call, body, httpx2.Response(resp["status"]["code"], headers=headers, content=content)))
+    return out
+
+
+def _resolve(client, call):
+    obj = client
+    for part in call.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def floor(cases: list[dict]) -> tuple[float, int]:
+    """The same calls through MockTransport: returns (seconds, calls)."""
+    plan = []
+    for case in cases:
+        path = cassette_for(case)
+        if path is not None:
+            plan.append((case["params"]["client"], interactions(path)))
+    queue: list[httpx2.Response] = []
+
+    def handler(request):
+        r = queue.pop(0)
+        return httpx2.Response(r.status_code, headers=r.headers, content=r.content)
+
+    async def ahandler(request):
+        return handler(request)
+
+    sync_client = openai.OpenAI(base_url="https://floor.invalid/openai/v1/", api_key="k", max_retries=0,
+                                http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    async_client = openai.AsyncOpenAI(base_url="https://floor.invalid/openai/v1/", api_key="k", max_retries=0,
+                                      http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(ahandler)))
+    loop = asyncio.new_event_loop()
+    calls = 0
+    start = time.perf_counter()
+    for kind, steps in plan:
+        for call, body, response in steps:
+            queue[:] = [response]
+            calls += 1
+            if kind == "sync":
+                try:
+                    result = _resolve(sync_client, call).create(**body)
+                    if body.get("stream"):
+                        list(result)
+                except openai.APIError:
+                    pass
+            else:
+                async def go():
+                    try:
+                        result = await _resolve(async_client, call).create(**body)
+                        if body.get("stream"):
+                            [e async for e in result]
+                    except openai.APIError:
+                        pass
+                loop.run_until_complete(go())
+    return time.perf_counter() - start, calls
+
+
+TIMED_BY_DESIGN = ("test_retries.py",)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    walls, suite_s, timed_s, floors = [], [], [], []
+    for _ in range(args.rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, results = run_replay(Path(tmp))
+        cases = results["cases"]
+        plain = [c for c in cases if not c["id"].split("::")[0].endswith(TIMED_BY_DESIGN)]
+        timed = [c for c in cases if c not in plain]
+        walls.append(wall)
+        suite_s.append(sum(c["duration"] for c in plain))
+        timed_s.append(sum(c["duration"] for c in timed))
+        floors.append(floor(plain))
+    n_plain, n_timed = len(plain), len(timed)
+    suite = statistics.median(suite_s)
+    fl, calls = statistics.median(f[0] for f in floors), floors[0][1]
+    print(f"offline replay: {len(cases)} cases in {statistics.median(walls):.2f} s wall (one process, incl. start-up)")
+    print(f"  suites without timing-by-design: {n_plain} cases, {suite:.3f} s in tests, "
+          f"{1000 * suite / n_plain:.2f} ms per case")
+    if n_timed:
+        print(f"  retry suite (waits on purpose): {n_timed} cases, {statistics.median(timed_s):.3f} s in tests")
+    print(f"floor (same {calls} SDK calls from memory via httpx2.MockTransport): {fl:.3f} s, "
+          f"{1000 * fl / n_plain:.2f} ms per case")
+    print(f"ratio suite/floor: {suite / fl:.2f}x  (target <= 2x, aim 1.5x)")
+
+
+if __name__ == "__main__":
+    main()

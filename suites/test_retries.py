@@ -32,7 +32,7 @@ def retries_doc(call):
     return documented(call, SECTION, capability="retries")
 
 
-def fails(code, n=3, **headers):
+def fails(code, n, **headers):
     """``n`` identical failures (more than the attempts a test expects, so a surplus retry meets one too)."""
     return [status(code, headers={**FAST, **headers})] * n
 
@@ -79,7 +79,7 @@ def test_retryable_status_is_retried_twice_then_raised(aoai, code):
 
 
 @retries_doc("retries (default)")
-@pytest.mark.auth_modes("key")  # measures the backoff; the credential on every attempt is checked elsewhere
+@pytest.mark.auth_modes("key")  # measures a wait: one auth mode (the others are proved per attempt above)
 def test_connection_error_is_retried(aoai):
     """a connection error is retried after the exponential backoff (no server to ask for a wait)"""
     aoai.inject([drop()])

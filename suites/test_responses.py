@@ -17,7 +17,7 @@ MAX_OUTPUT_TOKENS = 64
 # Reasoning tokens count against max_output_tokens: with 64 a reasoning model often ends "incomplete" before
 # writing any message, which is not what the documented call shows. Effort "low" stays well below this.
 REASONING_MAX_OUTPUT_TOKENS = 512
-# The MCP deployment reasons before it calls a tool; a generous cap still bounds the cost of the approval turns.
+# The MCP deployment reasons before it calls a tool; a generous cap still bounds the approval turns' cost.
 MCP_MAX_OUTPUT_TOKENS = 2048
 
 MCP_TOOL = {  # exactly as documented
@@ -28,6 +28,7 @@ MCP_TOOL = {  # exactly as documented
     "require_approval": "never",
 }
 MCP_INPUT = "Search for information about Azure Functions"
+MCP_SECTION = "responses.create() with MCP server tool"
 
 
 def _check_response(aoai, ex, model):
@@ -53,7 +54,8 @@ def test_responses_create(aoai):
     _check_response(aoai, ex, model)
 
 
-@documented("responses.create", "Responses API / responses.create (JS)", capability="responses", doc=OTHER_SDKS)
+@documented("responses.create", "Responses API / responses.create (JS)", capability="responses",
+            doc=OTHER_SDKS)
 def test_responses_create_with_instructions(aoai):
     """instructions are accepted and echoed, and the answer is a documented response"""
     model = aoai.deployment("responses")
@@ -78,7 +80,8 @@ def test_responses_create_reasoning_effort_low(aoai):
     effort = (ex.body.get("reasoning") or {}).get("effort")
     checks.expect(effort == "low", "responses.reasoning.effort", "the response does not report the requested "
                   "reasoning effort", path="reasoning.effort", expected="low", received=effort)
-    sdk.accessor(response.reasoning.effort if response.reasoning else None, effort, "response.reasoning.effort")
+    sdk_effort = response.reasoning.effort if response.reasoning else None
+    sdk.accessor(sdk_effort, effort, "response.reasoning.effort")
 
 
 @documented("responses.create (stream)", "Responses API / streaming (JS, .NET)", capability="responses",
@@ -107,7 +110,7 @@ def _check_mcp_items(aoai, body):
             schemas.check(item, "item." + kind, profile=aoai.profile, where=f"output[{i}]")
 
 
-@documented("responses.create (MCP tool)", "responses.create() with MCP server tool", capability="mcp", doc=DOC)
+@documented("responses.create (MCP tool)", MCP_SECTION, capability="mcp", doc=DOC)
 def test_responses_mcp_tool(aoai):
     """the documented MCP server tool lists tools, calls one, and resp.output_text prints the answer"""
     # No max_output_tokens: the documented call has none and prints a full answer built from the tool's
@@ -119,7 +122,7 @@ def test_responses_mcp_tool(aoai):
     invariants.mcp_output(ex.body, server_label="microsoft_learn", require_approval="never")
 
 
-@documented("responses.create (MCP tool)", "responses.create() with MCP server tool", capability="mcp", doc=DOC)
+@documented("responses.create (MCP tool)", MCP_SECTION, capability="mcp", doc=DOC)
 def test_responses_mcp_tool_approval(aoai):
     """with approval required, an mcp_approval_request comes first and an approval runs the call"""
     model = aoai.deployment("mcp")

@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-import httpx2
 import openai
 import pytest
 
@@ -23,6 +22,9 @@ from . import cassettes
 from .auth import BuiltClient
 from .checks import ConformanceFailure, trim
 from .config import Target
+
+# The HTTP library of the installed SDK (httpx2 for openai 3.x, httpx for 1.x/2.x): headers, responses.
+HTTP = cassettes.HTTP
 
 # One event loop per process for async clients: clients are cached, and their pools belong to this loop.
 _loop: asyncio.AbstractEventLoop | None = None
@@ -37,11 +39,40 @@ def run(value: Any) -> Any:
     return _loop.run_until_complete(value)
 
 
+NOT_IN_SDK = "not in this SDK"
+
+
+def not_in_sdk(what: str) -> None:
+    """Skip: the installed openai version has no such call or parameter (the SDK matrix shows it as such)."""
+    pytest.skip(f"{NOT_IN_SDK}: openai {openai.__version__} has no {what}")
+
+
 def _resolve(client: Any, path: str) -> Any:
     obj = client
+    done = "client"
     for part in path.split("."):
-        obj = getattr(obj, part)
+        done += "." + part
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            not_in_sdk(done)
     return obj
+
+
+def _method(resource: Any, wrapper: str, method: str, call: str) -> Any:
+    try:
+        return getattr(getattr(resource, wrapper), method)
+    except AttributeError:
+        not_in_sdk(f"client.{call}.{wrapper}.{method}")
+
+
+def _unknown_parameter(exc: TypeError, call: str, method: str, kwargs: dict[str, Any]) -> None:
+    """An older SDK's method that lacks a documented keyword raises TypeError before sending anything."""
+    text = str(exc)
+    if "unexpected keyword argument" in text:
+        name = text.rsplit("unexpected keyword argument", 1)[-1].strip(" '\"")
+        if name in kwargs:  # a keyword the suite passed, not one the SDK passes internally
+            not_in_sdk(f"parameter {name!r} on client.{call}.{method}()")
 
 
 def _json(content: bytes) -> Any:
@@ -57,7 +88,7 @@ class Exchange:
 
     call: str
     status: int
-    headers: httpx2.Headers
+    headers: HTTP.Headers
     content: bytes
     body: Any  # parsed JSON, or None when the body is not JSON
     sdk: Any = None  # the SDK's typed object (None on error)
@@ -85,7 +116,7 @@ class SSEEvent:
 class StreamExchange:
     call: str
     status: int
-    headers: httpx2.Headers
+    headers: HTTP.Headers
     content: bytes
     events: list[SSEEvent]
     sdk_events: list[Any] = field(default_factory=list)
@@ -246,16 +277,19 @@ class Aoai:
                method: str = "create", **kwargs: Any) -> Exchange:
         """Call ``client.<call>.with_raw_response.<method>(**kwargs)``; raw and parsed views of the result."""
         resource = self._target_obj(call, options)
-        fn = getattr(resource.with_raw_response, method)
+        fn = _method(resource, "with_raw_response", method, call)
         try:
             raw = run(fn(**kwargs))
+        except TypeError as exc:
+            _unknown_parameter(exc, call, method, kwargs)
+            raise
         except openai.APIStatusError as exc:
             ex = self._error_exchange(call, exc, kwargs)
             if not expect_error:
                 self._unexpected_error(ex)
             return ex
         except openai.APIError as exc:
-            ex = Exchange(call, 0, httpx2.Headers(), b"", None, error=exc, request_body=kwargs)
+            ex = Exchange(call, 0, HTTP.Headers(), b"", None, error=exc, request_body=kwargs)
             self.exchanges.append(ex)
             if not expect_error:
                 raise ConformanceFailure("http.connection", f"{call} could not reach the service: {exc!r} "
@@ -276,13 +310,17 @@ class Aoai:
     def stream(self, call: str, *, options: dict[str, Any] | None = None, **kwargs: Any) -> StreamExchange:
         """``client.<call>.with_streaming_response.create(stream=True, ...)``, read event by event."""
         resource = self._target_obj(call, options)
+        create = _method(resource, "with_streaming_response", "create", call)
         kwargs.setdefault("stream", True)
         start = time.monotonic()
         try:
             if self.is_async:
-                status, headers, content, events = run(self._read_async(resource, kwargs, start))
+                status, headers, content, events = run(self._read_async(create, kwargs, start))
             else:
-                status, headers, content, events = self._read_sync(resource, kwargs, start)
+                status, headers, content, events = self._read_sync(create, kwargs, start)
+        except TypeError as exc:
+            _unknown_parameter(exc, call, "create", kwargs)
+            raise
         except openai.APIStatusError as exc:
             self._unexpected_error(self._error_exchange(call, exc, kwargs))
             raise  # unreachable: _unexpected_error raises
@@ -295,18 +333,18 @@ class Aoai:
         self.exchanges.append(sx)
         return sx
 
-    def _read_sync(self, resource: Any, kwargs: dict[str, Any], start: float):
+    def _read_sync(self, create: Any, kwargs: dict[str, Any], start: float):
         parser, events, chunks = SSEParser(), [], []
-        with resource.with_streaming_response.create(**kwargs) as resp:
+        with create(**kwargs) as resp:
             for chunk in resp.http_response.iter_bytes():
                 chunks.append(chunk)
                 events += parser.feed(chunk, time.monotonic() - start)
             events += parser.close(time.monotonic() - start)
             return resp.http_response.status_code, resp.http_response.headers, b"".join(chunks), events
 
-    async def _read_async(self, resource: Any, kwargs: dict[str, Any], start: float):
+    async def _read_async(self, create: Any, kwargs: dict[str, Any], start: float):
         parser, events, chunks = SSEParser(), [], []
-        async with resource.with_streaming_response.create(**kwargs) as resp:
+        async with create(**kwargs) as resp:
             async for chunk in resp.http_response.aiter_bytes():
                 chunks.append(chunk)
                 events += parser.feed(chunk, time.monotonic() - start)
@@ -315,8 +353,8 @@ class Aoai:
 
     def _sdk_parse(self, sx: StreamExchange) -> None:
         """The SDK's own Stream over the same bytes: what `for chunk in client...create(stream=True)` yields."""
-        response = httpx2.Response(sx.status, headers=sx.headers, content=sx.content,
-                                   request=httpx2.Request("POST", "https://sdk-parse.invalid/"))
+        response = HTTP.Response(sx.status, headers=sx.headers, content=sx.content,
+                                   request=HTTP.Request("POST", "https://sdk-parse.invalid/"))
         try:
             stream = openai.Stream(cast_to=_stream_type(sx.call), response=response, client=self.client)
             sx.sdk_events = list(stream)
@@ -326,7 +364,7 @@ class Aoai:
     def _error_exchange(self, call: str, exc: openai.APIStatusError, kwargs: dict[str, Any]) -> Exchange:
         response = exc.response
         content = response.content if response is not None else b""
-        ex = Exchange(call, exc.status_code, response.headers if response is not None else httpx2.Headers(),
+        ex = Exchange(call, exc.status_code, response.headers if response is not None else HTTP.Headers(),
                       content, _json(content), error=exc, request_id=exc.request_id, request_body=kwargs)
         self.exchanges.append(ex)
         return ex

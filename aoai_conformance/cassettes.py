@@ -1,12 +1,16 @@
 """Cassettes: vcrpy driven by hand, patched once per session.
 
 pytest-recording cannot load vcrpy 9 cassettes that carry metadata, and per-test patching costs ~1.5 ms, so the
-httpx2 transports are patched once and every test points the patch at its own cassette (or none, in live mode).
+SDK's transports are patched once and every test points the patch at its own cassette (or none, in live mode).
+
+The HTTP library is whichever the installed ``openai`` uses (:data:`HTTP`): ``httpx2`` for openai 3.x, ``httpx``
+for 1.x and 2.x (the SDK matrix replays the same cassettes through all of them). vcrpy's stubs take that module
+as a parameter, so both go through the same code.
 
 The patched transport, outermost first:
 1. logs what the SDK sent (headers included) so suites can check credentials and retry counts;
-2. in record/replay, hands the request to vcrpy's own httpx2 stub with the test's cassette;
-3. turns *fault entries* back into the httpx2 errors they were: a connection fault has no HTTP response to
+2. in record/replay, hands the request to vcrpy's own httpx/httpx2 stub with the test's cassette;
+3. turns *fault entries* back into the transport errors they were: a connection fault has no HTTP response to
    record, so it is stored as a synthetic 599 carrying ``x-aoai-conformance-fault``, and a stream cut mid-way
    keeps its partial body plus that header.
 """
@@ -24,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import httpx2
 import pytest
 from vcr.cassette import Cassette
 from vcr.record_mode import RecordMode
@@ -32,6 +35,22 @@ from vcr.serializers import jsonserializer
 from vcr.serialize import deserialize, serialize
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.stubs.httpx_stubs import vcr_handle_async_request, vcr_handle_request
+
+
+
+def sdk_http_module() -> Any:
+    """The HTTP library the installed openai SDK sends with: the module ``openai._base_client`` imported."""
+    from openai import _base_client
+
+    module = getattr(_base_client, "httpx2", None) or getattr(_base_client, "httpx", None)
+    if module is None:  # pragma: no cover - an SDK on neither library
+        raise ImportError("openai._base_client imports neither httpx2 nor httpx: unsupported openai version")
+    return module
+
+
+# The module every transport patch, fault and response here is built from (httpx and httpx2 share these APIs).
+HTTP = sdk_http_module()
+HTTP_NAME: str = HTTP.__name__
 
 FAULT_HEADER = "x-aoai-conformance-fault"
 FAULT_STATUS = 599
@@ -69,8 +88,8 @@ class Traffic:
 _current: Traffic | None = None
 _lock = threading.Lock()
 _installed = False
-_ORIG_SYNC = httpx2.HTTPTransport.handle_request
-_ORIG_ASYNC = httpx2.AsyncHTTPTransport.handle_async_request
+_ORIG_SYNC = HTTP.HTTPTransport.handle_request
+_ORIG_ASYNC = HTTP.AsyncHTTPTransport.handle_async_request
 
 
 def activate(traffic: Traffic | None) -> None:
@@ -84,8 +103,8 @@ def current() -> Traffic | None:
 
 
 # --- fault entries -----------------------------------------------------------------------------------
-def _fault_response(exc: httpx2.TransportError, request: httpx2.Request) -> httpx2.Response:
-    return httpx2.Response(
+def _fault_response(exc: HTTP.TransportError, request: HTTP.Request) -> HTTP.Response:
+    return HTTP.Response(
         FAULT_STATUS,
         headers={FAULT_HEADER: type(exc).__name__, "content-type": "text/plain"},
         content=str(exc).encode(),
@@ -93,14 +112,14 @@ def _fault_response(exc: httpx2.TransportError, request: httpx2.Request) -> http
     )
 
 
-def _fault_class(name: str) -> type[httpx2.TransportError]:
-    cls = getattr(httpx2, name, None)
-    if isinstance(cls, type) and issubclass(cls, httpx2.TransportError):
+def _fault_class(name: str) -> type[HTTP.TransportError]:
+    cls = getattr(HTTP, name, None)
+    if isinstance(cls, type) and issubclass(cls, HTTP.TransportError):
         return cls
-    return httpx2.RemoteProtocolError
+    return HTTP.RemoteProtocolError
 
 
-class _CutStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+class _CutStream(HTTP.SyncByteStream, HTTP.AsyncByteStream):
     """Yields what arrived before the cut, then raises the error the connection raised."""
 
     def __init__(self, content: bytes, exc: Exception) -> None:
@@ -118,10 +137,10 @@ class _CutStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
         raise self._exc
 
 
-class _RecordingStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+class _RecordingStream(HTTP.SyncByteStream, HTTP.AsyncByteStream):
     """Wraps a live body while recording: a mid-stream error ends the body and marks the response."""
 
-    def __init__(self, response: httpx2.Response) -> None:
+    def __init__(self, response: HTTP.Response) -> None:
         self._response = response
         self._inner = response.stream
 
@@ -131,14 +150,14 @@ class _RecordingStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
     def __iter__(self):
         try:
             yield from self._inner  # type: ignore[misc]
-        except httpx2.TransportError as exc:
+        except HTTP.TransportError as exc:
             self._mark(exc)
 
     async def __aiter__(self):
         try:
             async for part in self._inner:  # type: ignore[union-attr]
                 yield part
-        except httpx2.TransportError as exc:
+        except HTTP.TransportError as exc:
             self._mark(exc)
 
     def close(self) -> None:
@@ -157,7 +176,7 @@ class _RecordingStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
 def _real_sync(transport, request):
     try:
         response = _ORIG_SYNC(transport, request)
-    except httpx2.TransportError as exc:
+    except HTTP.TransportError as exc:
         return _fault_response(exc, request)
     response.stream = _RecordingStream(response)
     return response
@@ -166,13 +185,13 @@ def _real_sync(transport, request):
 async def _real_async(transport, request):
     try:
         response = await _ORIG_ASYNC(transport, request)
-    except httpx2.TransportError as exc:
+    except HTTP.TransportError as exc:
         return _fault_response(exc, request)
     response.stream = _RecordingStream(response)
     return response
 
 
-def _unfault(response: httpx2.Response, request: httpx2.Request, entry: Sent) -> httpx2.Response:
+def _unfault(response: HTTP.Response, request: HTTP.Request, entry: Sent) -> HTTP.Response:
     """Turn a recorded fault back into the exception the SDK saw when it was recorded."""
     name = response.headers.get(FAULT_HEADER)
     if not name:
@@ -184,12 +203,12 @@ def _unfault(response: httpx2.Response, request: httpx2.Request, entry: Sent) ->
         raise exc_cls(body, request=request)
     content = response.read()
     headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != FAULT_HEADER]
-    return httpx2.Response(response.status_code, headers=headers, request=request,
+    return HTTP.Response(response.status_code, headers=headers, request=request,
                            stream=_CutStream(content, exc_cls("peer closed connection mid-stream", request=request)),
                            extensions=response.extensions)
 
 
-async def _aunfault(response: httpx2.Response, request: httpx2.Request, entry: Sent) -> httpx2.Response:
+async def _aunfault(response: HTTP.Response, request: HTTP.Request, entry: Sent) -> HTTP.Response:
     if response.headers.get(FAULT_HEADER):
         await response.aread()
     return _unfault(response, request, entry)
@@ -198,7 +217,7 @@ async def _aunfault(response: httpx2.Response, request: httpx2.Request, entry: S
 _HTTP_DATE_SHIFTED = ("retry-after",)
 
 
-def _shift_retry_after(response: httpx2.Response) -> None:
+def _shift_retry_after(response: HTTP.Response) -> None:
     """A recorded ``retry-after`` HTTP date lies in the past: move it to now, keeping its distance to ``date``."""
     value = response.headers.get("retry-after")
     if not value or value.strip().isdigit():
@@ -211,7 +230,7 @@ def _shift_retry_after(response: httpx2.Response) -> None:
     response.headers["retry-after"] = email.utils.formatdate(time.time() + max(0.0, when - sent), usegmt=True)
 
 
-def _log(request: httpx2.Request) -> Sent | None:
+def _log(request: HTTP.Request) -> Sent | None:
     traffic = _current
     if traffic is None:
         return None
@@ -220,7 +239,7 @@ def _log(request: httpx2.Request) -> Sent | None:
     return entry
 
 
-def _note_response(entry: Sent | None, response: httpx2.Response) -> None:
+def _note_response(entry: Sent | None, response: HTTP.Response) -> None:
     if entry is not None:
         entry.status = response.status_code
         entry.response_headers = dict(response.headers)
@@ -232,14 +251,14 @@ def one_line_failure(message: str) -> BaseException:
     return pytest.fail.Exception(message, pytrace=False)
 
 
-def _miss(traffic: Traffic, request: httpx2.Request) -> BaseException:
+def _miss(traffic: Traffic, request: HTTP.Request) -> BaseException:
     return one_line_failure(
         f"no recorded interaction in {shown(traffic.cassette_path)} matches {request.method} {request.url.path} "
         f"(request body or count differs): re-record it with: {traffic.record_command}"
     )
 
 
-def _patched_sync(self, request: httpx2.Request) -> httpx2.Response:
+def _patched_sync(self, request: HTTP.Request) -> HTTP.Response:
     traffic = _current
     entry = _log(request)
     if traffic is not None and traffic.problem:
@@ -249,7 +268,7 @@ def _patched_sync(self, request: httpx2.Request) -> httpx2.Response:
         _note_response(entry, response)
         return response
     try:
-        response = vcr_handle_request(traffic.cassette, _real_sync, httpx2)(self, request)
+        response = vcr_handle_request(traffic.cassette, _real_sync, HTTP)(self, request)
     except CannotOverwriteExistingCassetteException:
         raise _miss(traffic, request) from None
     if traffic.mode == "replay":
@@ -258,7 +277,7 @@ def _patched_sync(self, request: httpx2.Request) -> httpx2.Response:
     return _unfault(response, request, entry or Sent("", "", {}, 0))
 
 
-async def _patched_async(self, request: httpx2.Request) -> httpx2.Response:
+async def _patched_async(self, request: HTTP.Request) -> HTTP.Response:
     traffic = _current
     entry = _log(request)
     if traffic is not None and traffic.problem:
@@ -268,7 +287,7 @@ async def _patched_async(self, request: httpx2.Request) -> httpx2.Response:
         _note_response(entry, response)
         return response
     try:
-        response = await vcr_handle_async_request(traffic.cassette, _real_async, httpx2)(self, request)
+        response = await vcr_handle_async_request(traffic.cassette, _real_async, HTTP)(self, request)
     except CannotOverwriteExistingCassetteException:
         raise _miss(traffic, request) from None
     if traffic.mode == "replay":
@@ -278,13 +297,13 @@ async def _patched_async(self, request: httpx2.Request) -> httpx2.Response:
 
 
 def install() -> None:
-    """Patch the httpx2 transports once per process (idempotent)."""
+    """Patch the SDK's HTTP transports (httpx2 or httpx) once per process (idempotent)."""
     global _installed
     with _lock:
         if _installed:
             return
-        httpx2.HTTPTransport.handle_request = _patched_sync
-        httpx2.AsyncHTTPTransport.handle_async_request = _patched_async
+        HTTP.HTTPTransport.handle_request = _patched_sync
+        HTTP.AsyncHTTPTransport.handle_async_request = _patched_async
         _installed = True
 
 

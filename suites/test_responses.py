@@ -103,6 +103,30 @@ def test_responses_streaming(aoai):
     sdk.accessor(printed, invariants.output_text(final), "the documented streaming loop's text")
 
 
+@documented("responses.create (stream)", "Responses API / streaming (JS, .NET)", capability="reasoning",
+            doc=OTHER_SDKS)
+def test_responses_streaming_reasoning(aoai):
+    """stream=True on a reasoning deployment streams reasoning items and the answer in documented events"""
+    # The .NET sample asks for effort "high"; "low" keeps the nightly cost down and the events are the same.
+    model = aoai.deployment("reasoning")
+    sx = aoai.stream("responses", model=model, input="This is a test.", reasoning={"effort": "low"},
+                     max_output_tokens=REASONING_MAX_OUTPUT_TOKENS)
+    wire.common_stream(sx, aoai)
+    for event in sx.data:
+        schemas.check_stream_event(event, profile=aoai.profile)
+    invariants.responses_stream(sx.data)
+    final = invariants.terminal_response(sx.data)
+    invariants.response_body(final, expect_model=model)
+    events = sdk.stream_parsed(sx)
+    # The .NET loop: `if (update is StreamingResponseOutputItemAddedUpdate && Item is ReasoningResponseItem)`.
+    added = [(e.item.type, e.item.status) for e in events if e.type == "response.output_item.added"]
+    raw = [(d["item"].get("type"), d["item"].get("status")) for d in sx.data
+           if d.get("type") == "response.output_item.added"]
+    sdk.accessor(added, raw, "output_item.added items (type, status)")
+    printed = "".join(e.delta for e in events if e.type == "response.output_text.delta" and e.delta)
+    sdk.accessor(printed, invariants.output_text(final), "the documented streaming loop's text")
+
+
 def _check_mcp_items(aoai, body):
     for i, item in enumerate(body.get("output") or []):
         kind = item.get("type") if isinstance(item, dict) else None

@@ -91,6 +91,17 @@ def stream_missing_output_item_done(route, reply):
     return reply
 
 
+def stream_reasoning_item_never_done(route, reply):
+    events = _events(route, reply)
+    if events:
+        kept = [e for e in events
+                if not (e["type"] == "response.output_item.done" and e["item"]["type"] == "reasoning")]
+        for i, e in enumerate(kept):
+            e["sequence_number"] = i
+        reply.events = kept
+    return reply
+
+
 def stream_terminal_text_differs(route, reply):
     events = _events(route, reply)
     if events:
@@ -206,6 +217,8 @@ CASES = {
                                         stream_missing_output_item_done),
     "stream-terminal-text-differs": (R + "streaming", "responses.stream.text.terminal-response",
                                      stream_terminal_text_differs),
+    "stream-reasoning-item-never-done": (R + "streaming_reasoning", "responses.stream.item-pairing",
+                                         stream_reasoning_item_never_done),
     "mcp-call-server-label": (R + "mcp_tool", "mcp.call.server-label", mcp_call_server_label),
     "mcp-call-arguments-not-json": (R + "mcp_tool", "mcp.call.arguments-json", mcp_call_arguments_not_json),
     "mcp-approval-requested-anyway": (R + "mcp_tool", "mcp.approval.not-requested",

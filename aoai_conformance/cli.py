@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--reports-dir")
     run.add_argument("--cassettes-dir")
     run.add_argument("--compare-to", help="previous results.json: reports lead with what changed")
+    run.add_argument("--expectations", help="expectations file (default: the bundled expectations.toml)")
     run.add_argument("--fail-on", choices=("any", "new"), default="any",
                      help="new: exit 1 only for failures the --compare-to run did not have")
     run.add_argument("-n", "--workers", help="parallel workers (pytest-xdist), e.g. auto")
@@ -64,7 +65,7 @@ def _pytest_args(ns: argparse.Namespace) -> list[str]:
     args = targets or [str(suites)]
     args += ["-p", "no:cacheprovider", "--rootdir", str(suites.parent)]
     for name in ("mode", "target", "targets_file", "auth", "client", "profile", "reports_dir", "cassettes_dir",
-                 "compare_to"):
+                 "compare_to", "expectations"):
         value = getattr(ns, name)
         if value:
             args += ["--" + name.replace("_", "-"), value]

@@ -57,6 +57,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="where cassettes are read and written (the bundled cassettes/)")
     g.addoption("--compare-to", dest="aoai_compare_to", default=None, metavar="RESULTS.json",
                 help="a previous results.json: the report leads with what changed")
+    g.addoption("--expectations", dest="aoai_expectations", default=None, metavar="PATH",
+                help="documented gaps and known failures (the bundled expectations.toml)")
     parser.addini("aoai_conformance", "unused", default="")
 
 
@@ -64,6 +66,7 @@ class _State:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.error: str | None = None
+        self.expectations_path: Path = paths.expectations()
         self.settings: Settings | None = None
         self.expectations: list[expectations.Expectation] = []
         self.clients: dict[tuple[str, str, str], Any] = {}
@@ -74,12 +77,17 @@ class _State:
         self.started = _now()
         self.written: list[Path] = []
         opts = {name: config.getoption("aoai_" + name) for name in OPTIONS}
+        explicit = any(v is not None for v in opts.values()) or config.getoption("aoai_expectations") is not None
         try:
             self.settings = resolve(**opts, default_cassettes=paths.cassettes())
-            self.expectations = expectations.load(paths.expectations())
+            self.expectations_path = Path(config.getoption("aoai_expectations")
+                                          or os.environ.get("AOAI_CONFORMANCE_EXPECTATIONS") or paths.expectations())
+            if config.getoption("aoai_expectations") and not self.expectations_path.is_file():
+                raise ConfigError(f"expectations file {self.expectations_path} not found: fix the path")
+            self.expectations = expectations.load(self.expectations_path)
         except ConfigError as exc:
             self.error = str(exc)
-            if any(v is not None for v in opts.values()):
+            if explicit:
                 raise pytest.UsageError(self.error) from None
 
     def need(self) -> Settings:
@@ -467,7 +475,7 @@ def build_results(state: _State, config: pytest.Config) -> dict[str, Any]:
             "started": state.started, "finished": _now(), "mode": settings.mode, "suite_version": __version__,
             "sdk_version": openai.__version__, "python": platform.python_version(),
             "command": _command(config), "targets": targets, "models_seen": models, "tokens": tokens,
-            "expectations_file": str(paths.expectations().name),
+            "expectations_file": str(state.expectations_path.name),
         },
         "cases": cases,
     }

@@ -1,0 +1,1 @@
+"""Mutation runs: the suite tests itself (python -m aoai_conformance.mutation)."""

@@ -37,8 +37,7 @@ def _check_response(aoai, ex, model):
     schemas.check(ex.body, "response", profile=aoai.profile)
     invariants.response_body(ex.body, expect_model=model)
     response = sdk.parsed(ex, "Response")
-    invariants.response_output_text_matches_sdk(ex.body, response.output_text)
-    sdk.accessor(response.output_text, invariants.output_text(ex.body), "response.output_text")
+    invariants.response_output_text_matches_sdk(ex.body, response.output_text)  # the docs print it
     invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
     sdk.request_id(ex)
     return response

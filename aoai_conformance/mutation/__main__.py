@@ -23,11 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reports-dir", type=Path, default=Path("reports") / "mutation")
     ap.add_argument("--bench", nargs="?", type=Path, const=Path("bench") / "mutation.json", default=None,
                     help="also write the JSON here (default bench/mutation.json), the copy the own tests read")
+    ap.add_argument("--floor", type=float, default=None,
+                    help="the score the own tests hold the suite to (default: the committed bench's floor)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with the mutated cassettes")
     ap.add_argument("--quiet", "-q", action="store_true")
     args = ap.parse_args(argv)
     opts = runner.Options(jobs=max(1, args.jobs), suites=tuple(args.suites), operators=tuple(args.operators),
-                          tests=tuple(args.tests), reports_dir=args.reports_dir, bench=args.bench, keep=args.keep,
+                          tests=tuple(args.tests), reports_dir=args.reports_dir, bench=args.bench, floor=args.floor, keep=args.keep,
                           quiet=args.quiet)
     result = runner.run(opts)
     print(f"mutation score {runner._pct(result['score'])}: {result['caught']}/{result['scored']} non-equivalent "

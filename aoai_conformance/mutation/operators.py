@@ -96,10 +96,12 @@ class Answer:
     def events(self) -> list[Event]:
         return [Event.parse(b) for b in self.text.split("\n\n") if b.strip()]
 
+    repeated: bool = False  # the next interaction is the same request again
+
     @property
     def retried(self) -> bool:
-        """A later interaction follows: the SDK retried this answer and discarded it."""
-        return self.position < self.count - 1
+        """The SDK sent the same request again next: it retried this answer and discarded it."""
+        return self.repeated
 
     # rewriting (each returns a new raw response dict)
     def _copy(self) -> dict[str, Any]:
@@ -593,6 +595,7 @@ def mutants_for(cassette: dict[str, Any], *, suite: str, test: str, rel: str,
     interactions = cassette.get("interactions") or []
     for i, inter in enumerate(interactions):
         ans = Answer(inter["response"], i, len(interactions))
+        ans.repeated = i + 1 < len(interactions) and _same_request(inter, interactions[i + 1])
         if ans.is_fault:  # a recorded connection fault has no HTTP answer to change
             continue
         for op in operators or OPERATORS:
@@ -606,6 +609,11 @@ def mutants_for(cassette: dict[str, Any], *, suite: str, test: str, rel: str,
             out.append(Mutant(f"{stem}#{i}/{op.name}", op.name, suite, test, rel, i, ans.status, ans.retried,
                               ans.is_stream, change, response))
     return out
+
+
+def _same_request(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    ra, rb = a["request"], b["request"]
+    return (ra.get("method"), ra.get("uri"), ra.get("body")) == (rb.get("method"), rb.get("uri"), rb.get("body"))
 
 
 def write_mutant(cassette: dict[str, Any], mutant: Mutant) -> dict[str, Any]:

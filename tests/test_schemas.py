@@ -248,7 +248,8 @@ MUTANTS: list[tuple[str, tuple[str, ...], Any, str, tuple[str, ...]]] = [
      ("is not one of",)),
     ("embeddings", PROFILES, mutate(EMBEDDINGS, ("usage",), DELETE), "$", ("'usage' is a required",)),
     ("error", PROFILES, mutate(OPENAI_ERROR, ("error", "message"), 5), "$.error.message", ("not of type",)),
-    ("error", ("azure",), mutate(AZURE_ERROR, ("error", "type"), "fatal"), "$.error.type", ("'fatal'",)),
+    # error.type is a free category string (overlay azure-error-openai-passthrough), so break its type.
+    ("error", ("azure",), mutate(AZURE_ERROR, ("error", "type"), 7), "$.error.type", ("not of type",)),
     ("error", ("openai",), AZURE_ERROR, "$.error", ("is a required property",)),
     ("content-filter.prompt", ("azure",), mutate(CFR_PROMPT, ("hate", "severity"), "extreme"),
      "$.hate.severity", ("'extreme'",)),

@@ -616,6 +616,10 @@ def _parts(path: str) -> list[Any]:
     return out
 
 
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 20]}... (+{len(text) - limit + 20} chars)"
+
+
 def check(body: Any, name: str, profile: str = "azure", where: str = "") -> Verdict:
     """Validate; note drift and spec deviations; raise ConformanceFailure on a compatible error."""
     verdict = validate(body, name, profile)
@@ -628,9 +632,10 @@ def check(body: Any, name: str, profile: str = "azure", where: str = "") -> Verd
     if verdict.compatible_errors:
         first = verdict.compatible_errors[0]
         more = len(verdict.compatible_errors) - 1
-        detail = f"{prefix}body does not match schema {name} ({profile}): {first.message}"
+        # jsonschema quotes the whole instance in its message (a base64 vector is 16 kB): keep it readable.
+        detail = f"{prefix}body does not match schema {name} ({profile}): {_shorten(first.message, 400)}"
         if more:
-            detail += f" (+{more} more: " + "; ".join(str(e) for e in verdict.compatible_errors[1:4]) + ")"
+            detail += f" (+{more} more: " + "; ".join(_shorten(str(e), 200) for e in verdict.compatible_errors[1:4]) + ")"
         raise checks.ConformanceFailure(
             "schema.compatible", detail, path=first.path, expected=first.expected, received=first.received,
             evidence=checks.trim(_around(body, _parts(first.path)), 1000),

@@ -43,6 +43,7 @@ __all__ = [
     "prompt_filter_results",
     "request_ids",
     "response_body",
+    "response_echoes",
     "response_output_text_matches_sdk",
     "responses_stream",
     "terminal_response",
@@ -56,6 +57,8 @@ PROMISES: dict[str, str] = {
     "responses.created-at": "created_at is a positive number (unix seconds)",
     "responses.model": "model echoes the requested model/deployment (or a dated snapshot of it)",
     "responses.item.type-known": "every output item has a documented item type",
+    "responses.instructions.echo": "a response echoes the request's instructions",
+    "responses.reasoning.effort": "a reasoning response reports the reasoning effort that was requested",
     "responses.item.message-id-prefix": 'message output items have ids starting "msg_"',
     "responses.item.reasoning-id-prefix": 'reasoning output items have ids starting "rs_"',
     "responses.item.status-enum": "an output item's status (when present) is in its documented enum",
@@ -290,6 +293,24 @@ def _json_object(text: Any, promise: str, what: str, path: str) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ responses
+
+
+def response_echoes(body: Any, *, instructions: str | None = None, effort: str | None = None) -> None:
+    """What the request asked for comes back in the response ([oai] Response.instructions, Response.reasoning).
+
+    Promises: ``responses.instructions.echo`` (with ``instructions``), ``responses.reasoning.effort``
+    (with ``effort``).
+    """
+    body = body if isinstance(body, Mapping) else {}
+    if instructions is not None:
+        expect(body.get("instructions") == instructions, "responses.instructions.echo",
+               "the response does not echo the request's instructions", path="$.instructions",
+               expected=instructions, received=body.get("instructions"))
+    if effort is not None:
+        reasoning = body.get("reasoning")
+        got = reasoning.get("effort") if isinstance(reasoning, Mapping) else None
+        expect(got == effort, "responses.reasoning.effort", "the response does not report the requested "
+               "reasoning effort", path="$.reasoning.effort", expected=effort, received=got)
 
 
 def response_body(body: Any, *, expect_model: str | None = None) -> None:

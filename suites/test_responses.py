@@ -7,7 +7,7 @@ headers, credentials), schema (the body, every stream event, every MCP item), in
 order, deltas == final text, MCP items), and the SDK (typed objects and the accessors the docs print).
 """
 
-from aoai_conformance import checks, invariants, schemas, sdk, wire
+from aoai_conformance import invariants, schemas, sdk, wire
 from aoai_conformance.plugin import documented
 
 DOC = "000_618f909ca6807cc5.txt"
@@ -63,9 +63,7 @@ def test_responses_create_with_instructions(aoai):
                      max_output_tokens=MAX_OUTPUT_TOKENS)
     response = _check_response(aoai, ex, model)
     sdk.accessor(response.instructions, ex.body.get("instructions"), "response.instructions")
-    checks.expect(ex.body.get("instructions") == instructions, "responses.instructions.echo",
-                  "the response does not echo the request's instructions", path="instructions",
-                  expected=instructions, received=ex.body.get("instructions"))
+    invariants.response_echoes(ex.body, instructions=instructions)
 
 
 @documented("responses.create (reasoning)", "Responses API / reasoning effort (.NET)", capability="reasoning",
@@ -76,11 +74,9 @@ def test_responses_create_reasoning_effort_low(aoai):
     ex = aoai.create("responses", model=model, input="This is a test.", reasoning={"effort": "low"},
                      max_output_tokens=REASONING_MAX_OUTPUT_TOKENS)
     response = _check_response(aoai, ex, model)
-    effort = (ex.body.get("reasoning") or {}).get("effort")
-    checks.expect(effort == "low", "responses.reasoning.effort", "the response does not report the requested "
-                  "reasoning effort", path="reasoning.effort", expected="low", received=effort)
+    invariants.response_echoes(ex.body, effort="low")
     sdk_effort = response.reasoning.effort if response.reasoning else None
-    sdk.accessor(sdk_effort, effort, "response.reasoning.effort")
+    sdk.accessor(sdk_effort, ex.body["reasoning"]["effort"], "response.reasoning.effort")
 
 
 @documented("responses.create (stream)", "Responses API / streaming (JS, .NET)", capability="responses",

@@ -50,6 +50,12 @@ SCENARIOS: dict[str, tuple[Callable[[], dict[str, Any]], Callable[..., Any]]] = 
         lambda: {"body": load("response_reasoning.json"), "expect_model": "gpt-5-mini"},
         inv.response_body,
     ),
+    "echoes": (
+        lambda: {"body": {**load("response_reasoning.json"), "instructions": "Be brief.",
+                          "reasoning": {"effort": "low", "summary": None}},
+                 "instructions": "Be brief.", "effort": "low"},
+        inv.response_echoes,
+    ),
     "output_text_sdk": (
         lambda: {
             "body": load("response_body.json"),
@@ -324,6 +330,8 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ),
     ("responses.item.status-enum", "response", body_set("output", 0, "status", value="done")),
     ("responses.usage.present", "response", body_set("usage", value=None)),
+    ("responses.instructions.echo", "echoes", body_set("instructions", value=None)),
+    ("responses.reasoning.effort", "echoes", body_set("reasoning", "effort", value="high")),
     ("responses.usage.sum", "response", body_set("usage", "total_tokens", value=35)),
     (
         "responses.usage.reasoning-le-output",

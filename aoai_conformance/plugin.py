@@ -7,12 +7,10 @@ It stays inert for tests that do not use the ``aoai`` fixture, so the project's 
 from __future__ import annotations
 
 import datetime as _dt
-import fnmatch
 import json
 import os
 import platform
 import secrets
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -367,7 +365,7 @@ def _skip_reason(report: pytest.TestReport) -> str:
 def _scrubbed(harness: calls.Aoai, evidence: Any) -> Any:
     if evidence is None:
         return None
-    scrubber: Scrubber = getattr(harness, "scrubber")
+    scrubber: Scrubber = harness.scrubber
     text = scrubber.text(json.dumps(evidence, default=str))
     data = json.loads(text)
     for part in ("request", "response"):

@@ -80,6 +80,15 @@ def _resolve(client, call):
     return obj
 
 
+async def _async_call(client, call: str, body: dict) -> None:
+    try:
+        result = await _resolve(client, call).create(**body)
+        if body.get("stream"):
+            [e async for e in result]
+    except openai.APIError:
+        pass
+
+
 def floor(cases: list[dict]) -> tuple[float, int]:
     """The same calls through MockTransport: returns (seconds, calls)."""
     plan = []
@@ -115,14 +124,7 @@ def floor(cases: list[dict]) -> tuple[float, int]:
                 except openai.APIError:
                     pass
             else:
-                async def go():
-                    try:
-                        result = await _resolve(async_client, call).create(**body)
-                        if body.get("stream"):
-                            [e async for e in result]
-                    except openai.APIError:
-                        pass
-                loop.run_until_complete(go())
+                loop.run_until_complete(_async_call(async_client, call, body))
     return time.perf_counter() - start, calls
 
 

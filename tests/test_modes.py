@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from aoai_conformance.standin import StandIn
-from conftest import CASSETTES, REPO, SUITES, cli_run, clean_env, run, run_pytest
+from conftest import REPO, SUITES, cli_run, clean_env, run, run_pytest
 from test_scrub import OBJECT, TENANT, make_jwt
 
 CHAT = str(SUITES / "test_chat.py")

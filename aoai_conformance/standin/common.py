@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .reply import DEPLOYMENT_NOT_FOUND, ReplyError, deployment_not_found, gateway_error, invalid_request
+from .reply import ReplyError, deployment_not_found, gateway_error, invalid_request
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,35 @@ def test_engine_uses_the_http_library_the_installed_sdk_uses():
     assert cassettes.HTTP is sdk_module and calls.HTTP is sdk_module
     cassettes.install()
     assert sdk_module.HTTPTransport.handle_request is cassettes._patched_sync
+
+
+class _OldSDKClient:
+    """A client of an SDK that has chat but no responses, and whose create() lacks a newer keyword."""
+
+    class chat:  # noqa: N801 - mirrors client.chat.completions.with_raw_response.create
+        class completions:  # noqa: N801
+            class with_raw_response:  # noqa: N801
+                @staticmethod
+                def create(*, model, messages):
+                    raise AssertionError("not reached: the suite passes a keyword this SDK lacks")
+
+
+def _harness():
+    from aoai_conformance import calls, cassettes
+    from aoai_conformance.auth import BuiltClient
+    from aoai_conformance.config import standin_target
+
+    return calls.Aoai(built=BuiltClient(_OldSDKClient(), "key", False), target=standin_target(), mode="replay",
+                      traffic=cassettes.Traffic(mode="replay"))
+
+
+def test_a_call_the_installed_sdk_lacks_skips_as_not_in_this_sdk():
+    with pytest.raises(pytest.skip.Exception, match=r"^not in this SDK: openai \S+ has no client\.responses$"):
+        _harness().create("responses", model="m", input="x")
+    with pytest.raises(pytest.skip.Exception, match=r"has no client\.responses"):
+        _harness().stream("responses", model="m", input="x")
+
+
+def test_a_keyword_the_installed_sdk_lacks_skips_as_not_in_this_sdk():
+    with pytest.raises(pytest.skip.Exception, match="not in this SDK: .*parameter 'stream_options'"):
+        _harness().create("chat.completions", model="m", messages=[], stream_options={"include_usage": True})

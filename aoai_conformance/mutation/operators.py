@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 PROFILE = "azure"  # the stand-in cassettes are recorded under profile azure
 MUTANT_TEXT = "aoai-mutant-value"
@@ -33,7 +34,7 @@ class Event:
     done: bool = False
 
     @classmethod
-    def parse(cls, block: str) -> "Event":
+    def parse(cls, block: str) -> Event:
         lines = [ln for ln in block.split("\n") if ln.startswith("data:")]
         payload = "\n".join(ln[5:].lstrip() for ln in lines)
         if payload == "[DONE]":
@@ -43,7 +44,7 @@ class Event:
         except ValueError:
             return cls(block, None)
 
-    def with_data(self, data: Any) -> "Event":
+    def with_data(self, data: Any) -> Event:
         compact = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         lines = [ln for ln in self.text.split("\n") if not ln.startswith("data:")]
         if isinstance(data, dict) and isinstance(data.get("type"), str):  # keep event: in step with the type
@@ -427,7 +428,7 @@ def remove_done(ans: Answer) -> tuple[dict, str] | None:
     return ans.with_events([e for e in ev if not e.done]), "removed data: [DONE]"
 
 
-def _stream_payload_op(op: PayloadOp) -> Callable[[Answer], "tuple[dict, str] | None"]:
+def _stream_payload_op(op: PayloadOp) -> Callable[[Answer], tuple[dict, str] | None]:
     """Apply a payload operator to the stream: the middle data event (or, for usage and content filters, the
     events that carry them)."""
     def apply(ans: Answer) -> tuple[dict, str] | None:
@@ -527,13 +528,13 @@ def accept_without_credentials(ans: Answer) -> tuple[dict, str] | None:
 class Operator:
     name: str
     doc: str
-    apply: Callable[[Answer], "tuple[dict, str] | None"]
+    apply: Callable[[Answer], tuple[dict, str] | None]
     streams: bool = True  # applies to stream answers
     bodies: bool = True  # applies to JSON answers
     control: bool = False  # a change the documentation allows (expected equivalent)
 
 
-def _json_op(op: PayloadOp) -> Callable[[Answer], "tuple[dict, str] | None"]:
+def _json_op(op: PayloadOp) -> Callable[[Answer], tuple[dict, str] | None]:
     def apply(ans: Answer) -> tuple[dict, str] | None:
         body = ans.json
         name = schema_name(body)
@@ -544,7 +545,7 @@ def _json_op(op: PayloadOp) -> Callable[[Answer], "tuple[dict, str] | None"]:
     return apply
 
 
-def _by_kind(json_fn: Callable, stream_fn: Callable) -> Callable[[Answer], "tuple[dict, str] | None"]:
+def _by_kind(json_fn: Callable, stream_fn: Callable) -> Callable[[Answer], tuple[dict, str] | None]:
     return lambda ans: (stream_fn if ans.is_stream else json_fn)(ans)
 
 

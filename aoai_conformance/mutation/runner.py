@@ -22,12 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from .. import paths
 from . import operators as ops
@@ -101,7 +102,7 @@ def _pytest(files: list[str], plan: dict[str, Any], cassettes_dir: Path, reports
     env = {k_: v for k_, v in os.environ.items() if not k_.startswith("AOAI_CONFORMANCE_")}
     env.update({"AOAI_MUTATION_PLAN": str(plan_path), **(extra_env or {})})
     try:
-        proc = subprocess.run(cmd, cwd=paths.suites().parent, env=env, capture_output=True, text=True,
+        proc = subprocess.run(cmd, cwd=paths.suites().parent, env=env, capture_output=True, text=True, check=False,
                               timeout=BATCH_TIMEOUT)
         output = proc.stdout[-4000:] + proc.stderr[-4000:]
     except subprocess.TimeoutExpired as exc:
@@ -290,8 +291,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines.append(f"Unmutated replay: {u['passed']} of {u['tests']} tests pass"
                  + (" (no false alarm)." if not u["false_alarms"] else f"; FALSE ALARMS: {u['false_alarms']}"))
     r = result["run"]
-    lines += [f"Wall time {r['wall_seconds']} s with {r['jobs']} processes (openai {r['sdk_version']}, "
-              f"auth {r['auth']}, client {r['client']}).", ""]
+    lines += [(f"Wall time {r['wall_seconds']} s with {r['jobs']} processes (openai {r['sdk_version']}, "
+              f"auth {r['auth']}, client {r['client']})."), ""]
     for title, key in (("Per operator", "by_operator"), ("Per suite", "by_suite")):
         lines += [f"## {title}", "", "| | caught | scored | score | equivalent | total |", "|---|---|---|---|---|---|"]
         for name, t in result[key].items():

@@ -7,7 +7,7 @@ and the SDK (typed objects and the accessors the docs print).
 
 import base64
 
-from aoai_conformance import invariants, schemas, sdk, wire
+from aoai_conformance import invariants, layers, schemas
 from aoai_conformance.plugin import documented
 
 MESSAGES = [
@@ -28,25 +28,11 @@ PNG_1X1 = base64.b64encode(bytes.fromhex(
 )).decode()
 
 
-def _check_completion(aoai, ex, max_tokens=MAX_TOKENS):
-    wire.common(ex, aoai)
-    schemas.check(ex.body, "chat.completion", profile=aoai.profile)
-    invariants.chat_completion(ex.body, max_tokens=max_tokens)
-    if aoai.azure:
-        for i, choice in enumerate(ex.body["choices"]):
-            schemas.check(choice.get("content_filter_results"), "content-filter.choice", where=f"choices[{i}]")
-    completion = sdk.parsed(ex, "ChatCompletion")
-    sdk.accessor(completion.choices[0].message.content, ex.body["choices"][0]["message"]["content"],
-                 "completion.choices[0].message.content")
-    sdk.request_id(ex)
-    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
-
-
 @documented("chat.completions.create", "Chat / chat.completions.create()", capability="chat")
 def test_chat_completion(aoai):
     """chat.completions.create returns a documented chat.completion"""
     ex = aoai.create("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS)
-    _check_completion(aoai, ex)
+    layers.chat_completion(aoai, ex, max_tokens=MAX_TOKENS)
 
 
 @documented("chat.completions.create", "Chat / chat.completions.create()", capability="chat")
@@ -54,7 +40,7 @@ def test_chat_completion_prompt_filter_results(aoai):
     """Azure reports prompt content filter results for each prompt"""
     aoai.require_azure("prompt_filter_results")
     ex = aoai.create("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS)
-    wire.common(ex, aoai)
+    layers.chat_completion(aoai, ex, max_tokens=MAX_TOKENS)
     results = ex.body.get("prompt_filter_results")
     invariants.prompt_filter_results(results, n_prompts=len(MESSAGES))
     for i, entry in enumerate(results):
@@ -65,14 +51,7 @@ def test_chat_completion_prompt_filter_results(aoai):
 def test_chat_completion_streaming(aoai):
     """stream=True yields chat.completion.chunk events that end with [DONE] and add up to the answer"""
     sx = aoai.stream("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS)
-    wire.common_stream(sx, aoai)
-    for chunk in sx.data:
-        schemas.check_chat_chunk(chunk, profile=aoai.profile)
-    invariants.chat_stream(sx.data, done_seen=sx.done_seen, azure=aoai.azure, max_tokens=MAX_TOKENS)
-    chunks = sdk.stream_parsed(sx)
-    # The docs' loop: `if chunk.choices and chunk.choices[0].delta.content is not None: print(...)`.
-    printed = "".join(c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content is not None)
-    sdk.accessor(printed, invariants.chat_stream_text(sx.data).get(0, ""), "the documented streaming loop's text")
+    layers.chat_stream(aoai, sx, max_tokens=MAX_TOKENS)
 
 
 @documented("chat.completions.create (stream)", "Chat / chat.completions.create() - streaming", capability="chat")
@@ -80,12 +59,7 @@ def test_chat_completion_streaming_include_usage(aoai):
     """stream_options.include_usage adds one final usage chunk whose numbers add up"""
     sx = aoai.stream("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS,
                      stream_options={"include_usage": True})
-    wire.common_stream(sx, aoai)
-    for chunk in sx.data:
-        schemas.check_chat_chunk(chunk, profile=aoai.profile)
-    invariants.chat_stream(sx.data, done_seen=sx.done_seen, include_usage=True, azure=aoai.azure,
-                           max_tokens=MAX_TOKENS)
-    sdk.stream_parsed(sx)
+    layers.chat_stream(aoai, sx, include_usage=True, max_tokens=MAX_TOKENS)
 
 
 @documented("chat.completions.create (image input)", "Chat / chat.completions.create() - image input", capability="vision")
@@ -95,7 +69,7 @@ def test_chat_completion_image_url(aoai):
                {"type": "image_url", "image_url": {"url": DOC_IMAGE_URL}}]
     ex = aoai.create("chat.completions", model=aoai.deployment("vision"), max_tokens=300,
                      messages=[{"role": "user", "content": content}])
-    _check_completion(aoai, ex, max_tokens=300)
+    layers.chat_completion(aoai, ex, max_tokens=300)
 
 
 @documented("chat.completions.create (image input)", "Chat / chat.completions.create() - image input", capability="vision")
@@ -105,4 +79,4 @@ def test_chat_completion_image_data_url(aoai):
                {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG_1X1}"}}]
     ex = aoai.create("chat.completions", model=aoai.deployment("vision"), max_tokens=MAX_TOKENS,
                      messages=[{"role": "user", "content": content}])
-    _check_completion(aoai, ex)
+    layers.chat_completion(aoai, ex, max_tokens=MAX_TOKENS)

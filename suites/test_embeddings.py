@@ -13,23 +13,13 @@ import struct
 
 import pytest
 
-from aoai_conformance import invariants, schemas, sdk, wire
+from aoai_conformance import invariants, layers, sdk
 from aoai_conformance.plugin import documented
 
 DOC_INPUT = "Attenion is all you need"  # as documented, typo included
 BATCH = ["Attenion is all you need", "This is a test.", "When was Microsoft founded?"]
 SECTION = "Embeddings / embeddings.create()"
 # Embeddings have no output tokens to cap.
-
-
-def _check_embeddings(aoai, ex, n_inputs, dimensions=None):
-    wire.common(ex, aoai)
-    schemas.check(ex.body, "embeddings", profile=aoai.profile)
-    invariants.embeddings(ex.body, n_inputs=n_inputs, dimensions=dimensions)
-    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
-    response = sdk.parsed(ex, "CreateEmbeddingResponse")
-    sdk.request_id(ex)
-    return response
 
 
 def _float32(values):
@@ -43,7 +33,7 @@ def test_embeddings_create_float(aoai):
     """embeddings.create with encoding_format="float" returns one float vector for the documented input"""
     ex = aoai.create("embeddings", model=aoai.deployment("embeddings"), input=DOC_INPUT,
                      encoding_format="float")
-    response = _check_embeddings(aoai, ex, n_inputs=1)
+    response = layers.embeddings(aoai, ex, n_inputs=1)
     sdk.accessor(response.data[0].embedding, ex.body["data"][0]["embedding"], "embedding.data[0].embedding")
 
 
@@ -53,9 +43,9 @@ def test_embeddings_sdk_default_base64(aoai):
     """without encoding_format the SDK asks for base64 and decodes it to the float call's vector"""
     model = aoai.deployment("embeddings")
     floats = aoai.create("embeddings", model=model, input=DOC_INPUT, encoding_format="float")
-    _check_embeddings(aoai, floats, n_inputs=1)
+    layers.embeddings(aoai, floats, n_inputs=1)
     ex = aoai.create("embeddings", model=model, input=DOC_INPUT)
-    response = _check_embeddings(aoai, ex, n_inputs=1)
+    response = layers.embeddings(aoai, ex, n_inputs=1)
     # The SDK's default puts base64 on the wire (ex.body is the raw body) and hides it behind float lists.
     invariants.embedding_base64_matches(ex.body, floats.body)
     sdk.accessor(list(response.data[0].embedding), _float32(floats.body["data"][0]["embedding"]),
@@ -67,7 +57,7 @@ def test_embeddings_sdk_default_base64(aoai):
 def test_embeddings_batch_input(aoai):
     """a list of inputs returns one vector per input, in input order, all of one length"""
     ex = aoai.create("embeddings", model=aoai.deployment("embeddings"), input=BATCH, encoding_format="float")
-    response = _check_embeddings(aoai, ex, n_inputs=len(BATCH))
+    response = layers.embeddings(aoai, ex, n_inputs=len(BATCH))
     sdk.accessor([d.index for d in response.data], [d["index"] for d in ex.body["data"]],
                  "embedding.data[*].index")
 
@@ -78,5 +68,5 @@ def test_embeddings_dimensions(aoai):
     """dimensions=256 returns vectors of length 256"""
     ex = aoai.create("embeddings", model=aoai.deployment("embeddings"), input=DOC_INPUT,
                      encoding_format="float", dimensions=256)
-    response = _check_embeddings(aoai, ex, n_inputs=1, dimensions=256)
+    response = layers.embeddings(aoai, ex, n_inputs=1, dimensions=256)
     sdk.accessor(len(response.data[0].embedding), 256, "len(embedding.data[0].embedding)")

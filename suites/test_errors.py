@@ -9,42 +9,24 @@ and its ``status_code`` / ``response``, the raw answer (JSON, Azure headers), th
 schema), and ``e.request_id`` against the ``x-request-id`` header (Azure error answers carry request ids too).
 """
 
-import httpx2
 import openai
 import pytest
 
-from aoai_conformance import checks, faultproxy, invariants, schemas, sdk, wire
+from aoai_conformance import faultproxy, layers, wire
 from aoai_conformance.checks import expect
 from aoai_conformance.plugin import documented
 
 PROMISES = {
-    "errors.table": "the SDK raises the Error codes table's class for the HTTP status it received",
-    "errors.exception-class": "the documented trigger raises the documented exception class (status)",
-    "errors.status-code": "e.status_code is the HTTP status of the answer",
-    "errors.response": "e.response is the HTTP response (same status)",
     "errors.except-chain": "the documented except chain catches the error in the documented branch",
     "errors.connection-cause": "APIConnectionError carries the underlying exception in __cause__",
     "errors.wrong-credential-sent": "the wrong credential under test is what went over the wire",
 }
 
-# The Error codes table, row by row ("N/A" is APIConnectionError, checked on its own).
-TABLE = {
-    400: openai.BadRequestError,
-    401: openai.AuthenticationError,
-    403: openai.PermissionDeniedError,
-    404: openai.NotFoundError,
-    422: openai.UnprocessableEntityError,
-    429: openai.RateLimitError,
-}
 SECTION = "Error handling / Error codes"
 MESSAGES = [{"role": "user", "content": "When was Microsoft founded?"}]
 MAX_TOKENS = 16  # a call that unexpectedly succeeds must stay cheap
 NO_RETRIES = {"max_retries": 0}  # one attempt per error: retries would multiply answers and time
 UNKNOWN_DEPLOYMENT = "aoai-conformance-no-such-deployment"
-
-
-def table_class(status: int) -> type[openai.APIStatusError]:
-    return openai.InternalServerError if status >= 500 else TABLE.get(status, openai.APIStatusError)
 
 
 def except_branch(exc: BaseException) -> str | None:
@@ -53,33 +35,6 @@ def except_branch(exc: BaseException) -> str | None:
         if isinstance(exc, cls):
             return cls.__name__
     return None
-
-
-def check_status_error(aoai, ex, expected: int, *, body_profile: str | None = None) -> openai.APIStatusError:
-    """The layers every APIStatusError shares: class and status, the raw answer, the body, the request id."""
-    err = ex.error
-    if isinstance(err, openai.APIStatusError):
-        got = table_class(err.status_code)
-        expect(type(err) is got, "errors.table",
-               f"the SDK raised {type(err).__name__} for HTTP {err.status_code}",
-               expected=got.__name__, received=type(err).__name__)
-    want = table_class(expected)
-    expect(isinstance(err, want), "errors.exception-class",
-           f"{ex.call} raised {type(err).__name__} (HTTP {ex.status or 'none'}); the Error codes table gives "
-           f"{want.__name__} for the documented {expected}", expected=f"{want.__name__} ({expected})",
-           received=f"{type(err).__name__} ({ex.status or 'no response'})", evidence=checks.trim(ex.body))
-    expect(err.status_code == ex.status == expected, "errors.status-code",
-           f"e.status_code is {err.status_code} for an HTTP {ex.status} answer", expected=expected,
-           received=err.status_code)
-    expect(isinstance(err.response, httpx2.Response) and err.response.status_code == err.status_code,
-           "errors.response", "e.response is not the HTTP response", received=repr(err.response))
-    wire.json_body(ex)
-    wire.azure_headers(ex, aoai)
-    invariants.error_body(ex.body, ex.status)
-    schemas.check(ex.body, "error", profile=body_profile or aoai.profile)
-    sdk.request_id(ex)
-    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
-    return err
 
 
 def failing_chat(aoai, *, model: str | None = None, options: dict = NO_RETRIES, **kwargs):
@@ -93,7 +48,7 @@ def injected(aoai, code: int) -> None:
     aoai.inject([faultproxy.status(code)])
     ex = failing_chat(aoai)
     # The body is the proxy's Azure-shaped one whatever the target, so it is checked as Azure's.
-    check_status_error(aoai, ex, code, body_profile="azure")
+    layers.status_error(aoai, ex, code, body_profile="azure")
     wire.credentials(aoai)
 
 
@@ -113,7 +68,7 @@ def test_fine_tuning_job_error_example(aoai):
     # The branch prints e.status_code and e.response.
     expect(isinstance(err.status_code, int) and err.status_code >= 400, "errors.status-code",
            "e.status_code is not an HTTP error status", received=err.status_code)
-    check_status_error(aoai, ex, err.status_code)
+    layers.status_error(aoai, ex, err.status_code)
     wire.credentials(aoai)
 
 
@@ -122,7 +77,7 @@ def test_fine_tuning_job_error_example(aoai):
 def test_invalid_parameter_raises_bad_request_error(aoai):
     """an invalid parameter (temperature=5) raises BadRequestError with status_code 400"""
     ex = failing_chat(aoai, temperature=5)
-    check_status_error(aoai, ex, 400)
+    layers.status_error(aoai, ex, 400)
     wire.credentials(aoai)
 
 
@@ -153,14 +108,14 @@ def test_wrong_credential_raises_authentication_error(aoai):
     expect(aoai.sent and aoai.sent[-1].headers.get("authorization") == f"Bearer {sent}",
            "errors.wrong-credential-sent",
            f"with_options(api_key=...) did not send the wrong credential under auth mode {aoai.auth}")
-    check_status_error(aoai, ex, 401)
+    layers.status_error(aoai, ex, 401)
 
 
 @documented("error code 404 NotFoundError", SECTION, capability="errors")
 def test_unknown_deployment_raises_not_found_error(aoai):
     """an unknown deployment name as model raises NotFoundError with status_code 404"""
     ex = failing_chat(aoai, model=UNKNOWN_DEPLOYMENT)
-    check_status_error(aoai, ex, 404)
+    layers.status_error(aoai, ex, 404)
     wire.credentials(aoai)
 
 

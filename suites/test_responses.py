@@ -7,7 +7,7 @@ headers, credentials), schema (the body, every stream event, every MCP item), in
 order, deltas == final text, MCP items), and the SDK (typed objects and the accessors the docs print).
 """
 
-from aoai_conformance import invariants, schemas, sdk, wire
+from aoai_conformance import invariants, layers, schemas, sdk
 from aoai_conformance.plugin import documented
 
 DOC = "000_618f909ca6807cc5.txt"
@@ -31,18 +31,6 @@ MCP_INPUT = "Search for information about Azure Functions"
 MCP_SECTION = "responses.create() with MCP server tool"
 
 
-def _check_response(aoai, ex, model):
-    """The four layers every non-streamed Responses body goes through."""
-    wire.common(ex, aoai)
-    schemas.check(ex.body, "response", profile=aoai.profile)
-    invariants.response_body(ex.body, expect_model=model)
-    response = sdk.parsed(ex, "Response")
-    invariants.response_output_text_matches_sdk(ex.body, response.output_text)  # the docs print it
-    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
-    sdk.request_id(ex)
-    return response
-
-
 @documented("responses.create", "Responses API / responses.create()", capability="responses", doc=DOC)
 def test_responses_create(aoai):
     """responses.create with input "This is a test." returns a documented response"""
@@ -50,7 +38,7 @@ def test_responses_create(aoai):
     # The input is three words; the answer to it is short.
     model = aoai.deployment("responses")
     ex = aoai.create("responses", model=model, input="This is a test.")
-    _check_response(aoai, ex, model)
+    layers.response(aoai, ex, model=model)
 
 
 @documented("responses.create", "Responses API / responses.create (JS)", capability="responses",
@@ -61,7 +49,7 @@ def test_responses_create_with_instructions(aoai):
     instructions = "You are a helpful AI agent"
     ex = aoai.create("responses", model=model, instructions=instructions, input="This is a test.",
                      max_output_tokens=MAX_OUTPUT_TOKENS)
-    response = _check_response(aoai, ex, model)
+    response = layers.response(aoai, ex, model=model)
     sdk.accessor(response.instructions, ex.body.get("instructions"), "response.instructions")
     invariants.response_echoes(ex.body, instructions=instructions)
 
@@ -73,7 +61,7 @@ def test_responses_create_reasoning_effort_low(aoai):
     model = aoai.deployment("reasoning")
     ex = aoai.create("responses", model=model, input="This is a test.", reasoning={"effort": "low"},
                      max_output_tokens=REASONING_MAX_OUTPUT_TOKENS)
-    response = _check_response(aoai, ex, model)
+    response = layers.response(aoai, ex, model=model)
     invariants.response_echoes(ex.body, effort="low")
     sdk_effort = response.reasoning.effort if response.reasoning else None
     sdk.accessor(sdk_effort, ex.body["reasoning"]["effort"], "response.reasoning.effort")
@@ -86,16 +74,7 @@ def test_responses_streaming(aoai):
     sx = aoai.stream("responses", model=aoai.deployment("responses"),
                      input="Provide a brief history of the attention is all you need paper.",
                      max_output_tokens=MAX_OUTPUT_TOKENS)
-    wire.common_stream(sx, aoai)
-    for event in sx.data:
-        schemas.check_stream_event(event, profile=aoai.profile)
-    invariants.responses_stream(sx.data)
-    final = invariants.terminal_response(sx.data)
-    invariants.response_body(final, expect_model=aoai.deployment("responses"))
-    events = sdk.stream_parsed(sx)
-    # The JS docs' loop: `if (event.type === 'response.output_text.delta' && event.delta) write(event.delta)`.
-    printed = "".join(e.delta for e in events if e.type == "response.output_text.delta" and e.delta)
-    sdk.accessor(printed, invariants.output_text(final), "the documented streaming loop's text")
+    layers.responses_stream(aoai, sx, model=aoai.deployment("responses"))
 
 
 @documented("responses.create (stream)", "Responses API / streaming (JS, .NET)", capability="reasoning",
@@ -106,20 +85,12 @@ def test_responses_streaming_reasoning(aoai):
     model = aoai.deployment("reasoning")
     sx = aoai.stream("responses", model=model, input="This is a test.", reasoning={"effort": "low"},
                      max_output_tokens=REASONING_MAX_OUTPUT_TOKENS)
-    wire.common_stream(sx, aoai)
-    for event in sx.data:
-        schemas.check_stream_event(event, profile=aoai.profile)
-    invariants.responses_stream(sx.data)
-    final = invariants.terminal_response(sx.data)
-    invariants.response_body(final, expect_model=model)
-    events = sdk.stream_parsed(sx)
+    events, final = layers.responses_stream(aoai, sx, model=model)
     # The .NET loop: `if (update is StreamingResponseOutputItemAddedUpdate && Item is ReasoningResponseItem)`.
     added = [(e.item.type, e.item.status) for e in events if e.type == "response.output_item.added"]
     raw = [(d["item"].get("type"), d["item"].get("status")) for d in sx.data
            if d.get("type") == "response.output_item.added"]
     sdk.accessor(added, raw, "output_item.added items (type, status)")
-    printed = "".join(e.delta for e in events if e.type == "response.output_text.delta" and e.delta)
-    sdk.accessor(printed, invariants.output_text(final), "the documented streaming loop's text")
 
 
 def _check_mcp_items(aoai, body):
@@ -136,7 +107,7 @@ def test_responses_mcp_tool(aoai):
     # result; on a reasoning deployment a 64-token cap ends the turn "incomplete" before that answer.
     model = aoai.deployment("mcp")
     ex = aoai.create("responses", model=model, tools=[MCP_TOOL], input=MCP_INPUT)
-    _check_response(aoai, ex, model)
+    layers.response(aoai, ex, model=model)
     _check_mcp_items(aoai, ex.body)
     invariants.mcp_output(ex.body, server_label="microsoft_learn", require_approval="never")
 
@@ -148,13 +119,13 @@ def test_responses_mcp_tool_approval(aoai):
     tool = {**MCP_TOOL, "require_approval": "always"}
     first = aoai.create("responses", model=model, tools=[tool], input=MCP_INPUT,
                         max_output_tokens=MCP_MAX_OUTPUT_TOKENS)
-    _check_response(aoai, first, model)
+    layers.response(aoai, first, model=model)
     _check_mcp_items(aoai, first.body)
     invariants.mcp_output(first.body, server_label="microsoft_learn", require_approval="always")
     request = next(it for it in first.body["output"] if it.get("type") == "mcp_approval_request")
     approval = {"type": "mcp_approval_response", "approve": True, "approval_request_id": request["id"]}
     second = aoai.create("responses", model=model, tools=[tool], previous_response_id=first.body["id"],
                          input=[approval], max_output_tokens=MCP_MAX_OUTPUT_TOKENS)
-    _check_response(aoai, second, model)
+    layers.response(aoai, second, model=model)
     _check_mcp_items(aoai, second.body)
     invariants.mcp_approval_followup(first.body, second.body, request["id"])

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from aoai_conformance import checks, retries, sdk, wire
+from aoai_conformance import checks, layers, retries, wire
 from aoai_conformance.faultproxy import (drop, retry_after, retry_after_date, retry_after_ms, status,
                                         x_should_retry)
 from aoai_conformance.plugin import documented
@@ -43,16 +43,18 @@ def chat(aoai, options=None, expect_error=False) -> retries.Outcome:
 
 
 def answered(aoai, outcome):
-    """The call finally succeeded with a documented chat completion, every attempt authenticated."""
+    """The call finally succeeded with a documented chat completion (all layers), every attempt authenticated."""
     ex = outcome.result()
-    wire.common(ex, aoai)
-    sdk.parsed(ex, "ChatCompletion")
+    layers.chat_completion(aoai, ex, max_tokens=MAX_TOKENS)
 
 
 def raised(aoai, outcome, code):
     """The call finally raised the documented exception for ``code`` (None: a connection error)."""
     ex = outcome.result()
     retries.exception(ex.error, code)
+    if code is not None:
+        # The fault proxy writes Azure-shaped error bodies whatever the target, so they are checked as Azure's.
+        layers.status_error(aoai, ex, code, body_profile="azure")
     wire.credentials(aoai)
 
 

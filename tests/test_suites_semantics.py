@@ -209,7 +209,7 @@ def _unchanged(route, reply):
 R, E = f"{RESPONSES}::test_responses_", f"{EMBEDDINGS}::test_embeddings_"
 CASES = {
     "responses-usage-sum": (R + "create", "responses.usage.sum", responses_usage_sum),
-    "responses-no-x-request-id": (R + "create", "request-id.x-request-id", responses_no_request_id),
+    "responses-no-x-request-id": (R + "create", "sdk.request-id", responses_no_request_id),
     "responses-instructions-dropped": (R + "create_with_instructions", "responses.instructions.echo",
                                        responses_instructions_dropped),
     "responses-effort-not-echoed": (R + "create_reasoning_effort_low", "responses.reasoning.effort",

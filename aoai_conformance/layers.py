@@ -1,0 +1,144 @@
+"""Every layer for each documented call, written once.
+
+A suite that makes a call checks all of it through these: the wire (status, content type, Azure headers, the
+credential sent), the schema, the invariants, and the SDK (typed object, accessors, ``_request_id``). Suites
+add only what their documentation section promises beyond that. Keeping the layers here means a test that
+makes a chat call for another reason (retries, request ids) still catches a broken chat completion.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2
+import openai
+
+from . import checks, invariants, schemas, sdk, wire
+from .calls import Aoai, Exchange, StreamExchange
+from .checks import expect
+
+PROMISES = {
+    "errors.table": "the SDK raises the Error codes table's class for the HTTP status it received",
+    "errors.exception-class": "the documented trigger raises the documented exception class (status)",
+    "errors.status-code": "e.status_code is the HTTP status of the answer",
+    "errors.response": "e.response is the HTTP response (same status)",
+}
+
+# The docs' "Error codes" table, row by row (">=500" is InternalServerError; "N/A" APIConnectionError).
+ERROR_TABLE: dict[int, type[openai.APIStatusError]] = {
+    400: openai.BadRequestError,
+    401: openai.AuthenticationError,
+    403: openai.PermissionDeniedError,
+    404: openai.NotFoundError,
+    422: openai.UnprocessableEntityError,
+    429: openai.RateLimitError,
+}
+
+
+def table_class(status: int) -> type[openai.APIStatusError]:
+    return openai.InternalServerError if status >= 500 else ERROR_TABLE.get(status, openai.APIStatusError)
+
+
+def chat_completion(aoai: Aoai, ex: Exchange, *, max_tokens: int | None = None) -> Any:
+    """A chat.completion body, all layers; returns the SDK's ChatCompletion."""
+    wire.common(ex, aoai)
+    schemas.check(ex.body, "chat.completion", profile=aoai.profile)
+    invariants.chat_completion(ex.body, max_tokens=max_tokens)
+    if aoai.azure:
+        for i, choice in enumerate(ex.body["choices"]):
+            schemas.check(choice.get("content_filter_results"), "content-filter.choice", where=f"choices[{i}]")
+        invariants.prompt_filter_results(ex.body.get("prompt_filter_results"))
+    completion = sdk.parsed(ex, "ChatCompletion")
+    sdk.accessor(completion.choices[0].message.content, ex.body["choices"][0]["message"]["content"],
+                 "completion.choices[0].message.content")
+    sdk.request_id(ex)
+    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
+    return completion
+
+
+def chat_stream(aoai: Aoai, sx: StreamExchange, *, include_usage: bool = False,
+                max_tokens: int | None = None) -> list[Any]:
+    """A chat.completion.chunk stream, all layers; returns the SDK's chunks."""
+    wire.common_stream(sx, aoai)
+    for chunk in sx.data:
+        schemas.check_chat_chunk(chunk, profile=aoai.profile)
+    invariants.chat_stream(sx.data, done_seen=sx.done_seen, include_usage=include_usage, azure=aoai.azure,
+                           max_tokens=max_tokens)
+    chunks = sdk.stream_parsed(sx)
+    # The docs' loop: `if chunk.choices and chunk.choices[0].delta.content is not None: print(...)`.
+    printed = "".join(c.choices[0].delta.content for c in chunks
+                      if c.choices and c.choices[0].delta.content is not None)
+    sdk.accessor(printed, invariants.chat_stream_text(sx.data).get(0, ""), "the documented streaming loop's text")
+    return chunks
+
+
+def response(aoai: Aoai, ex: Exchange, *, model: str | None = None) -> Any:
+    """A Responses body, all layers; returns the SDK's Response."""
+    wire.common(ex, aoai)
+    schemas.check(ex.body, "response", profile=aoai.profile)
+    invariants.response_body(ex.body, expect_model=model)
+    result = sdk.parsed(ex, "Response")
+    invariants.response_output_text_matches_sdk(ex.body, result.output_text)  # the docs print it
+    sdk.request_id(ex)
+    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
+    return result
+
+
+def responses_stream(aoai: Aoai, sx: StreamExchange, *, model: str | None = None) -> tuple[list[Any], dict]:
+    """A Responses event stream, all layers; returns the SDK's events and the terminal response."""
+    wire.common_stream(sx, aoai)
+    for event in sx.data:
+        schemas.check_stream_event(event, profile=aoai.profile)
+    invariants.responses_stream(sx.data)
+    final = invariants.terminal_response(sx.data)
+    invariants.response_body(final, expect_model=model)
+    events = sdk.stream_parsed(sx)
+    # The JS docs' loop: `if (event.type === 'response.output_text.delta' && event.delta) write(event.delta)`.
+    printed = "".join(e.delta for e in events if e.type == "response.output_text.delta" and e.delta)
+    sdk.accessor(printed, invariants.output_text(final), "the documented streaming loop's text")
+    return events, final
+
+
+def embeddings(aoai: Aoai, ex: Exchange, *, n_inputs: int, dimensions: int | None = None) -> Any:
+    """An embeddings list, all layers; returns the SDK's CreateEmbeddingResponse."""
+    wire.common(ex, aoai)
+    schemas.check(ex.body, "embeddings", profile=aoai.profile)
+    invariants.embeddings(ex.body, n_inputs=n_inputs, dimensions=dimensions)
+    result = sdk.parsed(ex, "CreateEmbeddingResponse")
+    sdk.request_id(ex)
+    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
+    return result
+
+
+def status_error(aoai: Aoai, ex: Exchange, expected: int, *, body_profile: str | None = None) -> Any:
+    """An APIStatusError, all layers: the table's class and status, the raw answer, the body, the request id."""
+    err = ex.error
+    documented_row = err is not None and (getattr(err, "status_code", 0) >= 500
+                                          or getattr(err, "status_code", 0) in ERROR_TABLE)
+    if isinstance(err, openai.APIStatusError) and documented_row:
+        # The table names one class per row; statuses it does not list (409...) may be any APIStatusError.
+        got = table_class(err.status_code)
+        expect(type(err) is got, "errors.table", f"the SDK raised {type(err).__name__} for HTTP {err.status_code}",
+               expected=got.__name__, received=type(err).__name__)
+    want = table_class(expected)
+    expect(isinstance(err, want), "errors.exception-class",
+           f"{ex.call} raised {type(err).__name__} (HTTP {ex.status or 'none'}); the Error codes table gives "
+           f"{want.__name__} for the documented {expected}", expected=f"{want.__name__} ({expected})",
+           received=f"{type(err).__name__} ({ex.status or 'no response'})", evidence=checks.trim(ex.body))
+    expect(err.status_code == ex.status == expected, "errors.status-code",
+           f"e.status_code is {err.status_code} for an HTTP {ex.status} answer", expected=expected,
+           received=err.status_code)
+    expect(isinstance(err.response, httpx2.Response) and err.response.status_code == err.status_code,
+           "errors.response", "e.response is not the HTTP response", received=repr(err.response))
+    error_answer(aoai, ex, body_profile=body_profile)
+    return err
+
+
+def error_answer(aoai: Aoai, ex: Exchange, *, body_profile: str | None = None) -> None:
+    """The raw error answer: JSON, Azure headers, the error envelope, and its request id."""
+    wire.json_body(ex)
+    wire.azure_headers(ex, aoai)
+    invariants.error_body(ex.body, ex.status)
+    schemas.check(ex.body, "error", profile=body_profile or aoai.profile)
+    sdk.request_id(ex)
+    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)

@@ -115,7 +115,8 @@ class BuiltClient:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def build_client(auth: str, target: Target, is_async: bool) -> BuiltClient:
+def build_client(auth: str, target: Target, is_async: bool, **client_kwargs: Any) -> BuiltClient:
+    """``client_kwargs`` are further constructor arguments the docs show, e.g. ``OpenAI(max_retries=0)``."""
     cls = openai.AsyncOpenAI if is_async else openai.OpenAI
     if auth == "entra":
         if is_async:
@@ -126,14 +127,14 @@ def build_client(auth: str, target: Target, is_async: bool) -> BuiltClient:
             fixed = FixedTokenCredential
         credential = fixed(target.ad_token) if target.ad_token else DefaultAzureCredential()
         provider = CountingProvider(get_bearer_token_provider(credential, target.token_scope), is_async)
-        return BuiltClient(cls(base_url=target.base_url, api_key=provider), auth, is_async, provider=provider)
+        return BuiltClient(cls(base_url=target.base_url, api_key=provider, **client_kwargs), auth, is_async, provider=provider)
     if not target.api_key:
         raise MissingCredential(f"auth mode {auth} needs an API key: set AZURE_OPENAI_API_KEY (or api_key_env in targets.toml)")
     if auth == "key":
-        return BuiltClient(cls(base_url=target.base_url, api_key=target.api_key), auth, is_async,
+        return BuiltClient(cls(base_url=target.base_url, api_key=target.api_key, **client_kwargs), auth, is_async,
                            expected_credential=target.api_key)
     if auth == "env":
         with documented_env(target.base_url, target.api_key):
-            client = cls()
+            client = cls(**client_kwargs)
         return BuiltClient(client, auth, is_async, expected_credential=target.api_key)
     raise ValueError(f"unknown auth mode {auth!r}")

@@ -13,7 +13,7 @@ import inspect
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 import openai
 import pytest
@@ -95,6 +95,7 @@ class Exchange:
     request_id: str | None = None  # what the SDK exposes as _request_id / APIStatusError.request_id
     error: openai.APIError | None = None
     request_body: Any = None
+    sdk_error: Exception | None = None  # the SDK could not parse a 2xx body
 
     @property
     def content_type(self) -> str:
@@ -208,9 +209,12 @@ class Aoai:
     """The harness a conformance test receives as the ``aoai`` fixture."""
 
     def __init__(self, *, built: BuiltClient, target: Target, mode: str, traffic: cassettes.Traffic,
-                 proxied: Callable[[list[Any]], BuiltClient] | None = None) -> None:
+                 factory: Callable[[list[Any] | None, dict[str, Any]], BuiltClient] | None = None) -> None:
         self.built = built
-        self._proxied = proxied
+        # factory(faults or None, constructor kwargs) -> this auth mode's client, through the fault proxy or not
+        self._factory = factory
+        self._faults: list[Any] | None = None
+        self._client_kwargs: dict[str, Any] = {}
         self.target = target
         self.mode = mode
         self.traffic = traffic
@@ -264,18 +268,31 @@ class Aoai:
         """
         if self.mode == "replay":
             return
-        if self._proxied is None:
+        if self._factory is None:
             raise RuntimeError("fault injection is not available for this target")
-        self.built = self._proxied(faults)
+        self._faults = list(faults)
+        self.built = self._factory(self._faults, self._client_kwargs)
+
+    def configure(self, **client_kwargs: Any) -> None:
+        """Build this test's client with these constructor arguments, as the docs do: ``OpenAI(max_retries=0)``
+        (same auth mode, same target, through the fault proxy if faults were injected)."""
+        if self._factory is None:
+            raise RuntimeError("client options are not available for this target")
+        self._client_kwargs = dict(client_kwargs)
+        self.built = self._factory(self._faults, self._client_kwargs)
 
     # calls ---------------------------------------------------------------------------------------------
     def _target_obj(self, call: str, options: dict[str, Any] | None) -> Any:
         client = self.client.with_options(**options) if options else self.client
         return _resolve(client, call)
 
-    def create(self, call: str, *, options: dict[str, Any] | None = None, expect_error: bool = False,
+    def create(self, call: str, *, options: dict[str, Any] | None = None, expect_error: bool | None = False,
                method: str = "create", **kwargs: Any) -> Exchange:
-        """Call ``client.<call>.with_raw_response.<method>(**kwargs)``; raw and parsed views of the result."""
+        """Call ``client.<call>.with_raw_response.<method>(**kwargs)``; raw and parsed views of the result.
+
+        ``expect_error``: False, an error fails the test (``http.status``); True, success does
+        (``errors.status``); None, either outcome is returned for the suite to judge (retries).
+        """
         resource = self._target_obj(call, options)
         fn = _method(resource, "with_raw_response", method, call)
         try:
@@ -285,24 +302,27 @@ class Aoai:
             raise
         except openai.APIStatusError as exc:
             ex = self._error_exchange(call, exc, kwargs)
-            if not expect_error:
+            if expect_error is False:
                 self._unexpected_error(ex)
             return ex
         except openai.APIError as exc:
             ex = Exchange(call, 0, HTTP.Headers(), b"", None, error=exc, request_body=kwargs)
             self.exchanges.append(ex)
-            if not expect_error:
+            if expect_error is False:
                 raise ConformanceFailure("http.connection", f"{call} could not reach the service: {exc!r} "
                                          f"(cause: {exc.__cause__!r})") from exc
             return ex
         http = raw.http_response
         content = http.content
-        parsed = run(raw.parse())
+        try:
+            parsed, sdk_error = run(raw.parse()), None
+        except Exception as exc:  # e.g. "No embedding data received": the raw layers still judge the body
+            parsed, sdk_error = None, exc
         ex = Exchange(call, http.status_code, http.headers, content, _json(content), sdk=parsed,
-                      request_id=getattr(parsed, "_request_id", None), request_body=kwargs)
+                      request_id=getattr(parsed, "_request_id", None), request_body=kwargs, sdk_error=sdk_error)
         self._account(ex.body)
         self.exchanges.append(ex)
-        if expect_error:
+        if expect_error is True:
             raise ConformanceFailure("errors.status", f"{call} was expected to fail but returned {ex.status}",
                                      received=trim(ex.body))
         return ex

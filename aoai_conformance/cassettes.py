@@ -68,8 +68,10 @@ class Sent:
     url: str
     headers: dict[str, str]
     t: float  # time.monotonic() when the SDK sent it
+    wall: float = 0.0  # time.time() then (HTTP-date retry-after is wall-clock)
     status: int | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: bytes | None = None  # error answers only (small; the SDK may retry and discard them)
     fault: str | None = None
 
 
@@ -234,7 +236,7 @@ def _log(request: HTTP.Request) -> Sent | None:
     traffic = _current
     if traffic is None:
         return None
-    entry = Sent(request.method, str(request.url), dict(request.headers), time.monotonic())
+    entry = Sent(request.method, str(request.url), dict(request.headers), time.monotonic(), time.time())
     traffic.sent.append(entry)
     return entry
 
@@ -243,6 +245,15 @@ def _note_response(entry: Sent | None, response: HTTP.Response) -> None:
     if entry is not None:
         entry.status = response.status_code
         entry.response_headers = dict(response.headers)
+        if 400 <= response.status_code < FAULT_STATUS:
+            # Error answers are small and the SDK may retry and discard them: keep them for the checks.
+            entry.response_body = response.read()
+
+
+async def _anote_response(entry: Sent | None, response: HTTP.Response) -> None:
+    if entry is not None and 400 <= response.status_code < FAULT_STATUS:
+        await response.aread()
+    _note_response(entry, response)
 
 
 def one_line_failure(message: str) -> BaseException:
@@ -251,8 +262,12 @@ def one_line_failure(message: str) -> BaseException:
     return pytest.fail.Exception(message, pytrace=False)
 
 
+class ReplayExhausted(pytest.fail.Exception):  # type: ignore[misc,name-defined]
+    """The SDK sent a request the cassette has no (more) answers for: more attempts, or another body."""
+
+
 def _miss(traffic: Traffic, request: HTTP.Request) -> BaseException:
-    return one_line_failure(
+    return ReplayExhausted(
         f"no recorded interaction in {shown(traffic.cassette_path)} matches {request.method} {request.url.path} "
         f"(request body or count differs): re-record it with: {traffic.record_command}"
     )
@@ -284,7 +299,7 @@ async def _patched_async(self, request: HTTP.Request) -> HTTP.Response:
         raise one_line_failure(traffic.problem)
     if traffic is None or traffic.cassette is None:
         response = await _ORIG_ASYNC(self, request)
-        _note_response(entry, response)
+        await _anote_response(entry, response)
         return response
     try:
         response = await vcr_handle_async_request(traffic.cassette, _real_async, HTTP)(self, request)
@@ -292,7 +307,7 @@ async def _patched_async(self, request: HTTP.Request) -> HTTP.Response:
         raise _miss(traffic, request) from None
     if traffic.mode == "replay":
         _shift_retry_after(response)
-    _note_response(entry, response)
+    await _anote_response(entry, response)
     return await _aunfault(response, request, entry or Sent("", "", {}, 0))
 
 

@@ -108,14 +108,19 @@ class _State:
             self.live_targets[name] = replace(base, base_url=server.base_url, api_key=key, ad_token=token)
         return self.live_targets[name]
 
-    def client(self, auth: str, client: str, target: Target):
-        key = (auth, client, target.name)
+    def client(self, auth: str, client: str, target: Target, **client_kwargs: Any):
+        key = (auth, client, target.name, tuple(sorted(client_kwargs.items())))
         if key not in self.clients:
             # Building a client costs ~25 ms (TLS context); one per auth x client x target per process.
-            self.clients[key] = build_client(auth, target, client == "async")
-        return self.clients[key]
+            self.clients[key] = build_client(auth, target, client == "async", **client_kwargs)
+        built = self.clients[key]
+        if built.provider is not None:  # counts are per test
+            built.provider.calls = 0
+            built.provider.tokens.clear()
+        return built
 
-    def proxied(self, auth: str, client: str, target: Target, faults: list[Any], scrubber: Scrubber):
+    def proxied(self, auth: str, client: str, target: Target, faults: list[Any], scrubber: Scrubber,
+                **client_kwargs: Any):
         """A client for this auth mode that talks to the target through the session's fault proxy."""
         from dataclasses import replace
 
@@ -129,15 +134,8 @@ class _State:
         proxy.reset()
         proxy.script(faults)
         scrubber.add_base_url(proxy.base_url)
-        via = replace(target, base_url=proxy.base_url)
-        key = (auth, client, target.name + "+faults")
-        if key not in self.clients:
-            self.clients[key] = build_client(auth, via, client == "async")
-        built = self.clients[key]
-        if built.provider is not None:
-            built.provider.calls = 0
-            built.provider.tokens.clear()
-        return built
+        via = replace(target, name=target.name + "+faults", base_url=proxy.base_url)
+        return self.client(auth, client, via, **client_kwargs)
 
     def close(self) -> None:
         for server in [*self.proxies.values(), *self.standins.values()]:
@@ -256,10 +254,6 @@ def aoai(request: pytest.FixtureRequest):
         built = state.client(auth, client_kind, target)
     except MissingCredential as exc:
         pytest.skip(f"not configured: {exc}")
-    if built.provider is not None:
-        built.provider.calls = 0
-        built.provider.tokens.clear()
-
     module = Path(str(item.fspath)).stem.removeprefix("test_")
     path = settings.cassettes_dir / target.name / module / (_cassette_name(item, "-".join(request.param), auth) + ".json")
     command = _record_command(item, target.name)
@@ -272,8 +266,12 @@ def aoai(request: pytest.FixtureRequest):
             traffic.problem = str(exc)
     elif settings.mode == "record":
         traffic.cassette = cassettes.open_record(path, scrubber.vcr_request, scrubber.vcr_response)
-    harness = calls.Aoai(built=built, target=target, mode=settings.mode, traffic=traffic,
-                         proxied=lambda faults: state.proxied(auth, client_kind, target, faults, scrubber))
+    def factory(faults: list[Any] | None, client_kwargs: dict[str, Any]):
+        if faults is None:
+            return state.client(auth, client_kind, target, **client_kwargs)
+        return state.proxied(auth, client_kind, target, faults, scrubber, **client_kwargs)
+
+    harness = calls.Aoai(built=built, target=target, mode=settings.mode, traffic=traffic, factory=factory)
     harness.scrubber = scrubber  # type: ignore[attr-defined]
     item.stash[_HARNESS] = harness
     checks.take_notes()

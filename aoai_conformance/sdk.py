@@ -16,8 +16,9 @@ PROMISES = {
 
 def parsed(ex: Exchange, type_name: str) -> Any:
     obj = ex.sdk
+    why = f": {ex.sdk_error!r}" if getattr(ex, "sdk_error", None) is not None else ""
     expect(obj is not None and type(obj).__name__ == type_name, "sdk.parse",
-           f"{ex.call} did not parse into {type_name}", received=type(obj).__name__)
+           f"{ex.call} did not parse into {type_name}{why}", received=type(obj).__name__)
     return obj
 
 

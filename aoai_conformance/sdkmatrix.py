@@ -77,7 +77,7 @@ def requirements(version: str, root: Path = ROOT) -> list[str]:
     library ``openai._base_client`` imports), so its presence changes nothing for those SDKs.
     """
     data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    deps = [d for d in data["project"]["dependencies"] if not _name(d) in ("openai", "nox")]
+    deps = [d for d in data["project"]["dependencies"] if _name(d) not in ("openai", "nox")]
     return sorted({*deps, f"openai=={version}", "httpx2"})
 
 

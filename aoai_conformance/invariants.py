@@ -109,6 +109,7 @@ PROMISES: dict[str, str] = {
     "chat.stream.done-marker": "the stream ends with data: [DONE] and nothing follows it",
     "chat.stream.finish-reason": "exactly one finish_reason per choice, on or after its last content delta",
     "chat.stream.finish-reason-enum": "stream finish_reason values are in the documented enum",
+    "chat.stream.content-filter": "[azure] every content chunk carries content_filter_results per choice",
     "chat.stream.role": 'the first delta of each choice carries role "assistant"',
     "chat.stream.usage.final-chunk": "with include_usage: exactly one usage chunk, last, with choices []",
     "chat.stream.usage.sum": "stream usage total_tokens == prompt_tokens + completion_tokens",
@@ -1184,6 +1185,17 @@ def chat_stream(
                     received=delta,
                 )
                 state["last_content"] = i
+                if azure:
+                    # Azure annotates streamed content per choice, like choices[].content_filter_results in
+                    # the documented non-stream body (an asynchronous-filter deployment differs: list it in
+                    # expectations.toml).
+                    expect(
+                        isinstance(choice.get("content_filter_results"), Mapping),
+                        P + "content-filter",
+                        "a content chunk carries no content_filter_results for its choice",
+                        path=f"{path}.content_filter_results",
+                        received=choice.get("content_filter_results"),
+                    )
             fr = choice.get("finish_reason")
             if fr is not None:
                 expect(

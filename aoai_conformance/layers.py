@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx2
 import openai
 
 from . import checks, invariants, schemas, sdk, wire
-from .calls import Aoai, Exchange, StreamExchange
+from .calls import HTTP, Aoai, Exchange, StreamExchange, _json
 from .checks import expect
 
 PROMISES = {
@@ -64,12 +63,24 @@ def chat_stream(aoai: Aoai, sx: StreamExchange, *, include_usage: bool = False,
         schemas.check_chat_chunk(chunk, profile=aoai.profile)
     invariants.chat_stream(sx.data, done_seen=sx.done_seen, include_usage=include_usage, azure=aoai.azure,
                            max_tokens=max_tokens)
+    if aoai.azure:
+        for i, chunk in enumerate(sx.data):
+            for j, choice in enumerate(chunk.get("choices") or []):
+                if "content_filter_results" in choice:
+                    schemas.check(choice["content_filter_results"], "content-filter.choice",
+                                  where=f"chunks[{i}].choices[{j}]")
+    stream_request_id(aoai, sx)
     chunks = sdk.stream_parsed(sx)
     # The docs' loop: `if chunk.choices and chunk.choices[0].delta.content is not None: print(...)`.
     printed = "".join(c.choices[0].delta.content for c in chunks
                       if c.choices and c.choices[0].delta.content is not None)
     sdk.accessor(printed, invariants.chat_stream_text(sx.data).get(0, ""), "the documented streaming loop's text")
     return chunks
+
+
+def stream_request_id(aoai: Aoai, sx: StreamExchange) -> None:
+    """A stream's answer carries x-request-id (the documented request id) and, on Azure, apim-request-id."""
+    invariants.request_ids(sx.headers, sx.headers.get("x-request-id"), azure=aoai.azure)
 
 
 def response(aoai: Aoai, ex: Exchange, *, model: str | None = None) -> Any:
@@ -92,6 +103,7 @@ def responses_stream(aoai: Aoai, sx: StreamExchange, *, model: str | None = None
     invariants.responses_stream(sx.data)
     final = invariants.terminal_response(sx.data)
     invariants.response_body(final, expect_model=model)
+    stream_request_id(aoai, sx)
     events = sdk.stream_parsed(sx)
     # The JS docs' loop: `if (event.type === 'response.output_text.delta' && event.delta) write(event.delta)`.
     printed = "".join(e.delta for e in events if e.type == "response.output_text.delta" and e.delta)
@@ -128,7 +140,7 @@ def status_error(aoai: Aoai, ex: Exchange, expected: int, *, body_profile: str |
     expect(err.status_code == ex.status == expected, "errors.status-code",
            f"e.status_code is {err.status_code} for an HTTP {ex.status} answer", expected=expected,
            received=err.status_code)
-    expect(isinstance(err.response, httpx2.Response) and err.response.status_code == err.status_code,
+    expect(isinstance(err.response, HTTP.Response) and err.response.status_code == err.status_code,
            "errors.response", "e.response is not the HTTP response", received=repr(err.response))
     error_answer(aoai, ex, body_profile=body_profile)
     return err
@@ -142,3 +154,19 @@ def error_answer(aoai: Aoai, ex: Exchange, *, body_profile: str | None = None) -
     schemas.check(ex.body, "error", profile=body_profile or aoai.profile)
     sdk.request_id(ex)
     invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
+
+
+def every_error_answer(aoai: Aoai, *, body_profile: str | None = None) -> None:
+    """Every error answer of this test, including those the SDK retried past and discarded: JSON error
+    envelope, schema, request ids. (The transport keeps each attempt's error body in ``aoai.sent``.)"""
+    for i, sent in enumerate(aoai.sent):
+        if sent.status is None or sent.status < 400 or sent.response_body is None or sent.fault:
+            continue
+        headers = HTTP.Headers(sent.response_headers)
+        ex = Exchange(f"attempt {i + 1}", sent.status, headers, sent.response_body, _json(sent.response_body),
+                      request_id=headers.get("x-request-id"))
+        wire.json_body(ex)
+        wire.azure_headers(ex, aoai)
+        invariants.error_body(ex.body, ex.status)
+        schemas.check(ex.body, "error", profile=body_profile or aoai.profile, where=f"attempt {i + 1}")
+        invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)

@@ -12,7 +12,6 @@ answer, or the exception the "Error codes" table names), then that every attempt
 (retry-after-ms) so the suite stays fast; only the tests that measure waits (one auth mode) wait longer.
 """
 
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -37,15 +36,19 @@ def fails(code, n, **headers):
     return [status(code, headers={**FAST, **headers})] * n
 
 
-def chat(aoai, options=None, expect_error=False) -> retries.Outcome:
+def chat(aoai, options=None) -> retries.Outcome:
+    """The small chat call every retry test makes; either outcome comes back (expect_error=None), so the
+    attempts are judged before the final answer or exception."""
     return retries.call(aoai.create, "chat.completions", model=aoai.deployment("chat"), messages=MESSAGES,
-                        max_tokens=MAX_TOKENS, options=options, expect_error=expect_error)
+                        max_tokens=MAX_TOKENS, options=options, expect_error=None)
 
 
 def answered(aoai, outcome):
-    """The call finally succeeded with a documented chat completion (all layers), every attempt authenticated."""
+    """The call finally succeeded with a documented chat completion (all layers), every attempt authenticated,
+    and every error answer it retried past was itself a documented error answer."""
     ex = outcome.result()
     layers.chat_completion(aoai, ex, max_tokens=MAX_TOKENS)
+    layers.every_error_answer(aoai, body_profile="azure")
 
 
 def raised(aoai, outcome, code):
@@ -55,6 +58,7 @@ def raised(aoai, outcome, code):
     if code is not None:
         # The fault proxy writes Azure-shaped error bodies whatever the target, so they are checked as Azure's.
         layers.status_error(aoai, ex, code, body_profile="azure")
+    layers.every_error_answer(aoai, body_profile="azure")
     wire.credentials(aoai)
 
 
@@ -74,7 +78,7 @@ def test_retried_twice_by_default_then_succeeds(aoai):
 def test_retryable_status_is_retried_twice_then_raised(aoai, code):
     """a documented retryable status is retried twice, then raised as the documented exception type"""
     aoai.inject(fails(code, 4))
-    outcome = chat(aoai, expect_error=True)
+    outcome = chat(aoai)
     retries.attempts(aoai.sent, 3, f"HTTP {code} on every attempt, default max_retries=2")
     retries.retry_count_headers(aoai.sent)
     raised(aoai, outcome, code)
@@ -96,7 +100,7 @@ def test_connection_error_is_retried(aoai):
 def test_connection_error_after_retries_raises_api_connection_error(aoai):
     """a connection error on the last attempt is raised as APIConnectionError with its cause"""
     aoai.inject([status(503, headers=FAST), status(503, headers=FAST), drop(), drop()])
-    outcome = chat(aoai, expect_error=True)
+    outcome = chat(aoai)
     retries.attempts(aoai.sent, 3, "503, 503, then a dropped connection")
     retries.retry_count_headers(aoai.sent)
     raised(aoai, outcome, None)
@@ -120,7 +124,7 @@ def test_backoff_grows_exponentially(aoai):
 def test_other_status_is_not_retried(aoai, code):
     """a status the documentation does not list as retryable is raised at once as its documented type"""
     aoai.inject(fails(code, 2))
-    outcome = chat(aoai, expect_error=True)
+    outcome = chat(aoai)
     retries.not_retried(aoai.sent, f"HTTP {code} is not in the documented retry list")
     raised(aoai, outcome, code)
 
@@ -129,7 +133,7 @@ def test_other_status_is_not_retried(aoai, code):
 def test_409_conflict(aoai):
     """409 is not in the documented retry list; the SDK retries it anyway (noted as a doc-SDK difference)"""
     aoai.inject(fails(409, 4))
-    outcome = chat(aoai, expect_error=True)
+    outcome = chat(aoai)
     if len(aoai.sent) == 1:  # what the documentation implies
         retries.not_retried(aoai.sent, "HTTP 409 is not in the documented retry list")
     else:
@@ -144,9 +148,9 @@ def test_409_conflict(aoai):
 @retries_doc("retries (max_retries=0)")
 def test_max_retries_0_disables_retries(aoai):
     """max_retries=0: a retryable 500 is raised after one attempt"""
-    # Set per request here (with_options); the docs' OpenAI(max_retries=0) sets the same client option.
+    aoai.configure(max_retries=0)  # the docs: client = OpenAI(max_retries=0)
     aoai.inject(fails(500, 2))
-    outcome = chat(aoai, options={"max_retries": 0}, expect_error=True)
+    outcome = chat(aoai)
     retries.attempts(aoai.sent, 1, "max_retries=0")
     retries.retry_count_headers(aoai.sent)
     raised(aoai, outcome, 500)
@@ -156,7 +160,7 @@ def test_max_retries_0_disables_retries(aoai):
 def test_with_options_max_retries_5(aoai):
     """with_options(max_retries=5): up to six attempts, then the documented exception"""
     aoai.inject(fails(503, 7))
-    outcome = chat(aoai, options={"max_retries": 5}, expect_error=True)
+    outcome = chat(aoai, options={"max_retries": 5})
     retries.attempts(aoai.sent, 6, "HTTP 503 on every attempt with max_retries=5")
     retries.retry_count_headers(aoai.sent)
     raised(aoai, outcome, 503)
@@ -197,8 +201,7 @@ def test_retry_after_is_honoured(aoai, form):
     outcome = chat(aoai)
     retries.attempts(aoai.sent, 2, f"429 with retry-after ({form}), then an answer")
     first = aoai.sent[0]
-    sent_wall = time.time() - (time.monotonic() - first.t)  # when attempt 0 left, on the wall clock
-    wait = retries.server_wait(first.response_headers, at_wall=sent_wall)
+    wait = retries.server_wait(first.response_headers, at_wall=first.wall)
     what = f"retry-after: {first.response_headers.get('retry-after')}"
     if wait is not None and wait > 0.05:
         retries.waited(aoai.sent, 0, wait, what=what)
@@ -215,7 +218,7 @@ def test_retry_after_above_cap_is_not_retried(aoai, form):
     in_10min = datetime.now(timezone.utc) + timedelta(minutes=10)
     header = retry_after(121) if form == "seconds" else retry_after_date(in_10min)
     aoai.inject([status(429, headers=header)] * 2)
-    outcome = chat(aoai, expect_error=True)
+    outcome = chat(aoai)
     retries.not_retried(aoai.sent, "429 asking for a wait above the SDK's 120 s cap", elapsed=outcome.elapsed)
     raised(aoai, outcome, 429)
     checks.note("doc-sdk-difference", "the documentation says 429 is retried twice; the SDK does not retry "
@@ -227,7 +230,7 @@ def test_retry_after_above_cap_is_not_retried(aoai, form):
 def test_x_should_retry_false_stops_retrying_a_500(aoai):
     """x-should-retry: false on a 500 is obeyed: one attempt (noted: the docs promise >=500 is retried)"""
     aoai.inject(fails(500, 2, **x_should_retry(False)))
-    outcome = chat(aoai, expect_error=True)
+    outcome = chat(aoai)
     retries.not_retried(aoai.sent, "500 with x-should-retry: false")
     raised(aoai, outcome, 500)
     checks.note("doc-sdk-difference", "the SDK obeys the undocumented x-should-retry: false and does not "

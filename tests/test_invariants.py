@@ -525,6 +525,12 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ),
     ("chat.stream.role", "chat_stream_azure", chunks_edit(lambda c: c[1]["choices"][0]["delta"].pop("role"))),
     (
+        "chat.stream.content-filter",
+        "chat_stream_azure",
+        chunks_edit(lambda c: next(ch for ch in c[1:] if ch["choices"] and ch["choices"][0]["delta"].get("content"))
+                    ["choices"][0].pop("content_filter_results")),
+    ),
+    (
         "chat.stream.role",
         "chat_stream_openai",
         chunks_edit(lambda c: c[0]["choices"][0]["delta"].__setitem__("role", "user")),

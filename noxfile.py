@@ -55,6 +55,27 @@ def report(session: nox.Session) -> None:
 
 
 @nox.session
+def mutation(session: nox.Session) -> None:
+    """The suite tests itself: mutate the bundled cassettes one change at a time, replay, report caught/total."""
+    _install(session)
+    session.run("python", "-m", "aoai_conformance.mutation", *session.posargs)
+
+
+@nox.session
+def sdk_matrix(session: nox.Session) -> None:
+    """Replay the bundled cassettes through several openai versions: reports/sdk_matrix/matrix.{md,html,json}."""
+    _install(session)
+    session.run("python", "-m", "aoai_conformance.sdkmatrix", *session.posargs)
+
+
+@nox.session
+def thirdparty(session: nox.Session) -> None:
+    """Run the suite live against real OpenAI-compatible servers (aimock, llama.cpp, LiteLLM, infinity)."""
+    _install(session)
+    session.run("python", "-m", "aoai_conformance.thirdparty", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", "aoai_conformance", "suites", "tests", "bench", "noxfile.py")

@@ -69,7 +69,8 @@ def load_equivalents(path: Path = EQUIVALENT_FILE) -> list[dict[str, Any]]:
 
 
 def equivalent_reason(meta: dict[str, Any], entries: list[dict[str, Any]]) -> str | None:
-    """The reason of the first entry matching the mutant (operator, mutant id / test globs, retried, stream)."""
+    """The reason of the first entry matching the mutant (operator, mutant id / test / change globs, retried,
+    stream)."""
     for e in entries:
         ops_ = e.get("operators") or ([e["operator"]] if e.get("operator") else ["*"])
         if not any(fnmatch.fnmatchcase(meta["operator"], o) for o in ops_):
@@ -77,6 +78,8 @@ def equivalent_reason(meta: dict[str, Any], entries: list[dict[str, Any]]) -> st
         if "mutant" in e and not fnmatch.fnmatchcase(meta["id"], e["mutant"]):
             continue
         if any(fnmatch.fnmatchcase(meta["id"], x) for x in e.get("except", [])):
+            continue
+        if any(fnmatch.fnmatchcase(meta.get("change", ""), x) for x in e.get("except_changes", [])):
             continue
         if "test" in e and not fnmatch.fnmatchcase(meta["test"], e["test"]):
             continue

@@ -138,3 +138,19 @@ def build_client(auth: str, target: Target, is_async: bool, **client_kwargs: Any
             client = cls(**client_kwargs)
         return BuiltClient(client, auth, is_async, expected_credential=target.api_key)
     raise ValueError(f"unknown auth mode {auth!r}")
+
+
+def wrong_credential(auth: str, is_async: bool, token_scope: str) -> tuple[Any, str]:
+    """A wrong credential in this auth mode's own form, and what it sends after "Bearer ".
+
+    key / env: the key is an ``api_key`` string, so ``with_options(api_key=...)`` overrides it. entra: ``api_key``
+    is a token provider, so the wrong credential is a token provider too, built as the docs build theirs
+    (``get_bearer_token_provider``) over a credential that hands out a wrong token.
+    """
+    if auth != "entra":
+        return "wrong-key", "wrong-key"
+    if is_async:
+        from azure.identity.aio import get_bearer_token_provider as aio_provider
+        return aio_provider(AsyncFixedTokenCredential("wrong-token"), token_scope), "wrong-token"
+    from azure.identity import get_bearer_token_provider
+    return get_bearer_token_provider(FixedTokenCredential("wrong-token"), token_scope), "wrong-token"

@@ -13,6 +13,7 @@ import openai
 import pytest
 
 from aoai_conformance import faultproxy, layers, wire
+from aoai_conformance.auth import wrong_credential
 from aoai_conformance.checks import expect
 from aoai_conformance.plugin import documented
 
@@ -81,29 +82,10 @@ def test_invalid_parameter_raises_bad_request_error(aoai):
     wire.credentials(aoai)
 
 
-def _wrong_credential(aoai):
-    """The documented way to give this auth mode a wrong credential, and what then goes over the wire.
-
-    key / env: the key is an ``api_key`` string, so ``with_options(api_key=...)`` overrides it in both. entra:
-    ``api_key`` is a token provider, so the wrong credential is a token provider too, built like the docs
-    build theirs (``get_bearer_token_provider``) over a credential that hands out a wrong token.
-    """
-    if aoai.auth != "entra":
-        return "wrong-key", "wrong-key"
-    from aoai_conformance.auth import AsyncFixedTokenCredential, FixedTokenCredential
-    if aoai.is_async:
-        from azure.identity.aio import get_bearer_token_provider
-        credential = AsyncFixedTokenCredential("wrong-token")
-    else:
-        from azure.identity import get_bearer_token_provider
-        credential = FixedTokenCredential("wrong-token")
-    return get_bearer_token_provider(credential, aoai.target.token_scope), "wrong-token"
-
-
 @documented("error code 401 AuthenticationError", SECTION, capability="errors")
 def test_wrong_credential_raises_authentication_error(aoai):
     """a wrong API key (or Entra token provider) raises AuthenticationError with status_code 401"""
-    api_key, sent = _wrong_credential(aoai)
+    api_key, sent = wrong_credential(aoai.auth, aoai.is_async, aoai.target.token_scope)
     ex = failing_chat(aoai, options={**NO_RETRIES, "api_key": api_key})
     expect(aoai.sent and aoai.sent[-1].headers.get("authorization") == f"Bearer {sent}",
            "errors.wrong-credential-sent",

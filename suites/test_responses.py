@@ -34,10 +34,10 @@ MCP_SECTION = "responses.create() with MCP server tool"
 @documented("responses.create", "Responses API / responses.create()", capability="responses", doc=DOC)
 def test_responses_create(aoai):
     """responses.create with input "This is a test." returns a documented response"""
-    # No max_output_tokens: the documented call has none, and its body shows "max_output_tokens": null.
-    # The input is three words; the answer to it is short.
+    # The documented call has no max_output_tokens; every nightly call is capped (it runs against a paid
+    # resource), so it gets a cap far above the short answer "This is a test." draws.
     model = aoai.deployment("responses")
-    ex = aoai.create("responses", model=model, input="This is a test.")
+    ex = aoai.create("responses", model=model, input="This is a test.", max_output_tokens=256)
     layers.response(aoai, ex, model=model)
 
 
@@ -103,10 +103,10 @@ def _check_mcp_items(aoai, body):
 @documented("responses.create (MCP tool)", MCP_SECTION, capability="mcp", doc=DOC)
 def test_responses_mcp_tool(aoai):
     """the documented MCP server tool lists tools, calls one, and resp.output_text prints the answer"""
-    # No max_output_tokens: the documented call has none and prints a full answer built from the tool's
-    # result; on a reasoning deployment a 64-token cap ends the turn "incomplete" before that answer.
+    # The documented call has no cap and prints a full answer built from the tool's result; a small cap on a
+    # reasoning deployment ends the turn "incomplete" first, so the cap bounds cost without cutting the answer.
     model = aoai.deployment("mcp")
-    ex = aoai.create("responses", model=model, tools=[MCP_TOOL], input=MCP_INPUT)
+    ex = aoai.create("responses", model=model, tools=[MCP_TOOL], input=MCP_INPUT, max_output_tokens=4096)
     layers.response(aoai, ex, model=model)
     _check_mcp_items(aoai, ex.body)
     invariants.mcp_output(ex.body, server_label="microsoft_learn", require_approval="never")

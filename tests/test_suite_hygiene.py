@@ -1,0 +1,82 @@
+"""House rules for the suites, read from their source: every test cites its documentation section and has a
+title, every generating call caps its output tokens (the nightly runs against a paid resource), and no suite
+builds a client or parses SSE by hand."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from conftest import SUITES
+
+SUITE_FILES = sorted(SUITES.glob("test_*.py"))
+GENERATING = {"chat.completions": ("max_tokens", "max_completion_tokens"), "responses": ("max_output_tokens",)}
+
+
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _marker_names(fn: ast.FunctionDef) -> set[str]:
+    names = set()
+    for dec in fn.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        if isinstance(target, ast.Name):
+            names.add(target.id)
+        elif isinstance(target, ast.Attribute):
+            names.add(target.attr)
+    return names
+
+
+def _documented(fn: ast.FunctionDef, module: ast.Module) -> bool:
+    """@documented(...) on the test, or a decorator defined in the module that wraps documented()."""
+    names = _marker_names(fn)
+    if names & {"documented", "doc"}:
+        return True
+    wrappers = {f.name for f in module.body if isinstance(f, ast.FunctionDef) and "documented(" in ast.unparse(f)}
+    wrappers |= {t.id for a in module.body if isinstance(a, ast.Assign) and "documented" in ast.unparse(a.value)
+                 for t in a.targets if isinstance(t, ast.Name)}
+    return bool(names & wrappers)
+
+
+@pytest.mark.parametrize("path", SUITE_FILES, ids=[p.name for p in SUITE_FILES])
+def test_every_test_cites_its_doc_section_and_has_a_title(path):
+    module = _tree(path)
+    for fn in [n for n in module.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]:
+        assert _documented(fn, module), f"{path.name}::{fn.name} has no @documented(call, section)"
+        assert ast.get_docstring(fn), f"{path.name}::{fn.name} has no one-line docstring (the report's title)"
+
+
+@pytest.mark.parametrize("path", SUITE_FILES, ids=[p.name for p in SUITE_FILES])
+def test_every_generating_call_caps_its_output_tokens(path):
+    uncapped = []
+    for node in ast.walk(_tree(path)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("create", "stream") and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "aoai" and node.args and isinstance(node.args[0], ast.Constant)):
+            continue
+        caps = GENERATING.get(node.args[0].value)
+        if caps is None:
+            continue  # embeddings, fine-tuning: nothing generated
+        keywords = {k.arg for k in node.keywords}
+        if None in keywords:  # **kwargs: the caller passes the cap
+            continue
+        if not keywords & set(caps):
+            uncapped.append(f"{path.name}:{node.lineno} {node.args[0].value}")
+    assert not uncapped, f"calls without an output cap: {uncapped}"
+
+
+@pytest.mark.parametrize("path", SUITE_FILES, ids=[p.name for p in SUITE_FILES])
+def test_suites_never_build_clients_or_parse_sse(path):
+    forbidden_calls = {"OpenAI", "AsyncOpenAI", "get_bearer_token_provider", "iter_lines", "iter_bytes",
+                       "DefaultAzureCredential"}
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            assert name not in forbidden_calls, f"{path.name}:{node.lineno} calls {name}: that belongs in aoai_conformance"
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+            assert not any(m.split(".")[0] in ("httpx", "httpx2", "azure") for m in modules), \
+                f"{path.name}:{node.lineno} imports an HTTP or credential library: use aoai_conformance"

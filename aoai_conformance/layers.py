@@ -21,7 +21,13 @@ PROMISES = {
     "errors.exception-class": "the documented trigger raises the documented exception class (status)",
     "errors.status-code": "e.status_code is the HTTP status of the answer",
     "errors.response": "e.response is the HTTP response (same status)",
+    "errors.except-chain": "the documented except chain catches the error in the documented branch",
+    "errors.connection-cause": "APIConnectionError carries the underlying exception in __cause__",
+    "errors.wrong-credential-sent": "the wrong credential under test is what went over the wire",
 }
+
+# The docs' "Error handling" example, in its order: the first clause that matches catches the error.
+EXCEPT_CHAIN = (openai.APIConnectionError, openai.RateLimitError, openai.APIStatusError)
 
 # The docs' "Error codes" table, row by row (">=500" is InternalServerError; "N/A" APIConnectionError).
 ERROR_TABLE: dict[int, type[openai.APIStatusError]] = {
@@ -170,3 +176,37 @@ def every_error_answer(aoai: Aoai, *, body_profile: str | None = None) -> None:
         invariants.error_body(ex.body, ex.status)
         schemas.check(ex.body, "error", profile=body_profile or aoai.profile, where=f"attempt {i + 1}")
         invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
+
+
+def except_branch(exc: BaseException | None) -> str | None:
+    """Which clause of the documented ``try/except`` chain catches ``exc`` (None: none does)."""
+    for cls in EXCEPT_CHAIN:
+        if isinstance(exc, cls):
+            return cls.__name__
+    return None
+
+
+def caught_by(err: BaseException | None, branch: str) -> None:
+    """The documented except chain catches ``err`` in ``branch`` (what the docs print depends on it)."""
+    got = except_branch(err)
+    expect(got == branch, "errors.except-chain",
+           f"the documented except chain catches {type(err).__name__} in the {got} branch, not in "
+           f"'except openai.{branch}'", expected=branch, received=got, evidence=repr(err))
+
+
+def connection_error(err: BaseException | None) -> None:
+    """A connection failure is the table's N/A row: APIConnectionError with the cause the docs print."""
+    expect(type(err) is openai.APIConnectionError, "errors.exception-class",
+           f"a refused connection raised {type(err).__name__}; the table gives APIConnectionError",
+           expected="APIConnectionError", received=type(err).__name__)
+    caught_by(err, "APIConnectionError")
+    # The docs print e.__cause__: "an underlying Exception, likely raised within httpx".
+    expect(isinstance(err.__cause__, Exception), "errors.connection-cause",
+           "APIConnectionError.__cause__ is not the underlying exception", received=repr(err.__cause__))
+
+
+def credential_sent(aoai: Aoai, sent: str) -> None:
+    """The credential a test overrode (``with_options(api_key=...)``) is what the last attempt carried."""
+    expect(aoai.sent and aoai.sent[-1].headers.get("authorization") == f"Bearer {sent}",
+           "errors.wrong-credential-sent",
+           f"with_options(api_key=...) did not send the credential under test (auth mode {aoai.auth})")

@@ -109,9 +109,24 @@ def status_error(status: int, raised: type[openai.APIStatusError], *, response_s
     return ex
 
 
+def connection_error(cause: BaseException | None = None, cls=openai.APIConnectionError):
+    err = cls(request=HTTP.Request("POST", "https://x.invalid/")) if cls is openai.APIConnectionError else cls("m")
+    err.__cause__ = cause
+    return err
+
+
 CASES.update({
+    "errors.except-chain": [
+        lambda: layers.caught_by(status_error(429, openai.RateLimitError).error, "APIStatusError"),
+        lambda: layers.caught_by(status_error(500, openai.InternalServerError).error, "RateLimitError"),
+    ],
+    "errors.connection-cause": [lambda: layers.connection_error(connection_error(cause=None))],
+    "errors.wrong-credential-sent": [lambda: layers.credential_sent(harness(), "wrong-key")],
     "errors.table": [lambda: layers.status_error(harness(), status_error(404, openai.BadRequestError), 404)],
-    "errors.exception-class": [lambda: layers.status_error(harness(), status_error(403, openai.PermissionDeniedError), 401)],
+    "errors.exception-class": [
+        lambda: layers.status_error(harness(), status_error(403, openai.PermissionDeniedError), 401),
+        lambda: layers.connection_error(connection_error(cls=openai.APITimeoutError)),
+    ],
     "errors.status-code": [lambda: layers.status_error(harness(), status_error(404, openai.NotFoundError, code=418), 404)],
     "errors.response": [
         lambda: layers.status_error(harness(), status_error(404, openai.NotFoundError, response_status=410, code=404), 404),
@@ -141,6 +156,10 @@ def test_valid_answers_pass_every_check():
     sdk.request_id(ex)
     layers.status_error(h, status_error(404, openai.NotFoundError), 404)
     layers.status_error(h, status_error(409, openai.ConflictError), 409)  # not in the table: any APIStatusError
+    layers.caught_by(status_error(429, openai.RateLimitError).error, "RateLimitError")
+    layers.caught_by(status_error(500, openai.InternalServerError).error, "APIStatusError")
+    layers.connection_error(connection_error(cause=ConnectionRefusedError(111, "refused")))
+    layers.credential_sent(harness(), KEY)
 
 
 def test_profile_openai_does_not_require_azure_headers():

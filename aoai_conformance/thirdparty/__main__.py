@@ -27,7 +27,7 @@ def targets_toml(started: dict[str, Started]) -> str:
 
 
 def run_suite(started: dict[str, Started], reports: Path, extra: list[str], *, standin: bool = True,
-              auth: str = "key,env") -> int:
+              auth: str = "key") -> int:
     """One live run over the stand-in and every started server: one matrix, one column per target."""
     reports.mkdir(parents=True, exist_ok=True)
     tfile = reports / "targets.toml"
@@ -36,7 +36,8 @@ def run_suite(started: dict[str, Started], reports: Path, extra: list[str], *, s
     env = {**os.environ, **{s.key_env: s.key for s in started.values()}}
     for k in [k for k in env if k.startswith(("AOAI_CONFORMANCE_", "AZURE_OPENAI_", "OPENAI_"))]:
         del env[k]  # nothing from the caller's Azure setup leaks into this run
-    # Entra ID is Azure's auth mode (DefaultAzureCredential would reach for a cloud endpoint): key and env only.
+    # Entra ID is Azure's auth mode (DefaultAzureCredential would reach for a cloud endpoint). The matrix has one
+    # column per auth mode x target: key alone gives one column per server (--auth key,env adds the env columns).
     cmd = [sys.executable, "-m", "aoai_conformance.cli", "run", "--mode", "live", "--target", ",".join(names),
            "--targets-file", str(tfile), "--reports-dir", str(reports), "--client", "sync", "--auth", auth, *extra]
     log("running: " + " ".join(cmd[2:]))
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="where virtual environments, wheels and models are kept (default: %(default)s)")
     p.add_argument("--reports-dir", default=str(DEFAULT_REPORTS), help="where the matrix goes (%(default)s)")
     p.add_argument("--no-standin", action="store_true", help="leave the stand-in column out")
+    p.add_argument("--auth", default="key", help="auth modes, from key,env (default: key: one column per server)")
     p.add_argument("pytest_args", nargs="*", help="passed to aoai-conformance run (e.g. -k chat)")
     ns = p.parse_args(argv)
     # A SIGTERM ends the run like Ctrl-C: the servers' finally blocks still stop them.
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         t_up = time.monotonic() - t0
         log(f"servers up in {t_up:.1f}s: {', '.join(n for n, s in started.items() if s.target) or 'none'}")
         if started:
-            code = run_suite(started, reports, ns.pytest_args, standin=not ns.no_standin)
+            code = run_suite(started, reports, ns.pytest_args, standin=not ns.no_standin, auth=ns.auth)
     total = time.monotonic() - t0
     results = reports / "results.json"
     meta = {"servers": names, "started": sorted(started), "not_started": errors,

@@ -67,3 +67,17 @@ def test_suite_against_aimock_live(tmp_path):
     # What aimock does not claim (MCP server tools) is reported unsupported, never failed.
     mcp = [c for c in cases if c["test"].startswith("test_responses_mcp")]
     assert mcp and all(c["status"] == "not-applicable" and c["reason"].startswith("unsupported") for c in mcp)
+
+
+def test_servers_are_stopped_even_on_error(tmp_path):
+    errors: dict[str, str] = {}
+    with pytest.raises(RuntimeError, match="boom"):
+        with servers.start_servers(["aimock"], servers.Cache(tmp_path / "cache"), errors) as started:
+            url = started["aimock"].base_url
+            proc = started["aimock"]
+            assert url.startswith("http://127.0.0.1:") and url.endswith("/openai/v1")
+            raise RuntimeError("boom")
+    import urllib.request
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url.rsplit("/openai", 1)[0] + "/health", timeout=2)
+    assert proc.key and not errors

@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     results = reports / "results.json"
     meta = {"servers": names, "started": sorted(started), "not_started": errors,
             "seconds": {"servers_up": round(t_up, 1), "total": round(total, 1)}, "suite_exit": code}
-    (reports / "thirdparty.json").write_text(json.dumps(meta, indent=1) + "\n") if reports.is_dir() else None
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "thirdparty.json").write_text(json.dumps(meta, indent=1) + "\n")
     if not results.is_file() or code not in (0, 1):
         log(f"no matrix (suite exit {code}); servers not started: {errors or 'none'}")
         return 2

@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -374,7 +374,7 @@ def run_infinity(cache: Cache, started: dict[str, Started]) -> Iterator[Started]
 @dataclass(frozen=True)
 class Server:
     name: str
-    run: Callable[[Cache, dict[str, Started]], "contextmanager[Started]"]
+    run: Callable[[Cache, dict[str, Started]], AbstractContextManager[Started]]
     what: str
 
 

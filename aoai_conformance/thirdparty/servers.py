@@ -313,8 +313,10 @@ def run_llamacpp(cache: Cache, started: dict[str, Started]) -> Iterator[Started]
         return
     venv, model = install_llamacpp(cache)
     port, key = free_port(), _key("llamacpp")
+    # n_ctx 512 bounds every answer: the suite's prompts are a few dozen tokens, and the documented
+    # responses.create call sends no max_output_tokens, which a base model answers until its context is full.
     cmd = [str(venv / "bin" / "python"), "-m", "llama_cpp.server", "--model", str(model),
-           "--model_alias", CHAT_MODEL, "--chat_format", "gemma", "--n_ctx", "2048",
+           "--model_alias", CHAT_MODEL, "--chat_format", "gemma", "--n_ctx", "512",
            "--n_threads", str(os.cpu_count() or 2), "--host", "127.0.0.1", "--port", str(port), "--api_key", key]
     with _process("llamacpp", cmd, cache, _env()) as proc:
         proc.wait_ready(f"http://127.0.0.1:{port}/v1/models", 120, {"Authorization": f"Bearer {key}"})

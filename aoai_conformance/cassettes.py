@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import email.utils
 import json
-import os
 import socket
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +28,8 @@ from typing import Any, Callable
 
 import pytest
 from vcr.cassette import Cassette
+
+from .files import write_atomic
 from vcr.record_mode import RecordMode
 from vcr.serializers import jsonserializer
 from vcr.serialize import deserialize, serialize
@@ -446,20 +446,7 @@ def save(cassette: Cassette, provenance: dict[str, Any]) -> Path:
                       "metadata": {"format": FORMAT, **provenance}}, jsonserializer)
     # Stable, readable JSON: re-dump with sorted keys so re-recording the same traffic gives small diffs.
     text = json.dumps(json.loads(data), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return write_atomic(path, text, fsync=True)
 
 
 def metadata(cassette: Cassette) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import pytest
 from . import __version__, calls, cassettes, checks, expectations, paths
 from .auth import MissingCredential, build_client
 from .config import ConfigError, OPTIONS, Settings, Target, resolve
+from .files import write_json_atomic
 from .scrub import Scrubber
 
 _STATE = pytest.StashKey["_State"]()
@@ -480,17 +481,6 @@ def build_results(state: _State, config: pytest.Config) -> dict[str, Any]:
 def _command(config: pytest.Config) -> str:
     args = [a for a in config.invocation_params.args]
     return "pytest " + " ".join(args) if args else "pytest"
-
-
-def write_json_atomic(path: Path, data: Any) -> Path:
-    import tempfile
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, sort_keys=True, ensure_ascii=False, default=str)
-        f.write("\n")
-    os.replace(tmp, path)
-    return path
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

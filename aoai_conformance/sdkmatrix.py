@@ -25,13 +25,13 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import venv
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from .files import write_atomic
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -308,15 +308,6 @@ def render_html(matrix: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-    return path
-
-
 def load_results(out: Path, versions: Iterable[str]) -> dict[str, dict | None]:
     found: dict[str, dict | None] = {}
     for v in versions:
@@ -330,9 +321,9 @@ def load_results(out: Path, versions: Iterable[str]) -> dict[str, dict | None]:
 
 def write(matrix: dict[str, Any], out: Path) -> dict[str, Path]:
     return {
-        "md": _write(out / "matrix.md", render_markdown(matrix)),
-        "html": _write(out / "matrix.html", render_html(matrix)),
-        "json": _write(out / "matrix.json", json.dumps(matrix, indent=1, sort_keys=True) + "\n"),
+        "md": write_atomic(out / "matrix.md", render_markdown(matrix)),
+        "html": write_atomic(out / "matrix.html", render_html(matrix)),
+        "json": write_atomic(out / "matrix.json", json.dumps(matrix, indent=1, sort_keys=True) + "\n"),
     }
 
 

@@ -11,8 +11,6 @@ deterministic: the same input gives the same bytes, so two reports can be diffed
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from ._diff import Diff, diff
@@ -62,10 +60,10 @@ def render(results: dict, out_dir: Path, previous: dict | None = None) -> dict[s
 
 
 def _write(path: Path, text: str) -> Path:
-    """Atomic write (a reader never sees half a report), LF line endings, UTF-8."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Atomic write (a reader never sees half a report), LF line endings, UTF-8, mode from the umask."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "wb") as fh:
             fh.write(text.encode("utf-8"))
         os.replace(tmp, path)
     except BaseException:

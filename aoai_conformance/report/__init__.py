@@ -11,6 +11,7 @@ deterministic: the same input gives the same bytes, so two reports can be diffed
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ._diff import Diff, diff

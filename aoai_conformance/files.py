@@ -19,6 +19,7 @@ def write_atomic(path: Path, text: str, *, fsync: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; cassettes and reports are for everyone
         with os.fdopen(fd, "wb") as f:
             f.write(text.encode("utf-8"))
             if fsync:
@@ -32,6 +33,12 @@ def write_atomic(path: Path, text: str, *, fsync: bool = False) -> Path:
             pass
         raise
     return path
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:

@@ -11,9 +11,9 @@ deterministic: the same input gives the same bytes, so two reports can be diffed
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from ..files import write_atomic
 from ._diff import Diff, diff
 from ._html import render_html
 from ._markdown import render_markdown
@@ -54,23 +54,9 @@ def render(results: dict, out_dir: Path, previous: dict | None = None) -> dict[s
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {
-        "html": _write(out_dir / "compat.html", render_html(results, changes, previous)),
-        "md": _write(out_dir / "compat.md", render_markdown(results, changes, previous)),
+        "html": write_atomic(out_dir / "compat.html", render_html(results, changes, previous)),
+        "md": write_atomic(out_dir / "compat.md", render_markdown(results, changes, previous)),
     }
     return written
 
 
-def _write(path: Path, text: str) -> Path:
-    """Atomic write (a reader never sees half a report), LF line endings, UTF-8, mode from the umask."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path

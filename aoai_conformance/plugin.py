@@ -422,19 +422,37 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     results = build_results(state, config)
     state.final_cases = results["cases"]  # type: ignore[attr-defined]
     reports_dir = state.settings.reports_dir
-    path = write_json_atomic(reports_dir / "results.json", results)
-    state.written.append(path)
+    from . import report as report_mod
+
     previous = None
     compare = config.getoption("aoai_compare_to") or os.environ.get("AOAI_CONFORMANCE_COMPARE_TO")
     try:
-        from . import report as report_mod
         if compare:
             previous = report_mod.load(Path(compare))
+    except report_mod.ReportInputError as exc:
+        state.render_error = f"--compare-to: {exc}"  # type: ignore[attr-defined]
+    carry_first_seen(results, previous)
+    path = write_json_atomic(reports_dir / "results.json", results)
+    state.written.append(path)
+    try:
         state.written.extend(report_mod.render(results, reports_dir, previous).values())
-    except ImportError:
-        pass
     except Exception as exc:  # the results file is written; a rendering problem must not hide it
         state.render_error = f"{type(exc).__name__}: {exc}"  # type: ignore[attr-defined]
+
+
+def carry_first_seen(results: dict[str, Any], previous: dict[str, Any] | None) -> None:
+    """Drift and spec deviations keep the date they were first seen, night after night."""
+    seen: dict[tuple[str, str, str], str] = {}
+    for case in (previous or {}).get("cases", []):
+        for n in case.get("notes") or []:
+            if n.get("kind") in ("drift", "spec-deviation"):
+                key = (case.get("call", ""), n.get("kind", ""), n.get("path") or n.get("message", ""))
+                seen.setdefault(key, n.get("first_seen") or previous["run"].get("started", ""))
+    for case in results["cases"]:
+        for n in case.get("notes") or []:
+            if n.get("kind") in ("drift", "spec-deviation"):
+                key = (case["call"], n["kind"], n.get("path") or n.get("message", ""))
+                n["first_seen"] = seen.get(key, results["run"]["started"])
 
 
 def build_results(state: _State, config: pytest.Config) -> dict[str, Any]:

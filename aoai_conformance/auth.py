@@ -19,6 +19,9 @@ from typing import Any, Iterator
 
 import openai
 from azure.core.credentials import AccessToken, AccessTokenInfo
+from azure.identity import DefaultAzureCredential, get_bearer_token_provider
+from azure.identity.aio import DefaultAzureCredential as AsyncDefaultAzureCredential
+from azure.identity.aio import get_bearer_token_provider as async_bearer_token_provider
 
 from .config import Target
 
@@ -120,13 +123,13 @@ def build_client(auth: str, target: Target, is_async: bool, **client_kwargs: Any
     cls = openai.AsyncOpenAI if is_async else openai.OpenAI
     if auth == "entra":
         if is_async:
-            from azure.identity.aio import DefaultAzureCredential, get_bearer_token_provider
-            fixed = AsyncFixedTokenCredential
+            credential = (AsyncFixedTokenCredential(target.ad_token) if target.ad_token
+                          else AsyncDefaultAzureCredential())
+            token_provider = async_bearer_token_provider(credential, target.token_scope)
         else:
-            from azure.identity import DefaultAzureCredential, get_bearer_token_provider
-            fixed = FixedTokenCredential
-        credential = fixed(target.ad_token) if target.ad_token else DefaultAzureCredential()
-        provider = CountingProvider(get_bearer_token_provider(credential, target.token_scope), is_async)
+            credential = FixedTokenCredential(target.ad_token) if target.ad_token else DefaultAzureCredential()
+            token_provider = get_bearer_token_provider(credential, target.token_scope)
+        provider = CountingProvider(token_provider, is_async)
         return BuiltClient(cls(base_url=target.base_url, api_key=provider, **client_kwargs), auth, is_async, provider=provider)
     if not target.api_key:
         raise MissingCredential(f"auth mode {auth} needs an API key: set AZURE_OPENAI_API_KEY (or api_key_env in targets.toml)")
@@ -150,7 +153,5 @@ def wrong_credential(auth: str, is_async: bool, token_scope: str) -> tuple[Any, 
     if auth != "entra":
         return "wrong-key", "wrong-key"
     if is_async:
-        from azure.identity.aio import get_bearer_token_provider as aio_provider
-        return aio_provider(AsyncFixedTokenCredential("wrong-token"), token_scope), "wrong-token"
-    from azure.identity import get_bearer_token_provider
+        return async_bearer_token_provider(AsyncFixedTokenCredential("wrong-token"), token_scope), "wrong-token"
     return get_bearer_token_provider(FixedTokenCredential("wrong-token"), token_scope), "wrong-token"

@@ -9,6 +9,7 @@ own parse of the same bytes. Sync and async clients go through the same code, so
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 import time
@@ -134,9 +135,10 @@ class StreamExchange:
         """The stream ended with ``data: [DONE]`` (and nothing after it)."""
         return bool(self.events) and self.events[-1].data.strip() == "[DONE]"
 
-    @property
+    @functools.cached_property
     def data(self) -> list[Any]:
-        """Parsed JSON of every data event except ``[DONE]`` (unparseable data kept as the raw string)."""
+        """Parsed JSON of every data event except ``[DONE]`` (unparseable data kept as the raw string).
+        Parsed once: every layer reads it."""
         out = []
         for e in self.events:
             if e.data.strip() == "[DONE]":
@@ -310,7 +312,7 @@ class Aoai:
             self.exchanges.append(ex)
             if expect_error is False:
                 raise ConformanceFailure("http.connection", f"{call} could not reach the service: {exc!r} "
-                                         f"(cause: {exc.__cause__!r})") from exc
+                                         f"(cause: {exc.__cause__!r})") from None
             return ex
         http = raw.http_response
         content = http.content
@@ -390,10 +392,13 @@ class Aoai:
         return ex
 
     def _unexpected_error(self, ex: Exchange) -> None:
+        __tracebackhide__ = True
         if ex.status == 429 and self.live:
             pytest.skip("throttled: 429 after retries")
+        # "from None": the SDK's own traceback says nothing the message does not, and rendering it (through
+        # the SDK's retry loop) costs a quarter of a second per failure.
         raise ConformanceFailure("http.status", f"{ex.call} returned HTTP {ex.status} "
-                                 f"({type(ex.error).__name__})", expected="2xx", received=trim(ex.body))
+                                 f"({type(ex.error).__name__})", expected="2xx", received=trim(ex.body)) from None
 
     def _account(self, body: Any) -> None:
         """Token usage and model versions seen, for the report's header and cost ledger."""

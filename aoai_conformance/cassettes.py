@@ -18,6 +18,7 @@ The patched transport, outermost first:
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import socket
 import threading
@@ -322,6 +323,32 @@ def install() -> None:
         _installed = True
 
 
+# --- replay needs no trust store -------------------------------------------------------------------------
+_tls_shared = False
+
+
+def share_tls_context() -> None:
+    """Replay never opens a TLS connection, so clients share one default SSL context instead of each loading
+    the trust store (~25 ms per client; a replay builds one client per auth mode x client kind x options).
+    Only the default (verify=True, no client cert) is shared; anything else is built as usual."""
+    global _tls_shared
+    if _tls_shared:
+        return
+    module = HTTP._transports.default
+    original = module.create_ssl_context
+    cache: dict[bool, Any] = {}
+
+    def create_ssl_context(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
+        if verify is True and cert is None:
+            if trust_env not in cache:
+                cache[trust_env] = original(verify=verify, cert=cert, trust_env=trust_env)
+            return cache[trust_env]
+        return original(verify=verify, cert=cert, trust_env=trust_env)
+
+    module.create_ssl_context = create_ssl_context
+    _tls_shared = True
+
+
 # --- the socket guard ----------------------------------------------------------------------------------
 _guard_on = False
 _ORIG_CONNECT = socket.socket.connect
@@ -361,6 +388,13 @@ def _json_or_bytes(body: Any) -> Any:
         return b""
     if isinstance(body, str):
         body = body.encode()
+    return _parsed_body(body)
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_body(body: bytes) -> Any:
+    # vcrpy matches each request against every recorded one, twice (can_play, then play): parse each body once.
+    # The result is only compared, never mutated, so sharing it is safe.
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):

@@ -59,11 +59,13 @@ class ConformanceFailure(AssertionError):
 
 
 def fail(promise: str, detail: str, **kw: Any) -> None:
+    __tracebackhide__ = True  # the report shows the suite's line, not this helper's
     raise ConformanceFailure(promise, detail, **kw)
 
 
 def expect(condition: Any, promise: str, detail: str, **kw: Any) -> None:
     """Raise ConformanceFailure unless ``condition`` holds (a plain ``assert`` names no promise)."""
+    __tracebackhide__ = True
     if not condition:
         raise ConformanceFailure(promise, detail, **kw)
 

@@ -1328,14 +1328,15 @@ def embeddings(body: Any, *, n_inputs: int, dimensions: int | None = None) -> No
             path=f"{path}.embedding",
             received=vector,
         )
-        for k, v in enumerate(vector):
-            expect(
-                _is_num(v) and math.isfinite(v),
-                "embeddings.finite",
-                "embedding value is not a finite number",
-                path=f"{path}.embedding[{k}]",
-                received=v,
-            )
+        # Thousands of values per vector: find the first bad one only if there is one.
+        bad = next((k for k, v in enumerate(vector) if not (_is_num(v) and math.isfinite(v))), None)
+        expect(
+            bad is None,
+            "embeddings.finite",
+            "embedding value is not a finite number",
+            path=f"{path}.embedding[{bad}]",
+            received=vector[bad] if bad is not None else None,
+        )
         if length is None:
             length = len(vector)
         expect(

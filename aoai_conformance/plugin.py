@@ -112,6 +112,8 @@ class _State:
     def client(self, auth: str, client: str, target: Target, **client_kwargs: Any):
         key = (auth, client, target.name, tuple(sorted(client_kwargs.items())))
         if key not in self.clients:
+            if self.need().mode == "replay":
+                cassettes.share_tls_context()
             # Building a client costs ~25 ms (TLS context); one per auth x client x target per process.
             self.clients[key] = build_client(auth, target, client == "async", **client_kwargs)
         built = self.clients[key]
@@ -209,6 +211,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         kw = doc.kwargs if doc else {}
         test_id = item.nodeid.split("::", 1)[-1]
         expectation = expectations.find(state.expectations, test_id, target)
+        item.repr_failure = _conformance_repr(item)  # type: ignore[method-assign]
         item.stash[_CASE] = {
             "id": item.nodeid,
             "call": kw.get("call") or item.originalname,
@@ -221,6 +224,24 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             "sdk_version": openai.__version__,
             "expectation": expectation.__dict__ if expectation else None,
         }
+
+
+def _conformance_repr(item: pytest.Item):
+    """A broken promise is told in one line plus the suite line that checked it: the message names the promise,
+    path, expected and received, and the report carries the evidence. Anything else (a bug in a suite or in
+    the package) keeps pytest's full traceback."""
+    original = item.repr_failure
+
+    def repr_failure(excinfo, *args, **kwargs):
+        exc = excinfo.value
+        if not isinstance(exc, checks.ConformanceFailure):
+            return original(excinfo, *args, **kwargs)
+        file = item.nodeid.split("::")[0]
+        where = next((f"{file}:{e.lineno + 1}" for e in reversed(excinfo.traceback)
+                      if str(e.path) == str(item.path)), file)
+        return f"{where}: {exc}"
+
+    return repr_failure
 
 
 def _title(item: pytest.Item) -> str:

@@ -126,8 +126,10 @@ def _registry() -> Registry:
 
 @functools.cache
 def _defs(profile: str, verdict: str) -> dict[str, Any]:
-    uri = f"{BASE_URI}{profile}/components.{verdict}.json"
-    return _registry().contents(uri)["$defs"]
+    # Read the one components file directly: the compiled fast path needs nothing else, and crawling the
+    # whole registry (~0.16 s) is left to the first body that fails and needs jsonschema's messages.
+    path = schema_dir() / profile / f"components.{verdict}.json"
+    return json.loads(path.read_text(encoding="utf-8"))["$defs"]
 
 
 def _component(profile: str, name: str) -> str:
@@ -233,8 +235,7 @@ class _Compiler:
                 add(self.ref(val))
             elif key == "type":
                 names_ = [val] if isinstance(val, str) else list(val)
-                tests = [_TYPES[n] for n in names_]
-                add(tests[0] if len(tests) == 1 else (lambda v, t=tests: any(f(v) for f in t)))
+                add(_type_test(tuple(names_)))
             elif key == "enum":
                 add(lambda v, e=val: any(_equal(v, x) for x in e))
             elif key == "const":
@@ -423,6 +424,17 @@ _TYPES = {
     or (isinstance(v, float) and v.is_integer()),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
 }
+
+
+@functools.cache
+def _type_test(names: tuple[str, ...]) -> Any:
+    """One function for a type list: embedding vectors put thousands of numbers through it per body."""
+    if len(names) == 1:
+        return _TYPES[names[0]]
+    if set(names) <= {"number", "null"}:  # nullable numbers: the common multi-type
+        return lambda v: v is None or (v.__class__ is float or (isinstance(v, (int, float)) and not isinstance(v, bool)))
+    tests = tuple(_TYPES[n] for n in names)
+    return lambda v: any(f(v) for f in tests)
 
 
 class _Drift:

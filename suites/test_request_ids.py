@@ -14,14 +14,14 @@ SECTION = "Request IDs"
 MESSAGES = [{"role": "user", "content": "When was Microsoft founded?"}]
 
 
-@documented("_request_id", SECTION, capability="errors")
+@documented("_request_id", SECTION, capability="chat")
 def test_chat_completion_request_id(aoai):
     """completion._request_id is the x-request-id response header of a chat completion"""
     ex = aoai.create("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=16)
     layers.chat_completion(aoai, ex, max_tokens=16)  # _request_id == x-request-id, apim-request-id included
 
 
-@documented("_request_id", SECTION, capability="errors")
+@documented("_request_id", SECTION, capability="responses")
 def test_response_request_id(aoai):
     """response._request_id is the x-request-id response header of a responses.create call"""
     ex = aoai.create("responses", model=aoai.deployment("responses"), input="This is a test.",

@@ -235,45 +235,10 @@ def _run_section(run: dict, targets: list[dict]) -> str:
     def row(label: str, value_html: str) -> None:
         out.append(f"<dt>{_e(label)}</dt><dd>{value_html}</dd>\n")
 
-    for t in targets or [{}]:
-        bits = [f"<strong>{_e(t.get('name') or 'unknown')}</strong>"]
-        if t.get("kind"):
-            bits.append(f"kind {_e(t.get('kind'))}")
-        if t.get("profile"):
-            bits.append(f"profile {_e(t.get('profile'))}")
-        row("Target", ", ".join(bits))
-        row("Host", f"<code>{_e(t.get('host'))}</code>" if t.get("host") else "not given")
-        row("Region", _e(t.get("region")) if t.get("region") else "unknown")
-        deps = m.as_dict(t.get("deployments"))
-        if deps:
-            row(
-                "Deployments",
-                ", ".join(f"{_e(k)}: <code>{_e(v)}</code>" for k, v in sorted(deps.items())),
-            )
-    models = m.as_dict(run.get("models_seen"))
-    row(
-        "Model versions seen",
-        ", ".join(
-            f"<code>{_e(k)}</code> \u2192 {_e(', '.join(sorted(m.text(x) for x in m.as_list(v))) or 'none')}"
-            for k, v in sorted(models.items())
-        )
-        or "none reported",
-    )
-    row("openai SDK", _e(run.get("sdk_version")) or "unknown")
-    row("Suite", _e(run.get("suite_version")) or "unknown")
-    if run.get("python"):
-        row("Python", _e(run.get("python")))
-    row("Mode", _e(run.get("mode")) or "unknown")
-    row("Started", _e(run.get("started")) or "unknown")
-    if run.get("finished"):
-        row("Finished", _e(run.get("finished")))
-    if run.get("expectations_file"):
-        row("Expectations", f"<code>{_e(run.get('expectations_file'))}</code>")
-    if run.get("command"):
-        row("Command", f"<code>{_e(run.get('command'))}</code>")
+    for label, value in m.run_rows(run, targets, text=_e, code=lambda v: f"<code>{_e(v)}</code>",
+                                   strong=lambda v: f"<strong>{_e(v)}</strong>"):
+        row(label, value)
     tokens = m.as_dict(run.get("tokens"))
-    total = tokens.get("total")
-    row("Tokens used", _e(total) if total is not None else "not reported")
     out.append("</dl>\n")
     by_call = m.as_dict(tokens.get("by_call"))
     if by_call:

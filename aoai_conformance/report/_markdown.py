@@ -160,41 +160,9 @@ def _run(run: dict, targets: list[dict]) -> list[str]:
     def row(label: str, value: str) -> None:
         out.append(f"| {label} | {value} |")
 
-    for t in targets or [{}]:
-        bits = [f"**{_t(t.get('name') or 'unknown')}**"]
-        if t.get("kind"):
-            bits.append(f"kind {_t(t.get('kind'))}")
-        if t.get("profile"):
-            bits.append(f"profile {_t(t.get('profile'))}")
-        row("Target", ", ".join(bits))
-        row("Host", _tcode(t.get("host")) if t.get("host") else "not given")
-        row("Region", _t(t.get("region")) if t.get("region") else "unknown")
-        deps = m.as_dict(t.get("deployments"))
-        if deps:
-            row("Deployments", ", ".join(f"{_t(k)}: {_tcode(v)}" for k, v in sorted(deps.items())))
-    models = m.as_dict(run.get("models_seen"))
-    row(
-        "Model versions seen",
-        ", ".join(
-            f"{_tcode(k)} → {_t(', '.join(sorted(m.text(x) for x in m.as_list(v))) or 'none')}"
-            for k, v in sorted(models.items())
-        )
-        or "none reported",
-    )
-    row("openai SDK", _t(run.get("sdk_version")) or "unknown")
-    row("Suite", _t(run.get("suite_version")) or "unknown")
-    if run.get("python"):
-        row("Python", _t(run.get("python")))
-    row("Mode", _t(run.get("mode")) or "unknown")
-    row("Started", _t(run.get("started")) or "unknown")
-    if run.get("finished"):
-        row("Finished", _t(run.get("finished")))
-    if run.get("expectations_file"):
-        row("Expectations", _tcode(run.get("expectations_file")))
-    if run.get("command"):
-        row("Command", _tcode(run.get("command")))
+    for label, value in m.run_rows(run, targets, text=_t, code=_tcode, strong=lambda v: f"**{_t(v)}**"):
+        row(label, value)
     tokens = m.as_dict(run.get("tokens"))
-    row("Tokens used", _t(tokens.get("total")) if tokens.get("total") is not None else "not reported")
     out.append("")
     by_call = m.as_dict(tokens.get("by_call"))
     if by_call:

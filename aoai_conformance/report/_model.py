@@ -440,3 +440,45 @@ def doc_sdk_entries(results: dict) -> list[dict]:
             )
             entry["cases"].append(case["id"])
     return [dict(entries[k], cases=sorted(set(entries[k]["cases"]))) for k in sorted(entries)]
+
+
+def run_rows(run: dict, targets: list[dict], *, text: Any, code: Any, strong: Any) -> list[tuple[str, str]]:
+    """The run header as (label, value) rows, formatted by the caller's escapers (HTML or Markdown): one
+    definition of what the header says, two renderings."""
+    rows: list[tuple[str, str]] = []
+    for t in targets or [{}]:
+        bits = [strong(t.get("name") or "unknown")]
+        if t.get("kind"):
+            bits.append(f"kind {text(t.get('kind'))}")
+        if t.get("profile"):
+            bits.append(f"profile {text(t.get('profile'))}")
+        rows.append(("Target", ", ".join(bits)))
+        rows.append(("Host", code(t.get("host")) if t.get("host") else "not given"))
+        rows.append(("Region", text(t.get("region")) if t.get("region") else "unknown"))
+        deps = as_dict(t.get("deployments"))
+        if deps:
+            rows.append(("Deployments", ", ".join(f"{text(k)}: {code(v)}" for k, v in sorted(deps.items()))))
+    models = as_dict(run.get("models_seen"))
+    rows.append((
+        "Model versions seen",
+        ", ".join(f"{code(k)} \u2192 {text(', '.join(sorted(text_value(x) for x in as_list(v))) or 'none')}"
+                  for k, v in sorted(models.items())) or "none reported",
+    ))
+    rows.append(("openai SDK", text(run.get("sdk_version")) or "unknown"))
+    rows.append(("Suite", text(run.get("suite_version")) or "unknown"))
+    if run.get("python"):
+        rows.append(("Python", text(run.get("python"))))
+    rows.append(("Mode", text(run.get("mode")) or "unknown"))
+    rows.append(("Started", text(run.get("started")) or "unknown"))
+    if run.get("finished"):
+        rows.append(("Finished", text(run.get("finished"))))
+    if run.get("expectations_file"):
+        rows.append(("Expectations", code(run.get("expectations_file"))))
+    if run.get("command"):
+        rows.append(("Command", code(run.get("command"))))
+    total = as_dict(run.get("tokens")).get("total")
+    rows.append(("Tokens used", text(total) if total is not None else "not reported"))
+    return rows
+
+
+text_value = text  # the plain-text rendering of a value, before the caller's escaping

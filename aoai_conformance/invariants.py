@@ -296,6 +296,16 @@ def _json_object(text: Any, promise: str, what: str, path: str) -> dict:
 # ------------------------------------------------------------------------------------------ responses
 
 
+def _object_and_id(body: Any, obj: str, id_prefix: str, promises: str) -> None:
+    """``object`` names the body's type and ``id`` carries its prefix (``<promises>.object`` / ``.id-prefix``)."""
+    expect(isinstance(body, Mapping) and body.get("object") == obj, f"{promises}.object",
+           f'object is not "{obj}"', path="object", expected=obj,
+           received=body.get("object") if isinstance(body, Mapping) else body)
+    rid = body.get("id")
+    expect(isinstance(rid, str) and rid.startswith(id_prefix), f"{promises}.id-prefix",
+           f'id does not start with "{id_prefix}"', path="id", received=rid)
+
+
 def response_echoes(body: Any, *, instructions: str | None = None, effort: str | None = None) -> None:
     """What the request asked for comes back in the response ([oai] Response.instructions, Response.reasoning).
 
@@ -325,22 +335,7 @@ def response_body(body: Any, *, expect_model: str | None = None) -> None:
     ``responses.usage.cached-le-input``, ``responses.incomplete-details``.
     Sources: [seed] responses.create() example body; [oai] Response, OutputItem, ResponseUsage.
     """
-    expect(
-        isinstance(body, Mapping) and body.get("object") == "response",
-        "responses.object",
-        'object is not "response"',
-        path="object",
-        expected="response",
-        received=body.get("object") if isinstance(body, Mapping) else body,
-    )
-    rid = body.get("id")
-    expect(
-        isinstance(rid, str) and rid.startswith("resp_"),
-        "responses.id-prefix",
-        'id does not start with "resp_"',
-        path="id",
-        received=rid,
-    )
+    _object_and_id(body, "response", "resp_", "responses")
     status = body.get("status")
     expect(
         status in RESPONSE_STATUSES,
@@ -837,22 +832,7 @@ def chat_completion(body: Any, *, max_tokens: int | None = None) -> None:
     ``chat.usage.reasoning-le-completion``, ``chat.created``, ``chat.max-tokens`` (only with ``max_tokens``).
     Sources: [seed] chat.completions.create() examples; [oai] CreateChatCompletionResponse, CompletionUsage.
     """
-    expect(
-        isinstance(body, Mapping) and body.get("object") == "chat.completion",
-        "chat.object",
-        'object is not "chat.completion"',
-        path="object",
-        expected="chat.completion",
-        received=body.get("object") if isinstance(body, Mapping) else body,
-    )
-    cid = body.get("id")
-    expect(
-        isinstance(cid, str) and cid.startswith("chatcmpl-"),
-        "chat.id-prefix",
-        'id does not start with "chatcmpl-"',
-        path="id",
-        received=cid,
-    )
+    _object_and_id(body, "chat.completion", "chatcmpl-", "chat")
     created = body.get("created")
     expect(
         _is_int(created) and created > 0,

@@ -23,7 +23,7 @@ FAILING = ("fail", "error", "unexpected-pass")
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
-        sys.stderr.write(f"aoai-conformance: {message} (see aoai-conformance {self.prog.split()[-1]} --help)\n")
+        sys.stderr.write(f"aoai-conformance: {message} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
 
 
@@ -139,6 +139,9 @@ def cmd_standin(ns: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["standin"]:  # its options are the stand-in's own: hand them over untouched
+        return cmd_standin(argparse.Namespace(args=argv[1:]))
     ns = _parser().parse_args(argv)
     try:
         return {"run": cmd_run, "report": cmd_report, "standin": cmd_standin}[ns.command](ns)

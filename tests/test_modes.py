@@ -253,3 +253,26 @@ def test_built_wheel_carries_suites_cassettes_and_schemas(tmp_path):
     r = run([sys.executable, "-m", "aoai_conformance.cli", "run", "test_chat.py", "-k", "key-sync"], cwd=outside, env=env)
     assert r.code == 0, r.out[-3000:]
     assert str(site) in r.out or (outside / "reports" / "results.json").is_file()
+
+
+def test_cli_unknown_option_and_missing_command_are_one_line_exit_2():
+    for args in (["run", "--bogus"], [], ["report", str(REPO / "no-such-results.json")]):
+        r = cli_run(*args)
+        assert r.code == 2 and len(r.lines) == 1 and r.out.startswith("aoai-conformance: "), r.out
+        no_traceback(r.out)
+
+
+def test_cli_standin_passes_its_own_options_and_serves():
+    proc = subprocess.Popen([sys.executable, "-m", "aoai_conformance.cli", "standin", "--port", "0",
+                             "--api-key", "cli-key"], cwd=REPO, env=clean_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("aoai-conformance stand-in listening on http://127.0.0.1:"), line
+        import openai
+        client = openai.OpenAI(base_url=line.split()[-1], api_key="cli-key", max_retries=0)
+        assert client.models.list().data
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert "Traceback" not in proc.stderr.read()

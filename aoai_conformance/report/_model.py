@@ -477,7 +477,9 @@ def run_rows(run: dict, targets: list[dict], *, text: Any, code: Any, strong: An
     if run.get("command"):
         rows.append(("Command", code(run.get("command"))))
     total = as_dict(run.get("tokens")).get("total")
-    rows.append(("Tokens used", text(total) if total is not None else "not reported"))
+    # A replay spends nothing: its numbers are what the recorded calls cost when they were recorded.
+    label = "Tokens (recorded in the cassettes)" if run.get("mode") == "replay" else "Tokens used"
+    rows.append((label, text(total) if total is not None else "not reported"))
     return rows
 
 

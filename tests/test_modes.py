@@ -276,3 +276,12 @@ def test_cli_standin_passes_its_own_options_and_serves():
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
         assert "Traceback" not in proc.stderr.read()
+
+
+def test_plugin_stays_light_for_sessions_that_run_no_conformance_test():
+    """pytest loads the plugin in every session where the package is installed: the SDK, vcrpy and
+    azure-identity (over a second of imports) wait until a conformance test needs them."""
+    code = ("import sys, aoai_conformance.plugin; "
+            "print(sorted(m for m in ('openai', 'vcr', 'azure.identity', 'httpx2', 'httpx') if m in sys.modules))")
+    r = run([sys.executable, "-c", code])
+    assert r.code == 0 and r.out.strip() == "[]", r.out

@@ -1447,24 +1447,21 @@ def _listed_tools(body: Mapping, server_label: str) -> set[str]:
     return names
 
 
+def _tool_reference(item: Mapping, path: str, server_label: str, listed: set[str], what: str,
+                    promises: tuple[str, str, str]) -> None:
+    """An item that refers to an MCP tool (a call, an approval request): the tool's server_label, a tool name
+    mcp_list_tools listed, and arguments that parse as a JSON object. ``promises``: label, name, arguments."""
+    label_p, name_p, args_p = promises
+    expect(item.get("server_label") == server_label, label_p, f"{what} has another server_label",
+           path=f"{path}.server_label", expected=server_label, received=item.get("server_label"))
+    expect(item.get("name") in listed, name_p, f"{what} names a tool mcp_list_tools did not list",
+           path=f"{path}.name", expected=sorted(listed), received=item.get("name"))
+    _json_object(item.get("arguments"), args_p, f"{what}.arguments", f"{path}.arguments")
+
+
 def _mcp_call(item: Mapping, path: str, server_label: str, listed: set[str]) -> None:
-    expect(
-        item.get("server_label") == server_label,
-        "mcp.call.server-label",
-        "mcp_call has another server_label",
-        path=f"{path}.server_label",
-        expected=server_label,
-        received=item.get("server_label"),
-    )
-    expect(
-        item.get("name") in listed,
-        "mcp.call.tool-listed",
-        "mcp_call names a tool mcp_list_tools did not list",
-        path=f"{path}.name",
-        expected=sorted(listed),
-        received=item.get("name"),
-    )
-    _json_object(item.get("arguments"), "mcp.call.arguments-json", "mcp_call.arguments", f"{path}.arguments")
+    _tool_reference(item, path, server_label, listed, "mcp_call",
+                    ("mcp.call.server-label", "mcp.call.tool-listed", "mcp.call.arguments-json"))
     expect(
         item.get("output") is not None or item.get("error") is not None,
         "mcp.call.result",
@@ -1525,23 +1522,7 @@ def _approval_request(req: Mapping, path: str, server_label: str, listed: set[st
         path=f"{path}.id",
         received=req.get("id"),
     )
-    expect(
-        req.get("server_label") == server_label,
-        P,
-        "approval request has another server_label",
-        path=f"{path}.server_label",
-        expected=server_label,
-        received=req.get("server_label"),
-    )
-    expect(
-        req.get("name") in listed,
-        P,
-        "approval request names a tool mcp_list_tools did not list",
-        path=f"{path}.name",
-        expected=sorted(listed),
-        received=req.get("name"),
-    )
-    _json_object(req.get("arguments"), P, "approval request arguments", f"{path}.arguments")
+    _tool_reference(req, path, server_label, listed, "approval request", (P, P, P))
 
 
 def mcp_approval_followup(first_body: Mapping, second_body: Mapping, approval_request_id: str) -> None:

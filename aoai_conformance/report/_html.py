@@ -11,7 +11,6 @@ from typing import Any
 from . import _model as m
 from ._diff import Diff
 
-_BODY_LIMIT = 4000
 
 _CSS = """
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#fff;--soft:#f6f8fa;--link:#0550ae}
@@ -325,22 +324,7 @@ def _cell_html(cell: m.Cell, col: m.Column) -> str:
 
 
 def _pre(value: Any) -> str:
-    return f"<pre>{_e(m.shorten(m.text(value), _BODY_LIMIT))}</pre>"
-
-
-def _http_text(part: dict, request: bool) -> str:
-    lines = []
-    if request:
-        lines.append(f"{m.text(part.get('method')) or '?'} {m.text(part.get('url'))}".rstrip())
-    else:
-        lines.append(f"HTTP {m.text(part.get('status')) or '?'}")
-    for k, v in sorted(m.as_dict(part.get("headers")).items()):
-        lines.append(f"{k}: {m.text(v)}")
-    body = part.get("body")
-    if body not in (None, ""):
-        lines.append("")
-        lines.append(m.shorten(m.text(body), _BODY_LIMIT))
-    return "\n".join(lines)
+    return f"<pre>{_e(m.shorten(m.text(value), m.BODY_LIMIT))}</pre>"
 
 
 def _evidence_section(cases: list[dict]) -> str:
@@ -396,9 +380,9 @@ def _evidence_section(cases: list[dict]) -> str:
         out.append("</dl>\n")
         ev = m.as_dict(case.get("evidence"))
         if ev.get("request") is not None:
-            out.append(f"<details open><summary>Request (scrubbed)</summary>{_pre(_http_text(m.as_dict(ev['request']), True))}</details>\n")
+            out.append(f"<details open><summary>Request (scrubbed)</summary>{_pre(m.http_text(m.as_dict(ev['request']), True))}</details>\n")
         if ev.get("response") is not None:
-            out.append(f"<details open><summary>Response</summary>{_pre(_http_text(m.as_dict(ev['response']), False))}</details>\n")
+            out.append(f"<details open><summary>Response</summary>{_pre(m.http_text(m.as_dict(ev['response']), False))}</details>\n")
         if not ev and failure.get("evidence"):
             out.append(f"<details open><summary>Evidence</summary>{_pre(failure.get('evidence'))}</details>\n")
         notes = m.notes_of(case)

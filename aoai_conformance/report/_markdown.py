@@ -12,7 +12,6 @@ from typing import Any
 from . import _model as m
 from ._diff import Diff
 
-_BODY_LIMIT = 4000
 _PUNCT = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
 
 
@@ -225,20 +224,6 @@ def _cell(cell: m.Cell) -> str:
     return text + "".join(f"<br>{e}" for e in extra)
 
 
-def _http(part: dict, request: bool) -> str:
-    lines = []
-    if request:
-        lines.append(f"{m.text(part.get('method')) or '?'} {m.text(part.get('url'))}".rstrip())
-    else:
-        lines.append(f"HTTP {m.text(part.get('status')) or '?'}")
-    for k, v in sorted(m.as_dict(part.get("headers")).items()):
-        lines.append(f"{k}: {m.text(v)}")
-    body = part.get("body")
-    if body not in (None, ""):
-        lines += ["", m.shorten(m.text(body), _BODY_LIMIT)]
-    return "\n".join(lines)
-
-
 def _evidence(cases: list[dict]) -> list[str]:
     out = ["## Evidence", ""]
     if not cases:
@@ -290,11 +275,11 @@ def _evidence(cases: list[dict]) -> list[str]:
         out.append("")
         ev = m.as_dict(case.get("evidence"))
         if ev.get("request") is not None:
-            out += ["Request (scrubbed):", "", _fenced(_http(m.as_dict(ev["request"]), True)), ""]
+            out += ["Request (scrubbed):", "", _fenced(m.http_text(m.as_dict(ev["request"]), True)), ""]
         if ev.get("response") is not None:
-            out += ["Response:", "", _fenced(_http(m.as_dict(ev["response"]), False)), ""]
+            out += ["Response:", "", _fenced(m.http_text(m.as_dict(ev["response"]), False)), ""]
         if not ev and failure.get("evidence"):
-            out += ["Evidence:", "", _fenced(m.shorten(m.text(failure.get("evidence")), _BODY_LIMIT)), ""]
+            out += ["Evidence:", "", _fenced(m.shorten(m.text(failure.get("evidence")), m.BODY_LIMIT)), ""]
     return out
 
 

@@ -442,6 +442,24 @@ def doc_sdk_entries(results: dict) -> list[dict]:
     return [dict(entries[k], cases=sorted(set(entries[k]["cases"]))) for k in sorted(entries)]
 
 
+BODY_LIMIT = 4000  # characters of a request or response body shown as evidence
+
+
+def http_text(part: dict, request: bool) -> str:
+    """A scrubbed request or response as plain text (first line, headers, body), for either renderer to escape."""
+    lines = []
+    if request:
+        lines.append(f"{text(part.get('method')) or '?'} {text(part.get('url'))}".rstrip())
+    else:
+        lines.append(f"HTTP {text(part.get('status')) or '?'}")
+    for k, v in sorted(as_dict(part.get("headers")).items()):
+        lines.append(f"{k}: {text(v)}")
+    body = part.get("body")
+    if body not in (None, ""):
+        lines += ["", shorten(text(body), BODY_LIMIT)]
+    return "\n".join(lines)
+
+
 def run_rows(run: dict, targets: list[dict], *, text: Any, code: Any, strong: Any) -> list[tuple[str, str]]:
     """The run header as (label, value) rows, formatted by the caller's escapers (HTML or Markdown): one
     definition of what the header says, two renderings."""

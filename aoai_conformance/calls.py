@@ -193,12 +193,6 @@ class SSEParser:
         return None
 
 
-def parse_sse(content: bytes) -> list[SSEEvent]:
-    parser = SSEParser()
-    return parser.feed(content, 0.0) + parser.close(0.0)
-
-
-# The SDK types a stream parses into, for the SDK layer of stream checks.
 def _stream_type(call: str) -> Any:
     if call.startswith("chat"):
         from openai.types.chat import ChatCompletionChunk

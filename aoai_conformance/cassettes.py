@@ -51,7 +51,6 @@ def sdk_http_module() -> Any:
 
 # The module every transport patch, fault and response here is built from (httpx and httpx2 share these APIs).
 HTTP = sdk_http_module()
-HTTP_NAME: str = HTTP.__name__
 
 FAULT_HEADER = "x-aoai-conformance-fault"
 FAULT_STATUS = 599
@@ -481,7 +480,3 @@ def save(cassette: Cassette, provenance: dict[str, Any]) -> Path:
     # Stable, readable JSON: re-dump with sorted keys so re-recording the same traffic gives small diffs.
     text = json.dumps(json.loads(data), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     return write_atomic(path, text, fsync=True)
-
-
-def metadata(cassette: Cassette) -> dict[str, Any]:
-    return dict(getattr(cassette, "_metadata", {}) or {})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from .calls import Aoai, Exchange, StreamExchange
 from .checks import expect, note, trim
@@ -88,7 +87,3 @@ def common_stream(sx: StreamExchange, aoai: Aoai) -> None:
     event_stream(sx, aoai)
     azure_headers(sx, aoai)
     credentials(aoai)
-
-
-def header(ex: Exchange | StreamExchange, name: str) -> Any:
-    return ex.headers.get(name)

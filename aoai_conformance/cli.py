@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from . import paths
+from .config import RUN_OPTIONS
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 FAILING = ("fail", "error", "unexpected-pass")
@@ -31,16 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="aoai-conformance", description="Azure OpenAI v1 conformance suite")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run the conformance suites (default: offline replay) and write reports")
-    run.add_argument("--mode", choices=("replay", "record", "live"))
-    run.add_argument("--target", help="standin, endpoint, or names from targets.toml (comma-separated)")
-    run.add_argument("--targets-file")
-    run.add_argument("--auth", help="entra,key,env (default: all three)")
-    run.add_argument("--client", help="sync,async")
-    run.add_argument("--profile", choices=("azure", "openai"))
-    run.add_argument("--reports-dir")
-    run.add_argument("--cassettes-dir")
-    run.add_argument("--compare-to", help="previous results.json: reports lead with what changed")
-    run.add_argument("--expectations", help="expectations file (default: the bundled expectations.toml)")
+    for name, metavar, help_text in RUN_OPTIONS:  # the plugin's own options: checked there, one line on error
+        run.add_argument("--" + name.replace("_", "-"), dest=name, metavar=metavar, help=help_text)
     run.add_argument("--fail-on", choices=("any", "new"), default="any",
                      help="new: exit 1 only for failures the --compare-to run did not have")
     run.add_argument("-n", "--workers", help="parallel workers (pytest-xdist), e.g. auto")
@@ -64,8 +57,7 @@ def _pytest_args(ns: argparse.Namespace) -> list[str]:
         targets.append(str(candidate) if (suites / t.split("::")[0]).exists() else t)
     args = targets or [str(suites)]
     args += ["-p", "no:cacheprovider", "--rootdir", str(suites.parent)]
-    for name in ("mode", "target", "targets_file", "auth", "client", "profile", "reports_dir", "cassettes_dir",
-                 "compare_to", "expectations"):
+    for name, _, _ in RUN_OPTIONS:
         value = getattr(ns, name)
         if value:
             args += ["--" + name.replace("_", "-"), value]

@@ -42,7 +42,21 @@ CAPABILITIES = (*DEPLOYMENT_ENV, "fine_tuning", "errors", "retries")
 REPLAY_API_KEY = "replay-api-key"
 REPLAY_AD_TOKEN = "replay-entra-token"
 
-OPTIONS = ("mode", "auth", "target", "targets_file", "reports_dir", "profile", "client", "cassettes_dir")
+# The run options, declared once for the pytest plugin and the `aoai-conformance run` command:
+# (name, metavar, help). Each is also AOAI_CONFORMANCE_<NAME>. resolve() takes the first eight.
+RUN_OPTIONS = (
+    ("mode", "replay|record|live", "replay cassettes offline (default), record them live, or run live without writing"),
+    ("auth", "entra,key,env", "auth modes to run (default: all three)"),
+    ("target", "NAME[,NAME]", "targets: standin, endpoint (from AZURE_OPENAI_*), or names in targets.toml"),
+    ("targets_file", "PATH", "targets.toml to read"),
+    ("reports_dir", "DIR", "where reports go (reports/)"),
+    ("profile", "azure|openai", "azure checks Azure-only promises; openai marks them not applicable"),
+    ("client", "sync,async", "SDK clients to run (replay: both; live/record: sync)"),
+    ("cassettes_dir", "DIR", "where cassettes are read and written (the bundled cassettes/)"),
+    ("compare_to", "RESULTS.json", "a previous results.json: the report leads with what changed"),
+    ("expectations", "PATH", "documented gaps and known failures (the bundled expectations.toml)"),
+)
+OPTIONS = tuple(name for name, _, _ in RUN_OPTIONS[:8])
 
 
 class ConfigError(Exception):

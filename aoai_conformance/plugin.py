@@ -19,7 +19,7 @@ import pytest
 # Only light modules here: pytest loads this plugin in every session where the package is installed, so the
 # SDK, vcrpy and azure-identity (~1.2 s of imports) are imported when a conformance test first needs them.
 from . import __version__, checks, expectations, paths
-from .config import ConfigError, OPTIONS, Settings, Target, resolve
+from .config import OPTIONS, RUN_OPTIONS, ConfigError, Settings, Target, resolve
 from .files import write_json_atomic
 from .scrub import Scrubber
 
@@ -46,24 +46,8 @@ def documented(call: str, section: str, *, capability: str | None = None,
 # --- options -------------------------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("aoai-conformance", "Azure OpenAI v1 conformance (each option also AOAI_CONFORMANCE_<OPTION>)")
-    g.addoption("--mode", dest="aoai_mode", default=None, metavar="replay|record|live",
-                help="replay cassettes offline (default), record them live, or run live without writing")
-    g.addoption("--auth", dest="aoai_auth", default=None, metavar="entra,key,env",
-                help="auth modes to run (default: all three)")
-    g.addoption("--target", dest="aoai_target", default=None, metavar="NAME[,NAME]",
-                help="targets: standin, endpoint (from AZURE_OPENAI_*), or names in targets.toml")
-    g.addoption("--targets-file", dest="aoai_targets_file", default=None, metavar="PATH", help="targets.toml to read")
-    g.addoption("--reports-dir", dest="aoai_reports_dir", default=None, metavar="DIR", help="where reports go (reports/)")
-    g.addoption("--profile", dest="aoai_profile", default=None, metavar="azure|openai",
-                help="azure checks Azure-only promises; openai marks them not applicable")
-    g.addoption("--client", dest="aoai_client", default=None, metavar="sync,async",
-                help="SDK clients to run (replay: both; live/record: sync)")
-    g.addoption("--cassettes-dir", dest="aoai_cassettes_dir", default=None, metavar="DIR",
-                help="where cassettes are read and written (the bundled cassettes/)")
-    g.addoption("--compare-to", dest="aoai_compare_to", default=None, metavar="RESULTS.json",
-                help="a previous results.json: the report leads with what changed")
-    g.addoption("--expectations", dest="aoai_expectations", default=None, metavar="PATH",
-                help="documented gaps and known failures (the bundled expectations.toml)")
+    for name, metavar, help_text in RUN_OPTIONS:
+        g.addoption("--" + name.replace("_", "-"), dest="aoai_" + name, default=None, metavar=metavar, help=help_text)
     parser.addini("aoai_conformance", "unused", default="")
 
 

@@ -48,6 +48,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
+from .serving import serve_in_background, stop_serving
 
 __all__ = [
     "FaultProxy",
@@ -657,9 +658,7 @@ class FaultProxy:
         server.proxy = self
         self.port = server.server_address[1]
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="aoai-fault-proxy", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(server, "aoai-fault-proxy")
         return self
 
     def stop(self) -> None:
@@ -667,8 +666,7 @@ class FaultProxy:
         if server is None:
             return
         self._stopping.set()
-        server.shutdown()
-        server.server_close()
+        stop_serving(server)
         with self._lock:
             conns = list(self._conns)
         for c in conns:  # wake handler threads parked on keep-alive connections

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from . import chat, embeddings, misc, responses
 from .common import Ids, normalise_deployments
 from .reply import DONE, JSON_TYPE, Reply, ReplyError, gateway_error, invalid_request, not_found, unauthorized
+from ..serving import serve_in_background, stop_serving
 
 PREFIX = "/openai/v1"
 Mutator = Callable[[str, Reply], Reply]
@@ -102,9 +103,7 @@ class StandIn:
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"aoai-standin-{self.port}", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(server, f"aoai-standin-{self.port}")
         return self
 
     def stop(self) -> None:
@@ -112,8 +111,7 @@ class StandIn:
         if server is None:
             return
         self._port = server.server_address[1]
-        server.shutdown()
-        server.server_close()
+        stop_serving(server)
         with self._lock:
             conns = list(self._conns)
         for conn in conns:  # close idle keep-alive connections so their threads end

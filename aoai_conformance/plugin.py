@@ -43,6 +43,12 @@ def documented(call: str, section: str, *, capability: str | None = None,
     return pytest.mark.doc(call=call, section=section, capability=capability, doc=doc)
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 # --- options -------------------------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("aoai-conformance", "Azure OpenAI v1 conformance (each option also AOAI_CONFORMANCE_<OPTION>)")
@@ -94,6 +100,7 @@ class _State:
             key, token = "standin-key-" + secrets.token_hex(8), "standin-token-" + secrets.token_hex(12)
             server = StandIn(api_key=key, tokens=(token,))
             server.start()
+            self.config.hook.pytest_aoai_standin_started(standin=server)
             self.standins[name] = server
             from dataclasses import replace
             self.live_targets[name] = replace(base, base_url=server.base_url, api_key=key, ad_token=token)

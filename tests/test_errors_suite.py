@@ -28,7 +28,6 @@ PLUGIN = textwrap.dedent('''
     import json
     import os
 
-    from aoai_conformance.standin import StandIn
     from aoai_conformance.standin.reply import Reply
 
     MUTATIONS = json.loads(os.environ.get("AOAI_TEST_MUTATIONS") or "{}")
@@ -37,6 +36,7 @@ PLUGIN = textwrap.dedent('''
 
     def pytest_runtest_setup(item):
         CURRENT["mutation"] = MUTATIONS.get(item.originalname, "")
+        _apply()
 
 
     def _drop(reply, name):
@@ -60,23 +60,18 @@ PLUGIN = textwrap.dedent('''
         return reply
 
 
-    _init = StandIn.__init__
-    _auth = StandIn._auth
+    STANDINS = []
 
 
-    def __init__(self, *args, **kwargs):
-        _init(self, *args, **kwargs)
-        self.mutator = mutator
+    def _apply():
+        for standin in STANDINS:
+            standin.require_credentials = CURRENT["mutation"] != "accept-without-credentials"
 
 
-    def accepting_auth(self, headers):
-        if CURRENT["mutation"] == "accept-without-credentials":
-            return "key"
-        return _auth(self, headers)
-
-
-    StandIn.__init__ = __init__
-    StandIn._auth = accepting_auth
+    def pytest_aoai_standin_started(standin):  # the plugin's hook: no need to patch StandIn
+        standin.mutator = mutator
+        STANDINS.append(standin)
+        _apply()
 ''')
 
 # (mutation, suite test, the promise its failure must name; None: the test must still pass)

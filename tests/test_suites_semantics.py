@@ -1,8 +1,8 @@
 """The Responses and Embeddings suites catch each broken promise they claim to check, and name it.
 
 Every case runs one suite test in a pytest subprocess, live against the stand-in, with a ``mutator`` that
-breaks exactly one promise in the stand-in's reply (installed by a tiny plugin written to tmp_path, which
-patches ``StandIn.__init__``). The suite must fail (exit code 1) with the promise id in its output. A baseline
+breaks exactly one promise in the stand-in's reply (installed by a tiny plugin written to tmp_path, through
+the ``pytest_aoai_standin_started`` hook). The suite must fail (exit code 1) with the promise id in its output. A baseline
 run with no mutation proves the same suite tests pass, so a caught mutant is caught for the right reason.
 
 Mutations of different suite tests share a run (a plugin hook picks each suite test's mutation before it runs;
@@ -251,23 +251,15 @@ import json
 import os
 
 import test_suites_semantics as cases
-from aoai_conformance.standin import StandIn
 
 PLAN = json.loads(os.environ.get("AOAI_MUTATIONS", "{}"))  # suite test name -> mutation name
 _current = {"name": cases.BASELINE}
-_init = StandIn.__init__
 
 
-def _patched(self, *args, **kwargs):
-    _init(self, *args, **kwargs)
-    self.mutator = lambda route, reply: cases.MUTATORS[_current["name"]](route, reply)
-
-
-StandIn.__init__ = _patched
-
-if os.environ.get("AOAI_ENTRA_EMBEDDINGS"):  # the documented gap closed: Entra tokens act like keys
-    _auth = StandIn._auth
-    StandIn._auth = lambda self, headers: "key" if _auth(self, headers) == "entra" else _auth(self, headers)
+def pytest_aoai_standin_started(standin):  # the plugin's hook: no need to patch StandIn
+    standin.mutator = lambda route, reply: cases.MUTATORS[_current["name"]](route, reply)
+    # the documented gap closed: Entra tokens accepted on embeddings
+    standin.embeddings_refuse_entra = not os.environ.get("AOAI_ENTRA_EMBEDDINGS")
 
 
 def pytest_runtest_setup(item):

@@ -71,6 +71,9 @@ class StandIn:
         self.tokens = tuple(tokens or ())
         self.stream_delay = stream_delay
         self.mutator = mutator
+        # What the documentation promises, switchable so a test can make the stand-in break it:
+        self.require_credentials = True  # 401 without a valid key or token
+        self.embeddings_refuse_entra = True  # "Embeddings currently don't support Microsoft Entra ID"
         self.region = region
         self.verbose = verbose
         self.requests: list[RecordedRequest] = []
@@ -148,7 +151,9 @@ class StandIn:
             return not_found()
         who = self._auth(headers)
         if who is None:
-            return unauthorized()
+            if self.require_credentials:
+                return unauthorized()
+            who = "key"
         rest = path[len(PREFIX):].strip("/")
         if method == "POST" and route in ("chat.completions", "responses", "embeddings", "fine_tuning.jobs"):
             if body_error or not isinstance(body, dict):
@@ -158,7 +163,7 @@ class StandIn:
         if route == "chat.completions" and rest == "chat/completions" and method == "POST":
             return chat.handle(ctx, body)
         if route == "embeddings" and rest == "embeddings" and method == "POST":
-            if who == "entra":
+            if who == "entra" and self.embeddings_refuse_entra:
                 return embeddings.entra_refused()
             return embeddings.handle(ctx, body)
         if route == "responses":

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..files import write_atomic
+from . import _model
 from ._diff import Diff, diff
 from ._html import render_html
 from ._markdown import render_markdown
@@ -53,9 +54,10 @@ def render(results: dict, out_dir: Path, previous: dict | None = None) -> dict[s
     changes = diff(previous, results) if previous is not None else None
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    shown = _model.view(results, previous)  # computed once, rendered twice
     written = {
-        "html": write_atomic(out_dir / "compat.html", render_html(results, changes, previous)),
-        "md": write_atomic(out_dir / "compat.md", render_markdown(results, changes, previous)),
+        "html": write_atomic(out_dir / "compat.html", render_html(results, changes, previous, shown)),
+        "md": write_atomic(out_dir / "compat.md", render_markdown(results, changes, previous, shown)),
     }
     return written
 

@@ -100,23 +100,14 @@ def _badge(status: str, label: str | None = None) -> str:
     )
 
 
-def _params_text(params: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(params.items())) if params else ""
-
-
-def render_html(results: dict, diff: Diff | None, previous: dict | None) -> str:
-    run = m.as_dict(results.get("run"))
-    cases = [c for c in m.as_list(results.get("cases")) if isinstance(c, dict)]
-    matrix = m.build_matrix(cases)
-    evidence = m.evidence_cases(cases)
-    drift = m.drift_entries(results, previous)
-    docsdk = m.doc_sdk_entries(results)
-    unexpected = [c for c in evidence if m.status_of(c) == "unexpected-pass"]
+def render_html(results: dict, diff: Diff | None, previous: dict | None, v: m.View | None = None) -> str:
+    v = v or m.view(results, previous)
+    run, cases, matrix, evidence, drift, docsdk, unexpected = (
+        v.run, v.cases, v.matrix, v.evidence, v.drift, v.docsdk, v.unexpected)
 
     out: list[str] = []
     w = out.append
-    targets = [m.as_dict(t) for t in m.as_list(run.get("targets"))]
-    target_names = ", ".join(m.text(t.get("name")) for t in targets if t.get("name")) or "unknown target"
+    targets, target_names = v.targets, v.target_names
     date = m.run_date(results)
     w("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
     w('<meta name="viewport" content="width=device-width, initial-scale=1">\n')
@@ -175,7 +166,7 @@ def _summary(cases: list[dict]) -> str:
 
 
 def _case_ref(item: dict) -> str:
-    params = _params_text(item.get("params") or {})
+    params = m.params_text(item.get("params") or {})
     return f"<code>{_e(item['call'])}</code>" + (f" ({_e(params)})" if params else "")
 
 
@@ -350,7 +341,7 @@ def _evidence_section(cases: list[dict]) -> str:
             out.append(f"<dt>{_e(label)}</dt><dd>{value_html}</dd>\n")
 
         row("Case", f"<code>{_e(case['id'])}</code>")
-        params = _params_text({k: m.text(v) for k, v in m.case_params(case).items()})
+        params = m.params_text({k: m.text(v) for k, v in m.case_params(case).items()})
         if params or case.get("sdk_version"):
             row("Parameters", _e(", ".join(p for p in (params, f"sdk={m.text(case.get('sdk_version'))}"
                                                        if case.get("sdk_version") else "") if p)))

@@ -48,20 +48,11 @@ def _status(status: str, label: str | None = None) -> str:
     return f"{sym} {_t(label if label is not None else name)}"
 
 
-def _params(params: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
-
-
-def render_markdown(results: dict, diff: Diff | None, previous: dict | None) -> str:
-    run = m.as_dict(results.get("run"))
-    cases = [c for c in m.as_list(results.get("cases")) if isinstance(c, dict)]
-    matrix = m.build_matrix(cases)
-    evidence = m.evidence_cases(cases)
-    drift = m.drift_entries(results, previous)
-    docsdk = m.doc_sdk_entries(results)
-    unexpected = [c for c in evidence if m.status_of(c) == "unexpected-pass"]
-    targets = [m.as_dict(t) for t in m.as_list(run.get("targets"))]
-    names = ", ".join(m.text(t.get("name")) for t in targets if t.get("name")) or "unknown target"
+def render_markdown(results: dict, diff: Diff | None, previous: dict | None, v: m.View | None = None) -> str:
+    v = v or m.view(results, previous)
+    run, cases, matrix, evidence, drift, docsdk, unexpected = (
+        v.run, v.cases, v.matrix, v.evidence, v.drift, v.docsdk, v.unexpected)
+    targets, names = v.targets, v.target_names
 
     out: list[str] = ["# Azure OpenAI conformance report", ""]
     lead = [f"target **{_t(names)}**"]
@@ -107,7 +98,7 @@ def render_markdown(results: dict, diff: Diff | None, previous: dict | None) -> 
 
 
 def _ref(item: dict) -> str:
-    p = _params(item.get("params") or {})
+    p = m.params_text(item.get("params") or {})
     return _code(item["call"]) + (f" ({_t(p)})" if p else "")
 
 
@@ -243,7 +234,7 @@ def _evidence(cases: list[dict]) -> list[str]:
                 "",
             ]
         out.append(f"- **Case:** {_code(case['id'])}")
-        params = _params({k: m.text(v) for k, v in m.case_params(case).items()})
+        params = m.params_text({k: m.text(v) for k, v in m.case_params(case).items()})
         if case.get("sdk_version"):
             params = ", ".join(p for p in (params, f"sdk={m.text(case.get('sdk_version'))}") if p)
         if params:

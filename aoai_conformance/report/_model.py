@@ -502,3 +502,36 @@ def run_rows(run: dict, targets: list[dict], *, text: Any, code: Any, strong: An
 
 
 text_value = text  # the plain-text rendering of a value, before the caller's escaping
+
+
+@dataclass
+class View:
+    """What both renderers show, computed once per run (the HTML and the Markdown are two renderings of it)."""
+
+    run: dict
+    cases: list[dict]
+    matrix: Any
+    evidence: list[dict]
+    drift: list[dict]
+    docsdk: list[dict]
+    unexpected: list[dict]
+    targets: list[dict]
+    target_names: str
+
+
+def view(results: dict, previous: dict | None) -> View:
+    run = as_dict(results.get("run"))
+    cases = [c for c in as_list(results.get("cases")) if isinstance(c, dict)]
+    evidence = evidence_cases(cases)
+    targets = [as_dict(t) for t in as_list(run.get("targets"))]
+    return View(
+        run=run, cases=cases, matrix=build_matrix(cases), evidence=evidence,
+        drift=drift_entries(results, previous), docsdk=doc_sdk_entries(results),
+        unexpected=[c for c in evidence if status_of(c) == "unexpected-pass"], targets=targets,
+        target_names=", ".join(text(t.get("name")) for t in targets if t.get("name")) or "unknown target",
+    )
+
+
+def params_text(params: dict) -> str:
+    """A case's parameters as 'auth=key, client=sync, target=standin'."""
+    return ", ".join(f"{k}={v}" for k, v in sorted(params.items())) if params else ""

@@ -296,6 +296,10 @@ def _json_object(text: Any, promise: str, what: str, path: str) -> dict:
 # ------------------------------------------------------------------------------------------ responses
 
 
+# Output item type -> the prefix of its id ([seed] msg_…; [oai] reasoning items rs_…).
+_ITEM_ID_PREFIXES = {"message": "msg_", "reasoning": "rs_"}
+
+
 def _object_and_id(body: Any, obj: str, id_prefix: str, promises: str) -> None:
     """``object`` names the body's type and ``id`` carries its prefix (``<promises>.object`` / ``.id-prefix``)."""
     expect(isinstance(body, Mapping) and body.get("object") == obj, f"{promises}.object",
@@ -369,22 +373,10 @@ def response_body(body: Any, *, expect_model: str | None = None) -> None:
             received=itype,
         )
         iid = item.get("id")
-        if itype == "message":
-            expect(
-                isinstance(iid, str) and iid.startswith("msg_"),
-                "responses.item.message-id-prefix",
-                'message item id does not start with "msg_"',
-                path=f"{path}.id",
-                received=iid,
-            )
-        elif itype == "reasoning":
-            expect(
-                isinstance(iid, str) and iid.startswith("rs_"),
-                "responses.item.reasoning-id-prefix",
-                'reasoning item id does not start with "rs_"',
-                path=f"{path}.id",
-                received=iid,
-            )
+        if itype in _ITEM_ID_PREFIXES:
+            prefix = _ITEM_ID_PREFIXES[itype]
+            expect(isinstance(iid, str) and iid.startswith(prefix), f"responses.item.{itype}-id-prefix",
+                   f'{itype} item id does not start with "{prefix}"', path=f"{path}.id", received=iid)
         enum = _ITEM_STATUS_ENUMS.get(itype)
         if enum is not None and item.get("status") is not None:
             expect(

@@ -97,8 +97,16 @@ class Target:
         return [s for s in (self.api_key, self.ad_token) if s]
 
 
+# Hosts of an Azure resource: their bare URL is completed to the documented v1 path. Sovereign clouds included.
+AZURE_RESOURCE_HOSTS = (
+    ".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com",
+    ".openai.azure.us", ".cognitiveservices.azure.us", ".openai.azure.cn", ".cognitiveservices.azure.cn",
+)
+
+
 def normalize_base_url(endpoint: str) -> str:
-    """A bare resource host gets ``/openai/v1/``; a URL whose path already ends in ``/v1`` is kept as is."""
+    """An Azure resource host with no path gets ``/openai/v1/`` (with path ``/openai``: ``/v1/``); any other URL's
+    path is the server's, taken as written (a server at its root is given as ``http://host:port``)."""
     endpoint = endpoint.strip()
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -106,9 +114,23 @@ def normalize_base_url(endpoint: str) -> str:
             f"AZURE_OPENAI_ENDPOINT={endpoint!r} is not a URL: set it to https://RESOURCE.openai.azure.com"
         )
     path = parts.path.rstrip("/")
-    if not path.endswith("/v1"):
-        path = path + "/openai/v1"
+    if (parts.hostname or "").endswith(AZURE_RESOURCE_HOSTS):
+        if path == "":
+            path = "/openai/v1"
+        elif path == "/openai":
+            path = "/openai/v1"
     return f"{parts.scheme}://{parts.netloc}{path}/"
+
+
+def replay_base_url(base_url: str) -> str:
+    """Where replay sends a target's calls: the placeholder host (as the scrubber writes it) and the target's path."""
+    return placeholder_origin() + urlsplit(base_url).path
+
+
+def placeholder_origin() -> str:
+    """``https://resource.openai.azure.invalid``: what the scrubber puts in place of a target's scheme and host."""
+    parts = urlsplit(PLACEHOLDER_BASE_URL)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def deployments_from_env(env: dict[str, str]) -> dict[str, str]:
@@ -278,7 +300,14 @@ def resolve(
             if name == "standin":
                 t = standin_target(profile)
             elif name == "endpoint":
-                t = target_from_env(env, profile) if mode != "replay" else Target("endpoint", "azure", PLACEHOLDER_BASE_URL)
+                if mode != "replay":
+                    t = target_from_env(env, profile)
+                else:  # replay needs no endpoint; when one is set, its path is where its recordings were sent
+                    try:
+                        base = normalize_base_url(env.get("AZURE_OPENAI_ENDPOINT") or PLACEHOLDER_BASE_URL)
+                    except ConfigError:  # a live-only setting never stops a replay
+                        base = PLACEHOLDER_BASE_URL
+                    t = Target("endpoint", "azure", base)
             elif name in file_targets:
                 t = file_targets[name]
             else:
@@ -289,9 +318,11 @@ def resolve(
                 t = replace(t, profile=profile)
             targets.append(t)
     if mode == "replay":
-        # Replay sends nothing anywhere: every target becomes its recordings with fixed fake credentials.
+        # Replay sends nothing anywhere: every target becomes its recordings with fixed fake credentials, at the
+        # placeholder host and the path the recordings kept (the scrubber replaces scheme and host only).
         targets = [
-            replace(t, kind="cassettes", base_url=PLACEHOLDER_BASE_URL, api_key=REPLAY_API_KEY, ad_token=REPLAY_AD_TOKEN)
+            replace(t, kind="cassettes", base_url=replay_base_url(t.base_url), api_key=REPLAY_API_KEY,
+                    ad_token=REPLAY_AD_TOKEN)
             for t in targets
         ]
     reports = Path(option(reports_dir, "reports_dir", "reports", env))

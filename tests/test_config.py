@@ -26,6 +26,63 @@ def test_endpoint_gets_openai_v1_unless_it_ends_in_v1(endpoint, expected):
     assert normalize_base_url(endpoint) == expected
 
 
+# Issue 12 item 6: only an Azure resource host is completed; any other URL's path is the server's, as written.
+@pytest.mark.parametrize("host, path, expected", [
+    # Azure hosts: an empty path gets /openai/v1/, /openai gets /v1/, anything else is kept
+    ("https://res.openai.azure.com", "", "https://res.openai.azure.com/openai/v1/"),
+    ("https://res.openai.azure.com", "/", "https://res.openai.azure.com/openai/v1/"),
+    ("https://res.openai.azure.com", "/openai", "https://res.openai.azure.com/openai/v1/"),
+    ("https://res.openai.azure.com", "/openai/", "https://res.openai.azure.com/openai/v1/"),
+    ("https://res.openai.azure.com", "/openai/v1", "https://res.openai.azure.com/openai/v1/"),
+    ("https://RES.OpenAI.Azure.com", "", "https://RES.OpenAI.Azure.com/openai/v1/"),
+    ("https://res.cognitiveservices.azure.com", "", "https://res.cognitiveservices.azure.com/openai/v1/"),
+    ("https://res.cognitiveservices.azure.com", "/openai", "https://res.cognitiveservices.azure.com/openai/v1/"),
+    ("https://proj.services.ai.azure.com", "/", "https://proj.services.ai.azure.com/openai/v1/"),
+    ("https://proj.services.ai.azure.com", "/openai", "https://proj.services.ai.azure.com/openai/v1/"),
+    ("https://res.openai.azure.com:443", "", "https://res.openai.azure.com:443/openai/v1/"),
+    ("https://res.openai.azure.us", "", "https://res.openai.azure.us/openai/v1/"),
+    ("https://res.openai.azure.com", "/custom/base", "https://res.openai.azure.com/custom/base/"),
+    # any other server: its path as written, only a trailing / normalised
+    ("http://127.0.0.1:8080", "", "http://127.0.0.1:8080/"),
+    ("http://127.0.0.1:8080", "/", "http://127.0.0.1:8080/"),
+    ("http://127.0.0.1:8080", "/v1", "http://127.0.0.1:8080/v1/"),
+    ("http://127.0.0.1:8080", "/v1/", "http://127.0.0.1:8080/v1/"),
+    ("http://localhost:3000", "/api", "http://localhost:3000/api/"),
+    ("http://localhost:3000", "/api/v1", "http://localhost:3000/api/v1/"),
+    ("http://127.0.0.1:4010", "/openai/v1", "http://127.0.0.1:4010/openai/v1/"),
+    ("http://127.0.0.1:4010", "/openai", "http://127.0.0.1:4010/openai/"),
+    ("https://gateway.example.com", "/openai", "https://gateway.example.com/openai/"),
+    ("https://api.openai.com", "/v1", "https://api.openai.com/v1/"),
+    ("https://azure.com.example.org", "", "https://azure.com.example.org/"),
+    ("https://openai.azure.com.attacker.example", "", "https://openai.azure.com.attacker.example/"),
+])
+def test_base_url_only_completes_azure_resource_hosts(host, path, expected):
+    assert normalize_base_url(host + path) == expected
+
+
+def test_a_server_at_its_root_is_targeted_at_its_root():
+    env = {"AZURE_OPENAI_ENDPOINT": "http://127.0.0.1:8080", "AZURE_OPENAI_API_KEY": "k"}
+    (t,) = settings(env, mode="live").targets
+    assert t.base_url == "http://127.0.0.1:8080/" and t.kind == "openai-compatible"
+
+
+def test_replay_sends_to_the_placeholder_host_with_the_targets_own_path(tmp_path):
+    # The scrubber keeps a recorded request's path as sent, so replay must ask for that same path.
+    f = tmp_path / "targets.toml"
+    f.write_text('[targets.root]\nbase_url = "http://127.0.0.1:8080/api"\nprofile = "openai"\n'
+                 '[targets.prod]\nbase_url = "https://prod.openai.azure.com"\n')
+    s = settings({}, mode="replay", target="root,prod,standin", targets_file=str(f))
+    urls = {t.name: t.base_url for t in s.targets}
+    assert urls == {"root": "https://resource.openai.azure.invalid/api/",
+                    "prod": config.PLACEHOLDER_BASE_URL, "standin": config.PLACEHOLDER_BASE_URL}
+
+
+def test_replay_of_endpoint_uses_the_endpoints_path_when_it_is_set():
+    s = settings({"AZURE_OPENAI_ENDPOINT": "http://127.0.0.1:9/v1"}, mode="replay", target="endpoint")
+    assert s.targets[0].base_url == "https://resource.openai.azure.invalid/v1/"
+    assert settings({}, mode="replay", target="endpoint").targets[0].base_url == config.PLACEHOLDER_BASE_URL
+
+
 def test_endpoint_that_is_not_a_url_is_one_line():
     with pytest.raises(ConfigError, match="is not a URL"):
         normalize_base_url("res.openai.azure.com")

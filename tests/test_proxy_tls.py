@@ -167,7 +167,7 @@ def _env(front: TLSFront, proxy: ConnectProxy, reports: Path, **extra: str) -> d
             "CURL_CA_BUNDLE")
     env = {k: v for k, v in os.environ.items()
            if not k.upper().startswith(drop) and k.upper() not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")}
-    env.update(AZURE_OPENAI_ENDPOINT=f"https://localhost:{front.port}", AZURE_OPENAI_API_KEY=KEY,
+    env.update(AZURE_OPENAI_ENDPOINT=f"https://localhost:{front.port}/openai/v1", AZURE_OPENAI_API_KEY=KEY,
                HTTPS_PROXY=f"http://127.0.0.1:{proxy.port}", AOAI_CONFORMANCE_REPORTS_DIR=str(reports), **extra)
     return env
 

@@ -11,7 +11,30 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["ConformanceFailure", "fail", "expect", "note", "take_notes", "trim"]
+__all__ = ["ConformanceFailure", "UNSET", "fail", "expect", "note", "take_notes", "trim"]
+
+
+class _Unset:
+    """The default of ``expected=`` / ``received=``: "not given", unlike an explicit ``None`` (JSON null)."""
+
+    _instance: "_Unset | None" = None
+
+    def __new__(cls) -> "_Unset":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __reduce__(self) -> str:  # pickles (xdist, mutation workers) to the same singleton
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
 
 
 class ConformanceFailure(AssertionError):
@@ -27,15 +50,19 @@ class ConformanceFailure(AssertionError):
         detail: str,
         *,
         path: str | None = None,
-        expected: Any = None,
-        received: Any = None,
+        expected: Any = UNSET,
+        received: Any = UNSET,
         evidence: Any = None,
     ) -> None:
         self.promise = promise
         self.detail = detail
         self.path = path
-        self.expected = expected
-        self.received = received
+        # Which of the two were given: an explicit None is a value (null) and is shown; an unset one is not.
+        # The attributes read None when unset, so callers comparing them need not know the sentinel.
+        self.has_expected = expected is not UNSET
+        self.has_received = received is not UNSET
+        self.expected = expected if self.has_expected else None
+        self.received = received if self.has_received else None
         self.evidence = evidence
         super().__init__(self._message())
 
@@ -43,17 +70,23 @@ class ConformanceFailure(AssertionError):
         parts = [f"[{self.promise}] {self.detail}"]
         if self.path is not None:
             parts.append(f"at {self.path}")
-        if self.expected is not None or self.received is not None:
-            parts.append(f"expected {trim(self.expected)}, received {trim(self.received)}")
+        given = []
+        if self.has_expected:
+            given.append(f"expected {trim(self.expected)}")
+        if self.has_received:
+            given.append(f"received {trim(self.received)}")
+        if given:
+            parts.append(", ".join(given))
         return "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
+        """Every key always present; ``expected`` / ``received`` are null when not given, "null" when given None."""
         return {
             "promise": self.promise,
             "detail": self.detail,
             "path": self.path,
-            "expected": trim(self.expected) if self.expected is not None else None,
-            "received": trim(self.received) if self.received is not None else None,
+            "expected": trim(self.expected) if self.has_expected else None,
+            "received": trim(self.received) if self.has_received else None,
             "evidence": trim(self.evidence, 2000) if self.evidence is not None else None,
         }
 

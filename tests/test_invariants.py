@@ -141,6 +141,15 @@ SCENARIOS: dict[str, tuple[Callable[[], dict[str, Any]], Callable[..., Any]]] = 
         },
         inv.request_ids,
     ),
+    # An Azure v1 404 as recorded for real (issue 12): apim-request-id, no x-request-id, so e.request_id None.
+    "request_ids_error": (
+        lambda: {
+            "headers": {"apim-request-id": "3c9a1e2b-7f44-4d0e-8a61-5b2f9c0d7e88", "content-type": "application/json"},
+            "sdk_request_id": None,
+            "status": 404,
+        },
+        inv.request_ids,
+    ),
 }
 
 
@@ -643,6 +652,13 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ("request-id.sdk", "request_ids", lambda kw: kw.__setitem__("sdk_request_id", None)),
     ("request-id.sdk", "request_ids", lambda kw: kw.__setitem__("sdk_request_id", "3c9a1e2b-7f44-4d0e-8a61")),
     ("request-id.apim", "request_ids", body_set("apim-request-id", value=_DELETE, key="headers")),
+    # an error answer may omit x-request-id, but nothing else about request ids is relaxed
+    ("request-id.x-request-id", "request_ids_error", lambda kw: kw.__setitem__("status", 200)),  # a 2xx without
+    ("request-id.x-request-id", "request_ids_error", lambda kw: kw.__setitem__("status", None)),  # a stream without
+    ("request-id.x-request-id", "request_ids_error", body_set("x-request-id", value=" ", key="headers")),
+    ("request-id.sdk", "request_ids_error", lambda kw: kw.__setitem__("sdk_request_id", "invented-by-the-sdk")),
+    ("request-id.sdk", "request_ids_error", body_set("x-request-id", value="b7f2c0a4", key="headers")),  # mismatch
+    ("request-id.apim", "request_ids_error", body_set("apim-request-id", value=_DELETE, key="headers")),
 ]
 
 
@@ -796,6 +812,20 @@ def test_incomplete_response_with_reason_passes() -> None:
     body.update(status="incomplete", incomplete_details={"reason": "max_output_tokens"})
     body["output"][0]["status"] = "incomplete"
     inv.response_body(body)
+
+
+def test_error_answer_may_omit_x_request_id_but_not_contradict_it() -> None:
+    inv.request_ids({"apim-request-id": "a"}, None, status=400)  # Azure's 400/401/404 as recorded
+    inv.request_ids({"apim-request-id": "a"}, None, status=503)
+    inv.request_ids({"x-request-id": "r", "apim-request-id": "a"}, "r", status=404)  # sent: must match
+    inv.request_ids({}, None, azure=False, status=401)  # profile openai: no apim-request-id either
+    with pytest.raises(ConformanceFailure) as info:
+        inv.request_ids({"x-request-id": "r", "apim-request-id": "a"}, "other", status=404)
+    assert info.value.promise == "request-id.sdk"
+    for status in (None, 200, 399):
+        with pytest.raises(ConformanceFailure) as info:
+            inv.request_ids({"apim-request-id": "a"}, None, status=status)
+        assert info.value.promise == "request-id.x-request-id"
 
 
 def test_request_id_headers_case_insensitive_lists_and_pairs() -> None:

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import openai
 import pytest
 
-from aoai_conformance import layers, sdk, wire
+from aoai_conformance import checks, layers, sdk, wire
 from aoai_conformance.calls import HTTP, Exchange, SSEEvent, StreamExchange
 from aoai_conformance.cassettes import Sent, Traffic
 from aoai_conformance.checks import ConformanceFailure
@@ -92,21 +92,29 @@ CASES: dict[str, list[Callable[[], Any]]] = {
     "sdk.request-id": [
         lambda: sdk.request_id(exchange(headers={"content-type": "application/json"}, request_id=None)),
         lambda: sdk.request_id(exchange(request_id="another-id")),
+        # an error answer without x-request-id: the SDK must not invent one
+        lambda: sdk.request_id(exchange(headers=AZURE_ERROR_HEADERS, request_id="invented", status=404)),
     ],
 }
 
 
 def status_error(status: int, raised: type[openai.APIStatusError], *, response_status: int | None = None,
-                 code: int | None = None):
+                 code: int | None = None, headers: dict | None = None, request_id: Any = "default"):
+    """An error Exchange as calls.py builds it; ``request_id`` defaults to what the SDK reads (x-request-id)."""
     request = HTTP.Request("POST", "https://x.invalid/openai/v1/chat/completions")
     response = HTTP.Response(response_status or status, request=request, json={"error": {"message": "m", "code": "c"}},
-                             headers={"x-request-id": "r", "apim-request-id": "r"})
+                             headers={"x-request-id": "r", "apim-request-id": "r"} if headers is None else headers)
     err = raised("m", response=response, body=None)
     if code is not None:
         err.status_code = code
+    rid = err.request_id if request_id == "default" else request_id
     ex = Exchange("chat.completions", status, response.headers, response.content, response.json(), error=err,
-                  request_id="r")
+                  request_id=rid)
     return ex
+
+
+# Azure v1's 400/401/404 as recorded for real (issue 12): apim-request-id, no x-request-id.
+AZURE_ERROR_HEADERS = {"apim-request-id": "apim-1", "content-type": "application/json"}
 
 
 def connection_error(cause: BaseException | None = None, cls=openai.APIConnectionError):
@@ -132,6 +140,75 @@ CASES.update({
         lambda: layers.status_error(harness(), status_error(404, openai.NotFoundError, response_status=410, code=404), 404),
     ],
 })
+
+
+def sent_error(status: int, headers: dict) -> Sent:
+    """One attempt the SDK made and (for a retried status) discarded, as the transport logs it."""
+    return Sent("POST", "u", {"authorization": f"Bearer {KEY}"}, 0.0, status=status,
+                response_headers={"content-type": "application/json", **headers},
+                response_body=json.dumps({"error": {"message": "m", "code": "c"}}).encode())
+
+
+# Error answers: x-request-id may be absent (noted), but a wrong e.request_id, a missing apim-request-id under
+# Azure and a success answer without x-request-id still fail.
+ERROR_ANSWER_CASES = {
+    "mismatching e.request_id (4xx)": (
+        lambda: layers.status_error(harness(), status_error(404, openai.NotFoundError, request_id="other"), 404),
+        "sdk.request-id"),
+    "e.request_id without the header (4xx)": (
+        lambda: layers.status_error(
+            harness(), status_error(404, openai.NotFoundError, headers=AZURE_ERROR_HEADERS, request_id="made-up"), 404),
+        "sdk.request-id"),
+    "empty x-request-id (4xx)": (
+        lambda: layers.status_error(
+            harness(), status_error(400, openai.BadRequestError, headers={**AZURE_ERROR_HEADERS, "x-request-id": ""}),
+            400),
+        "request-id.x-request-id"),
+    "no apim-request-id under azure (4xx)": (
+        lambda: layers.status_error(harness(), status_error(401, openai.AuthenticationError, headers={}), 401),
+        "http.azure-headers"),
+    "no apim-request-id under azure (retried attempt)": (
+        lambda: layers.every_error_answer(harness(sent=[sent_error(429, {})])),
+        "http.azure-headers"),
+    "no x-request-id on a 2xx": (
+        lambda: sdk.request_id(exchange(headers=AZURE_ERROR_HEADERS, request_id=None, status=200)),
+        "sdk.request-id"),
+    "no x-request-id on a stream": (
+        lambda: layers.stream_request_id(harness(), stream(headers={"content-type": "text/event-stream",
+                                                                     "apim-request-id": "a"})),
+        "request-id.x-request-id"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERROR_ANSWER_CASES))
+def test_error_answer_request_id_rules_still_fail(case):
+    check, promise = ERROR_ANSWER_CASES[case]
+    with pytest.raises(ConformanceFailure) as exc:
+        check()
+    assert exc.value.promise == promise, str(exc.value)
+
+
+@pytest.mark.parametrize("status, raised", [(400, openai.BadRequestError), (401, openai.AuthenticationError),
+                                            (404, openai.NotFoundError), (503, openai.InternalServerError)])
+def test_error_answer_without_x_request_id_passes_with_a_note(status, raised):
+    checks.take_notes()
+    ex = status_error(status, raised, headers=AZURE_ERROR_HEADERS)
+    assert ex.request_id is None  # the SDK invents nothing
+    layers.status_error(harness(), ex, status)
+    notes = checks.take_notes()
+    assert [n["kind"] for n in notes] == ["info"], notes
+    assert notes[0]["message"] == ("the error answer carries apim-request-id=apim-1 but no x-request-id, so "
+                                   "e.request_id is None; the docs promise _request_id on returned objects only")
+    # with the header, e.request_id is checked against it and nothing is noted
+    layers.status_error(harness(), status_error(status, raised), status)
+    assert checks.take_notes() == []
+
+
+def test_retried_error_answers_without_x_request_id_pass():
+    layers.every_error_answer(harness(sent=[sent_error(429, {"apim-request-id": "a"}),
+                                            sent_error(500, {"apim-request-id": "b", "x-request-id": "b"})]))
+    layers.every_error_answer(harness(profile="openai", sent=[sent_error(503, {})]), body_profile="azure")
+    checks.take_notes()
 
 
 def test_every_promise_of_these_layers_has_a_failing_case():

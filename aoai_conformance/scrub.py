@@ -1,7 +1,8 @@
 """Secrets out of everything that is written: cassettes, reports, logs.
 
 Scrubbed: credential headers, the configured key and token values wherever they appear, any JWT anywhere,
-the resource host name (-> a placeholder), and tenant/object ids taken from token claims. Kept on purpose:
+the target's scheme, host and port (-> ``https://resource.openai.azure.invalid``; the path is kept exactly as
+sent, so a recording shows where the call went), and tenant/object ids taken from token claims. Kept on purpose:
 response ids (chatcmpl-…, resp_…), request ids and embeddings: they are not secrets and the suites check them.
 """
 
@@ -13,7 +14,7 @@ import re
 from typing import Iterable
 from urllib.parse import urlsplit
 
-from .config import PLACEHOLDER_BASE_URL, PLACEHOLDER_HOST
+from .config import PLACEHOLDER_HOST, placeholder_origin
 
 # `host` is not secret, but carries the resource name and port; it is derived from the URL anyway.
 SECRET_HEADERS = frozenset({
@@ -23,6 +24,7 @@ SECRET_HEADERS = frozenset({
 })
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 REDACTED = "REDACTED"
+_ORIGIN = placeholder_origin()  # https://resource.openai.azure.invalid
 
 
 def jwt_claim_ids(token: str) -> list[str]:
@@ -42,7 +44,7 @@ def jwt_claim_ids(token: str) -> list[str]:
 
 class Scrubber:
     def __init__(self, secrets: Iterable[str] = (), base_url: str | None = None, host: str | None = None) -> None:
-        self.replacements: list[tuple[str, str]] = []
+        self.secrets: list[str] = []
         values = []
         for secret in secrets:
             if secret:
@@ -51,25 +53,43 @@ class Scrubber:
         # Longest first, so a value containing another is replaced whole.
         for value in sorted(set(values), key=len, reverse=True):
             if len(value) >= 4:
-                self.replacements.append((value, REDACTED))
-        if base_url and base_url.rstrip("/") != PLACEHOLDER_BASE_URL.rstrip("/"):
-            self.replacements.append((base_url.rstrip("/"), PLACEHOLDER_BASE_URL.rstrip("/")))
-        netloc = urlsplit(base_url).netloc if base_url else ""
-        for value in (netloc, host):  # host:port first, so no port is left dangling after the placeholder
-            if value and value != PLACEHOLDER_HOST and (value, PLACEHOLDER_HOST) not in self.replacements:
-                self.replacements.append((value, PLACEHOLDER_HOST))
+                self.secrets.append(value)
+        self.netlocs: list[str] = []  # host:port and host alone, each scrubbed to the placeholder host
+        self._origin: re.Pattern[str] | None = None
+        if base_url:
+            self.add_base_url(base_url)
+        if host:
+            self._add_netloc(host)
 
     def add_base_url(self, base_url: str) -> None:
-        """Another URL that stands for the target (a proxy in front of it) scrubs to the same placeholder."""
+        """A URL that stands for the target (its own, or a proxy in front of it): its scheme, host and port become
+        the placeholder's wherever they appear; what follows (the path as sent) is kept."""
         netloc = urlsplit(base_url).netloc
-        self.replacements.insert(0, (base_url.rstrip("/"), PLACEHOLDER_BASE_URL.rstrip("/")))
         if netloc:
-            self.replacements.append((netloc, PLACEHOLDER_HOST))
+            self._add_netloc(netloc)
+
+    def _add_netloc(self, netloc: str) -> None:
+        if netloc == PLACEHOLDER_HOST or netloc in self.netlocs:
+            return
+        # host:port before host alone (longest first), so no port is left dangling after the placeholder
+        self.netlocs = sorted([*self.netlocs, netloc], key=len, reverse=True)
+        alternatives = "|".join(re.escape(n) for n in self.netlocs)
+        self._origin = re.compile(rf"https?://(?:{alternatives})")  # http or https: the placeholder is https
+
+    @property
+    def replacements(self) -> list[tuple[str, str]]:
+        """Plain replacements in the order :meth:`text` applies them after the URL origins."""
+        return [(v, REDACTED) for v in self.secrets] + [(n, PLACEHOLDER_HOST) for n in self.netlocs]
 
     def text(self, value: str) -> str:
-        for old, new in self.replacements:
-            if old in value:
-                value = value.replace(old, new)
+        for secret in self.secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        if self._origin is not None:
+            value = self._origin.sub(_ORIGIN, value)
+            for netloc in self.netlocs:
+                if netloc in value:
+                    value = value.replace(netloc, PLACEHOLDER_HOST)
         return JWT.sub(REDACTED, value)
 
     def data(self, value: bytes | str | None) -> bytes | str | None:

@@ -54,3 +54,47 @@ def test_proxy_in_front_of_target_scrubs_to_the_same_placeholder():
     s = Scrubber([], "http://127.0.0.1:5555/openai/v1/", "127.0.0.1")
     s.add_base_url("http://127.0.0.1:6666/openai/v1/")
     assert s.text("http://127.0.0.1:6666/openai/v1/responses") == PLACEHOLDER_BASE_URL + "responses"
+
+
+# Issue 12 item 6: only scheme and host (and port) become the placeholder; the path stays exactly as sent.
+ORIGIN = "https://" + PLACEHOLDER_HOST
+
+
+def test_the_path_is_kept_as_sent_for_a_server_at_v1():
+    s = Scrubber(["canary-key-123456"], "http://10.20.30.40:8080/v1/", "10.20.30.40")
+    out = s.text("POST http://10.20.30.40:8080/v1/chat/completions?x=1 key canary-key-123456")
+    assert out == f"POST {ORIGIN}/v1/chat/completions?x=1 key {REDACTED}"
+
+
+def test_the_path_is_kept_as_sent_for_a_server_at_its_root():
+    s = Scrubber([], "http://gw.internal:8080/", "gw.internal")
+    assert s.text("http://gw.internal:8080/chat/completions") == f"{ORIGIN}/chat/completions"
+    assert s.text("http://gw.internal:8080/api/embeddings") == f"{ORIGIN}/api/embeddings"
+
+
+def test_an_azure_resource_still_scrubs_to_the_placeholder_base_url():
+    s = Scrubber([], "https://contoso-prod.openai.azure.com/openai/v1/", "contoso-prod.openai.azure.com")
+    out = s.text("https://contoso-prod.openai.azure.com/openai/v1/responses/resp_1")
+    assert out == PLACEHOLDER_BASE_URL + "responses/resp_1"
+
+
+def test_a_proxy_in_front_keeps_its_path_and_leaves_no_port_behind():
+    s = Scrubber([], "http://127.0.0.1:5555/v1/", "127.0.0.1")
+    s.add_base_url("http://127.0.0.1:6666/v1/")
+    assert s.text("http://127.0.0.1:6666/v1/chat/completions") == f"{ORIGIN}/v1/chat/completions"
+    assert s.text("Host: 127.0.0.1:6666") == f"Host: {PLACEHOLDER_HOST}"
+
+
+def test_no_key_token_claim_or_host_survives_with_any_path():
+    token = make_jwt({"tid": TENANT, "oid": OBJECT})
+    s = Scrubber(["canary-key-123456", token], "https://gateway.contoso.example:8443/api/", "gateway.contoso.example")
+    text = (f"https://gateway.contoso.example:8443/api/chat/completions api-key=canary-key-123456 Bearer {token} "
+            f"tid={TENANT} oid={OBJECT} host gateway.contoso.example:8443 again gateway.contoso.example "
+            "http://gateway.contoso.example:8443/api/models")
+    out = s.text(text)
+    for leaked in ("canary-key-123456", token, TENANT, OBJECT, "gateway", "contoso", "8443"):
+        assert leaked not in out, (leaked, out)
+    assert f"{ORIGIN}/api/chat/completions" in out and f"{ORIGIN}/api/models" in out
+    headers = s.headers({"api-key": "canary-key-123456", "Host": "gateway.contoso.example:8443",
+                         "x-ms-region": "gateway.contoso.example:8443/api"})
+    assert headers == {"x-ms-region": f"{PLACEHOLDER_HOST}/api"}

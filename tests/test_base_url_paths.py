@@ -1,0 +1,90 @@
+"""A server is targeted at the base URL it serves, and its recordings keep the path as sent (issue 12 item 6).
+
+A small forwarder on 127.0.0.1 serves the stand-in under ``/api/`` (as a gateway at another path would); a record
+run against ``http://127.0.0.1:PORT/api`` writes cassettes whose URLs read ``https://PLACEHOLDER/api/...`` with
+no key, host or port left, and the replay of those cassettes (offline) passes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+from aoai_conformance.config import PLACEHOLDER_HOST
+from aoai_conformance.serving import serve_in_background, stop_serving
+from aoai_conformance.standin import StandIn
+from conftest import SUITES, clean_env, run_pytest
+
+CHAT = str(SUITES / "test_chat.py")
+KEY = "canary-forwarded-key-0123456789"
+ONE_TEST = "test_chat_completion and not prompt and not streaming and not image"
+
+
+@contextlib.contextmanager
+def forwarder(upstream_port: int, prefix: str, upstream_prefix: str = "/openai/v1") -> Iterator[int]:
+    """``http://127.0.0.1:PORT{prefix}/x`` -> ``http://127.0.0.1:upstream_port{upstream_prefix}/x``; others 404."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _forward(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            if not self.path.startswith(prefix + "/"):
+                self.send_response(404)
+                self.send_header("content-length", "0")
+                self.end_headers()
+                return
+            conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+            conn.request(self.command, upstream_prefix + self.path[len(prefix):], body=body or None, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            self.send_response(resp.status)
+            for k, v in resp.getheaders():
+                if k.lower() not in ("transfer-encoding", "content-length", "connection"):
+                    self.send_header(k, v)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            conn.close()
+
+        do_GET = do_POST = do_DELETE = _forward
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    serve_in_background(server, "forwarder")
+    try:
+        yield server.server_address[1]
+    finally:
+        stop_serving(server)
+
+
+def test_record_at_another_path_keeps_it_scrubbed_and_replays(tmp_path: Path):
+    cassettes, reports = tmp_path / "cassettes", tmp_path / "reports"
+    targets = tmp_path / "targets.toml"
+    with StandIn(api_key=KEY) as standin, forwarder(standin.port, "/api") as port:
+        targets.write_text(f'[targets.gateway]\nbase_url = "http://127.0.0.1:{port}/api"\napi_key_env = "GW_KEY"\n')
+        env = clean_env(GW_KEY=KEY)
+        r = run_pytest(CHAT, "-q", "-k", ONE_TEST, "--mode", "record", "--target", "gateway", "--auth", "key",
+                       "--client", "sync", "--targets-file", str(targets), "--cassettes-dir", str(cassettes),
+                       "--reports-dir", str(reports), env=env)
+    assert r.code == 0, r.out[-3000:]
+    (cassette,) = (cassettes / "gateway").rglob("*.json")
+    text = cassette.read_text()
+    uris = [i["request"]["uri"] for i in json.loads(text)["interactions"]]
+    assert uris == [f"https://{PLACEHOLDER_HOST}/api/chat/completions"], uris
+    for leaked in (KEY, f"127.0.0.1:{port}", f":{port}", f":{standin.port}"):
+        assert leaked not in text, leaked
+    # offline: replay sends to the placeholder host at the target's own path and finds the recording
+    r = run_pytest(CHAT, "-q", "-k", ONE_TEST, "--target", "gateway", "--auth", "key", "--client", "sync",
+                   "--targets-file", str(targets), "--cassettes-dir", str(cassettes),
+                   "--reports-dir", str(tmp_path / "replay"), env=clean_env())
+    assert r.code == 0, r.out[-3000:]
+    cases = json.loads((tmp_path / "replay" / "results.json").read_text())["cases"]
+    assert [c["status"] for c in cases] == ["pass"], cases

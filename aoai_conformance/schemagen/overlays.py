@@ -7,10 +7,20 @@ documented SDK output) really sends::
       "id": "chat-message-null-tool-calls",
       "title": "...",
       "spec_says": "what the published spec declares",
-      "azure_sends": "what is observed instead",
+      "azure_sends": "what is observed instead",        # or "sends" (not Azure-specific)
       "evidence": ["quote / document + section / recording that shows it"],
+      "verdicts": ["compatible"],                        # optional; default ["strict", "compatible"]
       "ops": {"azure": [op, ...], "openai": [op, ...]}   # per profile; a profile left out is not patched
     }
+
+``verdicts`` says which generated verdict the overlay patches. Left out, both: the spec itself is wrong
+about the structure (strict and compatible read the patched component). ``["compatible"]``: a relaxation for
+real traffic that every official SDK accepts (the verdict rule, ``schemas/README.md``); the strict verdict
+keeps the spec's letter, so a body that needs the relaxation still has its strict error noted as a
+``spec-deviation``. A compatible-only overlay may only *relax* (drop a required name, widen a type or enum, add
+a component): the compatible verdict must accept everything the strict one does, as ``schemas.validate``
+relies on. A component such an overlay adds (a stream event the spec does not know) is declared in the
+strict components as ``{"properties": {"type": false}}``, so the strict verdict names the unknown type.
 
 Ops work on the (copied) ``components.schemas`` map of the profile's spec, in OpenAPI form, *before*
 conversion, so ``nullable``/``$ref`` etc. are converted exactly like the spec's own. Paths are JSON Pointers
@@ -36,7 +46,8 @@ from pathlib import Path
 from typing import Any
 
 OVERLAY_DIR = Path(__file__).with_name("overlays")
-_FIELDS = ("id", "title", "spec_says", "azure_sends", "evidence", "ops")
+_FIELDS = ("id", "title", "spec_says", "evidence", "ops")
+VERDICTS = ("strict", "compatible")
 
 
 class OverlayError(ValueError):
@@ -48,8 +59,14 @@ def load_overlays(directory: Path = OVERLAY_DIR) -> list[dict[str, Any]]:
     for path in sorted(directory.glob("*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
         missing = [f for f in _FIELDS if not doc.get(f)]
+        if not (doc.get("azure_sends") or doc.get("sends")):
+            missing.append("azure_sends (or sends)")
         if missing:
             raise OverlayError(f"{path.name}: missing {missing}")
+        verdicts = doc.setdefault("verdicts", list(VERDICTS))
+        if not verdicts or not isinstance(verdicts, list) or any(v not in VERDICTS for v in verdicts):
+            raise OverlayError(f"{path.name}: verdicts must be a non-empty list of {list(VERDICTS)}, "
+                               f"not {verdicts!r}")
         if doc["id"] != path.stem.split("-", 1)[1]:
             raise OverlayError(f"{path.name}: id {doc['id']!r} must match the file name after the NN- prefix")
         doc["file"] = path.name
@@ -73,6 +90,13 @@ def _get(doc: Any, pointer: str) -> Any:
         else:
             raise OverlayError(f"{pointer}: {part!r} not found")
     return node
+
+
+def for_verdict(overlays: list[dict[str, Any]], verdict: str) -> list[dict[str, Any]]:
+    """The overlays that patch ``verdict`` (``strict`` or ``compatible``)."""
+    if verdict not in VERDICTS:
+        raise OverlayError(f"unknown verdict {verdict!r}")
+    return [o for o in overlays if verdict in o.get("verdicts", VERDICTS)]
 
 
 def apply_overlays(

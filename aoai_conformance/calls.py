@@ -97,6 +97,7 @@ class Exchange:
     error: openai.APIError | None = None
     request_body: Any = None
     sdk_error: Exception | None = None  # the SDK could not parse a 2xx body
+    headers_recorded: bool = True  # False: a recording that kept no response headers (checks say so)
 
     @property
     def content_type(self) -> str:
@@ -125,6 +126,7 @@ class StreamExchange:
     sdk_error: Exception | None = None
     request_id: str | None = None
     request_body: Any = None
+    headers_recorded: bool = True  # False: a recording that kept no response headers (checks say so)
 
     @property
     def content_type(self) -> str:

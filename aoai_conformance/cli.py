@@ -2,6 +2,7 @@
 
     aoai-conformance run [--mode M] [--target T] [--auth A] [--fail-on any|new --compare-to PREV] [TESTS...]
     aoai-conformance report RESULTS.json [--out DIR] [--compare-to PREV]
+    aoai-conformance check PATH... [--profile azure|openai] [--reports-dir DIR] [--findings FILE]
     aoai-conformance standin [--host H] [--port P]
 
 Exit codes: 0 everything as expected, 1 conformance failures, 2 usage or configuration error.
@@ -44,6 +45,15 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("results")
     rep.add_argument("--out")
     rep.add_argument("--compare-to")
+    chk = sub.add_parser("check", help="check recordings you already have (HAR, VCR cassettes, test-proxy "
+                                       "JSON) with the same layers, and write the same reports")
+    chk.add_argument("paths", nargs="+", metavar="PATH", help="recording files, or directories of them")
+    chk.add_argument("--profile", choices=("azure", "openai"),
+                     help="judge every interaction under this profile (default: by host)")
+    chk.add_argument("--reports-dir", default="reports", help="where reports go (default: reports)")
+    chk.add_argument("--findings", help="listed real-server deviations (default: the bundled findings.toml; "
+                                        "'none' for none)")
+    chk.add_argument("-q", "--quiet", action="store_true", help="only the summary lines")
     st = sub.add_parser("standin", help="run the local stand-in for an Azure OpenAI v1 resource")
     st.add_argument("args", nargs=argparse.REMAINDER)
     return p
@@ -124,6 +134,35 @@ def cmd_report(ns: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(ns: argparse.Namespace) -> int:
+    from . import paths
+    from .recorded import check
+    from .recorded.findings import FindingsError
+
+    findings = None if ns.findings == "none" else Path(ns.findings) if ns.findings else paths.findings()
+    try:
+        out = check(ns.paths, profile=ns.profile, findings_file=findings, reports_dir=Path(ns.reports_dir),
+                    command="aoai-conformance check " + " ".join(sys.argv[2:] or ns.paths))
+    except FindingsError as exc:
+        sys.stderr.write(f"aoai-conformance: {exc}\n")
+        return EXIT_USAGE
+    for bad in out.bad:
+        sys.stderr.write(f"aoai-conformance: {bad}\n")
+    if not ns.quiet:
+        for case in out.cases:
+            if case["status"] in FAILING:
+                print(f"{case['status'].upper()} {case['id']}: {(case.get('failure') or {}).get('message')}")
+    counts: dict[str, int] = {}
+    for case in out.cases:
+        counts[case["status"]] = counts.get(case["status"], 0) + 1
+    print("interactions: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
+    for path in out.written:
+        print(f"report: {path}")
+    if any(c["status"] in FAILING for c in out.cases):
+        return EXIT_FAILURES
+    return EXIT_USAGE if out.bad else EXIT_OK
+
+
 def cmd_standin(ns: argparse.Namespace) -> int:
     from .standin.__main__ import main as standin_main
 
@@ -136,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_standin(argparse.Namespace(args=argv[1:]))
     ns = _parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "report": cmd_report, "standin": cmd_standin}[ns.command](ns)
+        return {"run": cmd_run, "report": cmd_report, "check": cmd_check,
+                "standin": cmd_standin}[ns.command](ns)
     except KeyboardInterrupt:
         sys.stderr.write("aoai-conformance: interrupted\n")
         return EXIT_USAGE

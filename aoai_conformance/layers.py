@@ -56,8 +56,7 @@ def chat_completion(aoai: Aoai, ex: Exchange, *, max_tokens: int | None = None) 
     completion = sdk.parsed(ex, "ChatCompletion")
     sdk.accessor(completion.choices[0].message.content, ex.body["choices"][0]["message"]["content"],
                  "completion.choices[0].message.content")
-    sdk.request_id(ex)
-    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
+    request_ids(aoai, ex)
     return completion
 
 
@@ -86,7 +85,19 @@ def chat_stream(aoai: Aoai, sx: StreamExchange, *, include_usage: bool = False,
 
 def stream_request_id(aoai: Aoai, sx: StreamExchange) -> None:
     """A stream's answer carries x-request-id (the documented request id) and, on Azure, apim-request-id."""
+    if not sx.headers_recorded:
+        wire.not_recorded("the request-id headers", sx.call)
+        return
     invariants.request_ids(sx.headers, sx.headers.get("x-request-id"), azure=aoai.azure)
+
+
+def request_ids(aoai: Aoai, ex: Exchange) -> None:
+    """_request_id is the x-request-id header; on Azure, apim-request-id is there too."""
+    if not ex.headers_recorded:
+        wire.not_recorded("the request-id headers", ex.call)
+        return
+    sdk.request_id(ex)
+    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure, status=ex.status)
 
 
 def response(aoai: Aoai, ex: Exchange, *, model: str | None = None) -> Any:
@@ -96,8 +107,7 @@ def response(aoai: Aoai, ex: Exchange, *, model: str | None = None) -> Any:
     invariants.response_body(ex.body, expect_model=model)
     result = sdk.parsed(ex, "Response")
     invariants.response_output_text_matches_sdk(ex.body, result.output_text)  # the docs print it
-    sdk.request_id(ex)
-    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
+    request_ids(aoai, ex)
     return result
 
 
@@ -123,8 +133,7 @@ def embeddings(aoai: Aoai, ex: Exchange, *, n_inputs: int, dimensions: int | Non
     schemas.check(ex.body, "embeddings", profile=aoai.profile)
     invariants.embeddings(ex.body, n_inputs=n_inputs, dimensions=dimensions)
     result = sdk.parsed(ex, "CreateEmbeddingResponse")
-    sdk.request_id(ex)
-    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure)
+    request_ids(aoai, ex)
     return result
 
 
@@ -161,9 +170,8 @@ def error_answer(aoai: Aoai, ex: Exchange, *, body_profile: str | None = None) -
     wire.azure_headers(ex, aoai)
     invariants.error_body(ex.body, ex.status)
     schemas.check(ex.body, "error", profile=body_profile or aoai.profile)
-    sdk.request_id(ex)
-    invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure, status=ex.status)
-    if ex.headers.get("x-request-id") is None:
+    request_ids(aoai, ex)
+    if ex.headers_recorded and ex.headers.get("x-request-id") is None:
         apim = ex.headers.get("apim-request-id")
         carries = f"carries apim-request-id={apim} but" if apim else "carries"
         checks.note("info", f"the error answer {carries} no x-request-id, so e.request_id is None; the docs "

@@ -29,3 +29,7 @@ def schemas() -> Path:
 
 def expectations() -> Path:
     return _pick("expectations.toml")
+
+
+def findings() -> Path:
+    return _pick("findings.toml")

@@ -1,0 +1,119 @@
+"""Listed findings: real server deviations, each with its evidence and the promise it breaks.
+
+A recorded interaction that breaks a listed finding's promise, under its profile (and API, call and path where
+the finding names them), is reported as that finding ("expected fail", with the finding's words), not as a new
+failure. Anything else that fails is a failure. ``findings.toml`` (bundled) is the list; the corpus's own test
+requires every listed finding to be seen in the corpus, so none goes stale.
+
+    [[finding]]
+    id = "azure-v1-image-prompt-filter-singular"
+    promise = "chat.prompt-filter.entry"      # the promise id that fails
+    profile = "azure"                         # optional: azure / openai
+    api = "azure-v1"                          # optional: prefix of the API (azure-v1, azure-deployments, openai-v1)
+    call = "chat.completions.create"          # optional: the documented call (exact)
+    path = "prompt_filter_results"            # optional: part of the failure's JSON path
+    kind = "server"                           # or "recording": the recording, not the server, is off
+                                              # (a hand-edited fixture); such a finding names its entries
+    entries = ["Mirascope/mirascope:path/to/cassette.yaml#3"]   # optional: only these recorded entries
+    what = "Azure v1 image prompts put the per-prompt map under content_filter_result (singular)"
+    evidence = ["corpus/mirascope-mirascope.har: ..."]
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .. import paths
+
+REQUIRED = ("id", "promise", "what", "evidence")
+OPTIONAL = ("kind", "profile", "api", "call", "path", "entries", "link")
+KINDS = ("server", "recording")
+
+
+class FindingsError(ValueError):
+    """A findings file that cannot be used: one line naming the file and the fix."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    promise: str
+    what: str
+    evidence: tuple[str, ...]
+    profile: str | None = None
+    api: str | None = None
+    call: str | None = None
+    path: str | None = None
+    link: str | None = None
+    kind: str = "server"
+    entries: tuple[str, ...] | None = None
+
+    def matches(self, failure: dict[str, Any], *, profile: str, api: str, call: str, source: str | None) -> bool:
+        return (failure.get("promise") == self.promise
+                and (self.entries is None or source in self.entries)
+                and self.profile in (None, profile)
+                and (self.api is None or api.startswith(self.api))
+                and self.call in (None, call)
+                and (self.path is None or self.path in (failure.get("path") or "")))
+
+
+@dataclass
+class Findings:
+    file: Path | None
+    items: list[Finding] = field(default_factory=list)
+
+    def match(self, failure: dict[str, Any] | None, *, profile: str, api: str, call: str,
+              source: str | None = None) -> Finding | None:
+        if not failure:
+            return None
+        return next((f for f in self.items
+                     if f.matches(failure, profile=profile, api=api, call=call, source=source)), None)
+
+
+def source_id(provenance: dict[str, Any]) -> str | None:
+    """``repo:path#entry`` of a corpus entry (its ``_aoai.source``), the name findings use for it."""
+    src = provenance.get("source")
+    if not isinstance(src, dict) or not src.get("repo"):
+        return None
+    return f"{src['repo']}:{src.get('path', '')}#{src.get('entry', 0)}"
+
+
+def default_path() -> Path:
+    return paths.findings()
+
+
+def load(path: Path | None) -> Findings:
+    if path is None:
+        return Findings(None)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FindingsError(f"{path}: cannot be read ({exc.strerror}); name an existing findings file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FindingsError(f"{path}: not valid TOML ({exc}); fix the file") from None
+    items = []
+    for i, raw in enumerate(data.get("finding") or []):
+        missing = [k for k in REQUIRED if not raw.get(k)]
+        unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
+        if missing or unknown:
+            what = f"missing {', '.join(missing)}" if missing else f"unknown key {', '.join(unknown)}"
+            raise FindingsError(f"{path}: [[finding]] #{i + 1} ({raw.get('id', '?')}): {what}; "
+                                f"each needs {', '.join(REQUIRED)}")
+        if raw.get("kind", "server") not in KINDS:
+            raise FindingsError(f"{path}: [[finding]] {raw['id']}: kind must be one of {', '.join(KINDS)}")
+        if raw.get("kind") == "recording" and not raw.get("entries"):
+            raise FindingsError(f"{path}: [[finding]] {raw['id']}: a recording finding names its entries")
+        evidence, entries = raw["evidence"], raw.get("entries")
+        items.append(Finding(raw["id"], raw["promise"], raw["what"],
+                             tuple(evidence if isinstance(evidence, list) else [evidence]),
+                             **{k: raw.get(k) for k in OPTIONAL if k not in ("kind", "entries")},
+                             kind=raw.get("kind", "server"), entries=tuple(entries) if entries else None))
+    return Findings(path, items)

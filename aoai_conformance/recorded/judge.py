@@ -1,0 +1,168 @@
+"""A recorded interaction through the same layers a live call goes through (``aoai_conformance.layers``).
+
+The layers take the context a call was made in; for a recording that is :class:`Recorded`: the profile, and
+no attempt log (so the credential checks say "not recorded"). What the recording did not keep (response
+headers, the request, a stream's framing) is noted as ``not-recorded`` by the checks that need it, never
+failed. The SDK layer is the installed openai SDK's own parse of the recorded bytes: the same function a
+client runs on a 2xx body, its own error class for a 4xx/5xx, and its own ``Stream`` over an event stream.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Mapping
+
+import openai
+
+from .. import checks, invariants, layers
+from ..calls import HTTP, Exchange, SSEEvent, SSEParser, StreamExchange, _json
+from .identify import Call
+from .readers import Interaction
+
+__all__ = ["Recorded", "judge"]
+
+_TYPES = {
+    "chat": ("openai.types.chat", "ChatCompletion"),
+    "chat_stream": ("openai.types.chat", "ChatCompletionChunk"),
+    "responses": ("openai.types.responses", "Response"),
+    "responses_stream": ("openai.types.responses", "ResponseStreamEvent"),
+    "embeddings": ("openai.types", "CreateEmbeddingResponse"),
+    "fine_tuning": ("openai.types.fine_tuning", "FineTuningJob"),
+}
+
+
+class Recorded:
+    """What ``aoai`` is to a live test, for a recording: the profile, and what was not recorded."""
+
+    mode = "check"
+    live = False
+    sent = None  # no attempt log: wire.credentials says "not recorded"
+
+    def __init__(self, profile: str) -> None:
+        self.profile = profile
+
+    @property
+    def azure(self) -> bool:
+        return self.profile == "azure"
+
+
+@functools.cache
+def _client() -> openai.OpenAI:
+    # Never sends anything: it only lends the SDK's parse and its error classes to recorded bytes.
+    return openai.OpenAI(api_key="recorded", base_url="https://recorded.invalid/v1/", max_retries=0)
+
+
+def _type(kind: str) -> Any:
+    module, name = _TYPES[kind]
+    return getattr(__import__(module, fromlist=[name]), name)
+
+
+def _response(it: Interaction, headers: Any) -> Any:
+    return HTTP.Response(it.status, headers=headers, content=it.content,
+                         request=HTTP.Request(it.method, it.url or "https://recorded.invalid/"))
+
+
+def _caveat(it: Interaction, *words: str) -> bool:
+    """The recording's provenance says it left something out (the corpus's caveats, written by whoever
+    collected it): the checks that need that part say "not recorded" instead of failing."""
+    return any(all(w in str(c) for w in words) for c in it.provenance.get("caveats") or [])
+
+
+def exchange(it: Interaction, call: Call) -> Exchange | StreamExchange:
+    """The recording as the exchange a live call would have produced, with the SDK's own parse of it."""
+    recorded = it.response_headers is not None and it.provenance.get("headers_recorded", True) is not False
+    if recorded and _caveat(it, "x-request-id") and "x-request-id" not in it.response_headers:
+        # a recorder that drops x-* headers: the request-id checks have nothing to judge
+        recorded = False
+    headers = HTTP.Headers(it.response_headers or {})
+    response = _response(it, headers)
+    if call.kind and call.kind.endswith("_stream") and it.status < 400:
+        parser = SSEParser()
+        events = parser.feed(it.content, 0.0) + parser.close(0.0)  # recorders buffer streams: no timing
+        if _caveat(it, "framing") and not (events and events[-1].data.strip() == "[DONE]"):
+            checks.note("not-recorded", "the recording rebuilt this stream's SSE framing without its [DONE] "
+                                        "line: the done marker is not checked")
+            events.append(SSEEvent(None, "[DONE]", 0.0))
+        sx = StreamExchange(call.call, it.status, headers, it.content, events,
+                            request_id=headers.get("x-request-id"), request_body=call.request,
+                            headers_recorded=recorded)
+        try:
+            sx.sdk_events = list(openai.Stream(cast_to=_type(call.kind), response=response, client=_client()))
+        except Exception as exc:  # the SDK layer reports it; the raw layers still judge the events
+            sx.sdk_error = exc
+        return sx
+    body = _json(it.content)
+    ex = Exchange(call.call, it.status, headers, it.content, body, request_body=call.request,
+                  headers_recorded=recorded)
+    if it.status >= 400:
+        ex.error = _client()._make_status_error_from_response(response)
+        ex.request_id = ex.error.request_id
+        return ex
+    try:
+        ex.sdk = _client()._process_response_data(data=body, cast_to=_type(call.kind), response=response)
+        openai._models.add_request_id(ex.sdk, headers.get("x-request-id"))
+        ex.request_id = getattr(ex.sdk, "_request_id", None)
+    except Exception as exc:  # e.g. a body that is not JSON: the raw layers say why
+        ex.sdk_error = exc
+    return ex
+
+
+def judge(it: Interaction, call: Call) -> None:
+    """Every layer that applies; raises ConformanceFailure on the first broken promise, notes the rest."""
+    ctx = Recorded(call.profile)
+    ex = exchange(it, call)
+    request = call.request if isinstance(call.request, Mapping) else None
+    if request is None:
+        checks.note("not-recorded", "the recording has no request body: checks that compare the answer with "
+                                    "the request (max_tokens, inputs, echoes) are not made")
+    req = request or {}
+    if it.status >= 400:
+        layers.status_error(ctx, ex, it.status)
+        return
+    if call.kind == "chat":
+        layers.chat_completion(ctx, ex, max_tokens=req.get("max_tokens"))
+    elif call.kind == "chat_stream":
+        assert isinstance(ex, StreamExchange)
+        usage = (req.get("stream_options") or {}).get("include_usage")
+        if usage is None and request is None:
+            usage = any(isinstance(c, Mapping) and c.get("usage") for c in ex.data)
+        layers.chat_stream(ctx, ex, include_usage=bool(usage), max_tokens=req.get("max_tokens"))
+    elif call.kind == "responses":
+        layers.response(ctx, ex)
+        _responses_request(ex.body, req)
+    elif call.kind == "responses_stream":
+        assert isinstance(ex, StreamExchange)
+        _, final = layers.responses_stream(ctx, ex)
+        _responses_request(final, req)
+    elif call.kind == "embeddings":
+        data = ex.body.get("data") if isinstance(ex.body, Mapping) else None
+        layers.embeddings(ctx, ex, n_inputs=_inputs(req.get("input"), data), dimensions=req.get("dimensions"))
+    else:
+        checks.note("info", f"{call.call} answered {it.status}: only its errors are documented")
+
+
+def _inputs(value: Any, data: Any) -> int:
+    if isinstance(value, str) or (isinstance(value, list) and value and isinstance(value[0], int)):
+        return 1
+    if isinstance(value, list):
+        return len(value)
+    return len(data) if isinstance(data, list) else 1  # request not recorded: the count is not checked
+
+
+def _responses_request(body: Any, req: Mapping) -> None:
+    """What the request asked for comes back: instructions, reasoning effort, the MCP tool's output."""
+    if not isinstance(body, Mapping) or body.get("status") != "completed":
+        return
+    effort = (req.get("reasoning") or {}).get("effort") if isinstance(req.get("reasoning"), Mapping) else None
+    instructions = req.get("instructions") if isinstance(req.get("instructions"), str) else None
+    invariants.response_echoes(body, instructions=instructions, effort=effort)
+    carried = isinstance(req.get("input"), list) and any(
+        isinstance(i, Mapping) and i.get("type") == "mcp_list_tools" for i in req["input"])
+    if carried or req.get("previous_response_id"):
+        # a later turn: the tool list came with the conversation, so the server need not list it again
+        checks.note("info", "a follow-up turn of an MCP conversation: the tool listing is not checked")
+        return
+    for tool in req.get("tools") or []:
+        if isinstance(tool, Mapping) and tool.get("type") == "mcp" and tool.get("server_label"):
+            invariants.mcp_output(body, server_label=tool["server_label"],
+                                  require_approval=tool.get("require_approval", "never"))

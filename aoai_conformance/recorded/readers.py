@@ -1,0 +1,296 @@
+"""Recordings on disk -> :class:`Interaction` s, one at a time.
+
+Formats: HAR 1.2 (browsers, mitmproxy, Charles, this project's corpus), vcrpy / pytest-recording cassettes
+(YAML, gzip too, and vcrpy's JSON serializer, which is what this project's own cassettes are), and the Azure
+SDK test-proxy's JSON recordings. A directory means every such file below it.
+
+A large HAR is walked entry by entry: the file's text is held once and each entry is decoded on its own, so a
+10,000-entry export never sits in memory as one parsed tree. Bad input never raises: it comes out as a
+:class:`BadInput` line naming the file (and entry), and the reader goes on with what it can still read.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+SUFFIXES = (".har", ".yaml", ".yml", ".json", ".yaml.gz", ".yml.gz", ".json.gz", ".har.gz")
+
+
+@dataclass
+class Interaction:
+    """One recorded request and its answer, as far as the recording kept them."""
+
+    file: str  # as given on the command line (or found below a directory)
+    index: int  # the entry's index in its file
+    method: str
+    url: str
+    request_headers: dict[str, str] | None  # None: the recording kept none
+    request_body: bytes | None  # None: not recorded
+    status: int
+    response_headers: dict[str, str] | None  # None: the recording kept none
+    content: bytes
+    provenance: dict[str, Any] = field(default_factory=dict)  # the corpus's _aoai field, or cassette metadata
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}#{self.index}"
+
+
+@dataclass
+class BadInput:
+    """A file or entry that could not be read: one line, naming it and what to do."""
+
+    file: str
+    index: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.index is None else f"{self.file}#{self.index}"
+        return f"{where}: {self.message}"
+
+
+def find(paths: list[str]) -> Iterator[Path | BadInput]:
+    """Every recording file named, or below a named directory, in a stable order."""
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(SUFFIXES))
+            if not found:
+                yield BadInput(raw, None, "no .har, .yaml, .yml or .json recording in this directory")
+            yield from found
+        elif p.is_file():
+            yield p
+        else:
+            yield BadInput(raw, None, "no such file or directory")
+
+
+def read(path: Path) -> Iterator[Interaction | BadInput]:
+    """The interactions of one file, whatever its format."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+        if name.lower().endswith(".gz"):
+            raw = gzip.decompress(raw)
+        text = raw.decode("utf-8-sig")
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+        yield BadInput(name, None, f"cannot be read ({type(exc).__name__}: {exc}); give a HAR, YAML or JSON file")
+        return
+    stem = name.lower().removesuffix(".gz")
+    if stem.endswith((".yaml", ".yml")):
+        yield from _vcr_yaml(name, text)
+        return
+    head = text.lstrip()[:1]
+    if head != "{":
+        yield BadInput(name, None, "is not a JSON object; give a HAR 1.2 export, a VCR cassette or a test-proxy "
+                                   "recording")
+        return
+    if _top_key(text, "log"):
+        yield from _har(name, text)
+        return
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        yield BadInput(name, None, f"is not valid JSON ({exc}); re-export the recording")
+        return
+    if isinstance(doc.get("interactions"), list):
+        yield from _vcr_doc(name, doc)
+    elif isinstance(doc.get("Entries"), list):
+        yield from _test_proxy(name, doc)
+    else:
+        yield BadInput(name, None, "is JSON but neither HAR (log.entries), a VCR cassette (interactions) nor a "
+                                   "test-proxy recording (Entries)")
+
+
+# --- HAR ----------------------------------------------------------------------------------------------------
+_WS = re.compile(r"\s*")
+_DECODER = json.JSONDecoder()
+
+
+def _top_key(text: str, key: str) -> bool:
+    return re.match(r'\s*\{\s*"' + key + r'"\s*:', text) is not None or f'"{key}"' in text[:4096]
+
+
+def _skip(text: str, i: int) -> int:
+    return _WS.match(text, i).end()  # type: ignore[union-attr]  # \s* always matches
+
+
+def _members(text: str, i: int) -> Iterator[tuple[str, int]]:
+    """Walk an object's members starting at its ``{``: yields (key, index of its value); the caller either
+    decodes the value or lets this skip it."""
+    i = _skip(text, i)
+    if text[i:i + 1] != "{":
+        raise ValueError(f"expected an object at char {i}")
+    i = _skip(text, i + 1)
+    if text[i:i + 1] == "}":
+        return
+    while True:
+        key, i = _DECODER.raw_decode(text, i)
+        i = _skip(text, i)
+        if text[i:i + 1] != ":":
+            raise ValueError(f"expected ':' at char {i}")
+        i = _skip(text, i + 1)
+        resume = yield key, i
+        i = resume if isinstance(resume, int) else _DECODER.raw_decode(text, i)[1]
+        i = _skip(text, i)
+        if text[i:i + 1] == ",":
+            i = _skip(text, i + 1)
+            continue
+        if text[i:i + 1] == "}":
+            return
+        raise ValueError(f"expected ',' or '}}' at char {i}")
+
+
+def _har(name: str, text: str) -> Iterator[Interaction | BadInput]:
+    index = 0
+    try:
+        top = _members(text, 0)
+        for key, i in top:
+            if key != "log":
+                continue
+            log = _members(text, i)
+            for lkey, j in log:
+                if lkey != "entries":
+                    continue
+                j = _skip(text, j)
+                if text[j:j + 1] != "[":
+                    yield BadInput(name, None, "log.entries is not a list; re-export the HAR")
+                    return
+                j = _skip(text, j + 1)
+                while text[j:j + 1] != "]":
+                    entry, j = _DECODER.raw_decode(text, j)
+                    yield _har_entry(name, index, entry)
+                    index += 1
+                    j = _skip(text, j)
+                    if text[j:j + 1] == ",":
+                        j = _skip(text, j + 1)
+                    elif text[j:j + 1] != "]":
+                        raise ValueError(f"expected ',' or ']' at char {j}")
+                return  # what follows the entries (pages, comment) is of no use here
+            yield BadInput(name, None, "has a log but no log.entries; re-export the HAR")
+            return
+    except ValueError as exc:
+        where = "" if index == 0 else f" after {index} entries"
+        yield BadInput(name, index, f"invalid or truncated JSON{where} ({exc}); the entries before it were read")
+
+
+def _pairs(headers: Any) -> dict[str, str] | None:
+    """HAR [{name, value}], VCR {name: [values]} or test-proxy {name: value} -> lower-case dict (None: none)."""
+    if not headers:
+        return None
+    out: dict[str, str] = {}
+    if isinstance(headers, list):
+        for h in headers:
+            if isinstance(h, dict) and "name" in h:
+                out.setdefault(str(h["name"]).lower(), str(h.get("value", "")))
+    elif isinstance(headers, dict):
+        for k, v in headers.items():
+            if isinstance(v, list):
+                v = v[0] if v else ""
+            out.setdefault(str(k).lower(), str(v))
+    return out or None
+
+
+def _har_entry(name: str, index: int, entry: Any) -> Interaction | BadInput:
+    if not isinstance(entry, dict) or not isinstance(entry.get("request"), dict) \
+            or not isinstance(entry.get("response"), dict):
+        return BadInput(name, index, "is not a HAR entry (request and response objects)")
+    req, resp = entry["request"], entry["response"]
+    post = req.get("postData") or {}
+    content = resp.get("content") or {}
+    body = content.get("text") or ""
+    data = base64.b64decode(body) if content.get("encoding") == "base64" else body.encode("utf-8")
+    headers = _pairs(resp.get("headers"))
+    if headers is not None and content.get("mimeType") and "content-type" not in headers:
+        headers["content-type"] = content["mimeType"]
+    status = resp.get("status")
+    if not isinstance(status, int) or status <= 0:
+        return BadInput(name, index, f"has no HTTP status (got {status!r}): the request did not complete")
+    provenance = entry.get("_aoai") if isinstance(entry.get("_aoai"), dict) else {}
+    return Interaction(name, index, str(req.get("method", "GET")).upper(), str(req.get("url", "")),
+                       _pairs(req.get("headers")),
+                       post["text"].encode("utf-8") if isinstance(post.get("text"), str) else None,
+                       status, headers, data, provenance)
+
+
+# --- VCR cassettes ------------------------------------------------------------------------------------------
+def _vcr_yaml(name: str, text: str) -> Iterator[Interaction | BadInput]:
+    try:
+        import yaml
+    except ImportError:
+        yield BadInput(name, None, "YAML cassettes need PyYAML: pip install pyyaml (vcrpy installs it)")
+        return
+    try:
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        yield BadInput(name, None, f"is not valid YAML ({first}); re-record the cassette")
+        return
+    if not isinstance(doc, dict) or not isinstance(doc.get("interactions"), list):
+        yield BadInput(name, None, "is YAML but not a VCR cassette (no interactions list)")
+        return
+    yield from _vcr_doc(name, doc)
+
+
+def _vcr_body(body: Any) -> bytes | None:
+    if body is None:
+        return None
+    if isinstance(body, dict):
+        body = body.get("string", body.get("base64_string"))
+        if body is None:
+            return None
+    if isinstance(body, bytes):
+        data = body
+    else:
+        data = str(body).encode("utf-8")
+    if data[:2] == b"\x1f\x8b":  # vcrpy keeps gzip bodies as recorded
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError):
+            pass
+    return data
+
+
+def _vcr_doc(name: str, doc: dict) -> Iterator[Interaction | BadInput]:
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    for index, it in enumerate(doc["interactions"]):
+        req = it.get("request") if isinstance(it, dict) else None
+        resp = it.get("response") if isinstance(it, dict) else None
+        if not isinstance(req, dict) or not isinstance(resp, dict):
+            yield BadInput(name, index, "is not a VCR interaction (request and response)")
+            continue
+        status = resp.get("status")
+        code = status.get("code") if isinstance(status, dict) else status
+        if not isinstance(code, int):
+            yield BadInput(name, index, f"has no HTTP status code (got {code!r})")
+            continue
+        yield Interaction(name, index, str(req.get("method", "GET")).upper(), str(req.get("uri", "")),
+                          _pairs(req.get("headers")), _vcr_body(req.get("body")), code,
+                          _pairs(resp.get("headers")), _vcr_body(resp.get("body")) or b"", dict(meta))
+
+
+# --- Azure SDK test-proxy -----------------------------------------------------------------------------------
+def _proxy_body(body: Any) -> bytes | None:
+    if body is None:
+        return None
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, list) and body and all(isinstance(x, str) for x in body):
+        # text bodies (event streams) are kept as their lines
+        return "".join(x if x.endswith("\n") else x + "\n" for x in body).encode("utf-8")
+    return json.dumps(body).encode("utf-8")
+
+
+def _test_proxy(name: str, doc: dict) -> Iterator[Interaction | BadInput]:
+    for index, e in enumerate(doc["Entries"]):
+        if not isinstance(e, dict) or not isinstance(e.get("StatusCode"), int):
+            yield BadInput(name, index, "is not a test-proxy entry (RequestUri, StatusCode, ...)")
+            continue
+        yield Interaction(name, index, str(e.get("RequestMethod", "GET")).upper(), str(e.get("RequestUri", "")),
+                          _pairs(e.get("RequestHeaders")), _proxy_body(e.get("RequestBody")), e["StatusCode"],
+                          _pairs(e.get("ResponseHeaders")), _proxy_body(e.get("ResponseBody")) or b"", {})

@@ -288,7 +288,7 @@ def test_overlay_files_are_documented():
     ids = [o["id"] for o in loaded]
     assert len(ids) == len(set(ids))
     for o in loaded:
-        assert o["spec_says"] and o["azure_sends"] and o["evidence"] and o["ops"], o["file"]
+        assert o["spec_says"] and (o.get("azure_sends") or o.get("sends")) and o["evidence"] and o["ops"], o["file"]
         assert set(o["ops"]) <= {"azure", "openai"}, o["file"]
 
 
@@ -312,6 +312,52 @@ def test_overlay_ops_refuse_stale_or_missing_targets():
         "$ref": "#/components/schemas/T.spec"}})
     assert out["T"] == {"$ref": "#/components/schemas/T.spec"} and "required" in out["T.spec"]
     assert comps["T"]["required"] == ["a"]  # the input is not modified
+
+
+def test_overlay_verdicts_default_to_both_and_are_checked(tmp_path):
+    base = {"id": "x", "title": "t", "spec_says": "s", "sends": "r", "evidence": ["e"],
+            "ops": {"azure": [{"op": "test", "path": "/T/type", "value": "object"}]}}
+    (tmp_path / "01-x.json").write_text(json.dumps(base))
+    (loaded,) = overlays.load_overlays(tmp_path)
+    assert loaded["verdicts"] == ["strict", "compatible"]  # 'sends' is accepted for 'azure_sends'
+    for bad in ([], ["lenient"], "compatible"):
+        (tmp_path / "01-x.json").write_text(json.dumps({**base, "verdicts": bad}))
+        with pytest.raises(overlays.OverlayError, match="verdicts"):
+            overlays.load_overlays(tmp_path)
+    (tmp_path / "01-x.json").write_text(json.dumps({k: v for k, v in base.items() if k != "sends"}))
+    with pytest.raises(overlays.OverlayError, match="azure_sends"):
+        overlays.load_overlays(tmp_path)
+    both = {"verdicts": ["strict", "compatible"]}
+    only = {"verdicts": ["compatible"]}
+    assert overlays.for_verdict([both, only], "strict") == [both]
+    assert overlays.for_verdict([both, only], "compatible") == [both, only]
+
+
+def test_compatible_only_overlays_are_documented_relaxations():
+    for o in overlays.load_overlays():
+        if o["verdicts"] == ["compatible"]:
+            assert "compatible verdict only" in o["title"], o["file"]
+            assert any("openai-python" in e for e in o["evidence"]), o["file"]  # the SDK type it relies on
+            assert any(e.startswith("corpus ") for e in o["evidence"]), o["file"]  # the real traffic
+            for ops in o["ops"].values():  # relax only: nothing the strict verdict accepts is refused
+                assert {op["op"] for op in ops} <= {"test", "set", "remove-required", "add-component"}, o["file"]
+
+
+@needs_specs
+def test_compatible_only_overlays_leave_the_strict_verdict_at_the_spec_letter(monkeypatch, fresh):
+    everything = overlays.load_overlays()
+    both = [o for o in everything if "strict" in o["verdicts"]]
+    assert len(both) < len(everything)
+    monkeypatch.setattr(schemagen, "load_overlays", lambda: both)
+    without = schemagen.generate(SPECS)
+    for profile in schemagen.SPEC_FILES:
+        rel = f"{profile}/components.strict.json"
+        strict_now, strict_before = json.loads(fresh[rel]), json.loads(without[rel])
+        added = set(strict_now["$defs"]) - set(strict_before["$defs"])
+        assert all(strict_now["$defs"][c] == schemagen.NOT_IN_SPEC for c in added), added
+        assert {k: v for k, v in strict_now["$defs"].items() if k not in added} == strict_before["$defs"]
+        comp = f"{profile}/components.compatible.json"
+        assert json.loads(fresh[comp])["$defs"] != json.loads(without[comp])["$defs"]
 
 
 @needs_specs

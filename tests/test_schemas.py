@@ -457,6 +457,99 @@ def test_chunk_content_filter_per_choice_is_declared():
     assert openai_drift == ["$.choices[0].content_filter_results"]
 
 
+# -- compatible-only overlays (the verdict rule, schemas/README.md) -------------------------------------------
+# Each case: the value real traffic sends (accepted by compatible, because every official SDK accepts it), a
+# value a client would break on (still a compatible failure), and whether strict notes the spec's letter.
+WS_CALL = {"id": "ws_0dcf1a118189f28100691daa56c6488194b41c751d5cb3b4c3", "type": "web_search_call",
+           "status": "in_progress", "action": {"type": "search", "query": "news"}}
+ANNOTATION_ADDED = {  # vercel-ai.har _aoai.id 065 (Azure v1), shortened
+    "type": "response.output_text.annotation.added", "sequence_number": 354,
+    "item_id": "msg_0dcf1a118189f28100691daa5a28488194b14fd6fa1d2895be", "output_index": 1, "content_index": 0,
+    "annotation_index": 0, "annotation": {"type": "url_citation", "end_index": 577, "start_index": 458,
+                                          "title": "While You Were Sleeping", "url": "https://example.com/a"}}
+JSON_SCHEMA_FORMAT = {"type": "json_schema", "name": "answer", "schema": {"type": "object"}, "strict": True,
+                      "description": "An answer."}
+CONTENT_FILTER_400 = {"error": {"code": "content_filter", "message": "The response was filtered.",
+                                "param": "prompt", "type": "error",
+                                "innererror": {"code": "ResponsibleAIPolicyViolation"}}}
+# (overlay, name, profiles, body, path, real value, breaking value, strict notes it under these profiles)
+RELAXED = [
+    ("chat-system-fingerprint-null", "chat.completion", PROFILES, CHAT, ("system_fingerprint",), None, 5,
+     PROFILES),
+    ("chat-system-fingerprint-null", "chat.completion.chunk", PROFILES, CHUNK, ("system_fingerprint",), None,
+     5, PROFILES),
+    ("azure-reasoning-effort-sdk-values", "response", PROFILES, RESPONSE, ("reasoning", "effort"), "none",
+     "ultra", ("azure",)),
+    ("azure-reasoning-effort-sdk-values", "response", ("azure",), RESPONSE, ("reasoning", "effort"), "xhigh",
+     "ultra", ("azure",)),
+    ("azure-web-search-query-optional", "item", ("azure",), WS_CALL, ("action", "query"), DELETE, 5,
+     ("azure",)),
+    ("openai-mcp-server-description-null", "mcp.tool", ("openai",), MCP_TOOL, ("server_description",), None,
+     5, ("openai",)),
+    ("text-format-description-null", "response", PROFILES,
+     {**RESPONSE, "text": {"format": JSON_SCHEMA_FORMAT, "verbosity": "medium"}},
+     ("text", "format", "description"), None, 5, PROFILES),
+    ("azure-error-type-null", "error", ("azure",), CONTENT_FILTER_400, ("error", "type"), None, 5, ("azure",)),
+    ("chat-choice-logprobs-optional", "chat.completion", PROFILES, CHAT, ("choices", 0, "logprobs"), DELETE,
+     "none", PROFILES),
+    ("chat-message-refusal-optional", "chat.completion", PROFILES, CHAT, ("choices", 0, "message", "refusal"),
+     DELETE, 5, PROFILES),
+]
+RELAXED_CASES = [(o, n, p, b, path, real, bad, p in noted)
+                 for o, n, ps, b, path, real, bad, noted in RELAXED for p in ps]
+
+
+@pytest.mark.parametrize("overlay,name,profile,body,path,real,bad,noted", RELAXED_CASES,
+                         ids=[f"{c[0]}-{c[1]}-{c[2]}-{'missing' if c[5] is DELETE else repr(c[5])}"
+                              for c in RELAXED_CASES])
+def test_compatible_accepts_what_every_sdk_accepts_and_still_rejects_a_breaking_value(
+        overlay, name, profile, body, path, real, bad, noted):
+    source = json.loads((schemas.schema_dir() / profile / f"{name}.json").read_text())["x-source"]
+    assert (overlay in source["compatible_only"]) == noted  # where the spec already agrees, no overlay
+    assert schemas.validate(body, name, profile).strict_errors == []  # the base body is the spec's letter
+    verdict = schemas.check(mutate(body, path, real), name, profile)  # no ConformanceFailure
+    where = schemas.json_path(path[:-1] if real is DELETE else path)
+    notes = [n for n in checks.take_notes() if n["kind"] == "spec-deviation"]
+    if noted:
+        assert [e.path for e in verdict.deviations] == [where], [str(e) for e in verdict.strict_errors]
+        assert [n["path"] for n in notes] == [where]
+    else:
+        assert verdict.strict_errors == [] and notes == []
+    with pytest.raises(ConformanceFailure) as exc:
+        schemas.check(mutate(body, path, bad), name, profile)
+    assert exc.value.promise == "schema.compatible" and exc.value.path == schemas.json_path(path)
+
+
+def test_annotation_added_event_is_known_under_azure_compatible_and_noted_by_strict():
+    verdict = schemas.check_stream_event(ANNOTATION_ADDED, "azure")
+    assert [(e.path, e.keyword) for e in verdict.deviations] == [("$.type", "not")]
+    assert [n["path"] for n in checks.take_notes() if n["kind"] == "spec-deviation"] == ["$.type"]
+    assert schemas.validate(ANNOTATION_ADDED, "response.stream-event", "azure").compatible_errors == []
+    assert schemas.check_stream_event(mutate(ANNOTATION_ADDED, ("annotation",), None), "azure").ok
+    assert schemas.check_stream_event(ANNOTATION_ADDED, "openai").strict_errors == []  # OpenAI's spec has it
+    for path, bad in [(("annotation_index",), "0"), (("item_id",), DELETE),
+                      (("annotation", "url"), DELETE)]:
+        with pytest.raises(ConformanceFailure, match="schema.compatible|annotation"):
+            schemas.check_stream_event(mutate(ANNOTATION_ADDED, path, bad), "azure")
+
+
+def test_real_deviations_stay_compatible_failures():
+    # Azure v1 image prompts: content_filter_result (singular) instead of content_filter_results
+    # (mirascope-mirascope.har _aoai.id 042/043): Azure's documented content filter shape, no SDK relaxes it.
+    entry = {"prompt_index": 0, "content_filter_result": copy.deepcopy(CFR_PROMPT)}
+    with pytest.raises(ConformanceFailure) as exc:
+        schemas.check({**CHAT, "prompt_filter_results": [entry]}, "chat.completion", "azure")
+    assert exc.value.path == "$.prompt_filter_results[0]"
+    # Stream events without sequence_number (openai-python and openai-java require it).
+    with pytest.raises(ConformanceFailure, match="sequence_number"):
+        schemas.check_stream_event(mutate(EVENTS["response.output_text.delta"], ("sequence_number",), DELETE),
+                                   "openai")
+    # output_text.logprobs is required by openai-java's ResponseOutputText.validate() (getRequired).
+    with pytest.raises(ConformanceFailure, match="logprobs"):
+        schemas.check_stream_event(mutate(EVENTS["response.content_part.done"], ("part", "logprobs"), DELETE),
+                                   "openai")
+
+
 # -- check(): notes for strict deviations and drift ----------------------------------------------------------
 def test_check_notes_drift_with_paths():
     schemas.check({**CHAT, "brand_new": 1}, "chat.completion", where="chat")

@@ -85,7 +85,7 @@ TARGETS: dict[str, dict[str, str]] = {
 EVENT_PREFIX = "event."
 # The strict verdict's stand-in for a component only a compatible-only overlay declares.
 NOT_IN_SPEC = {"$comment": "not declared by the spec; a compatible-only overlay declares it (x-source "
-               "compatible_only)", "properties": {"type": False}}
+               "compatible_only)", "properties": {"type": {"not": {}}}}
 
 # Events the documented calls produce; the generator fails if a spec lacks one of them.
 REQUIRED_EVENTS = (

@@ -288,7 +288,8 @@ def test_overlay_files_are_documented():
     ids = [o["id"] for o in loaded]
     assert len(ids) == len(set(ids))
     for o in loaded:
-        assert o["spec_says"] and (o.get("azure_sends") or o.get("sends")) and o["evidence"] and o["ops"], o["file"]
+        assert o["spec_says"] and (o.get("azure_sends") or o.get("sends")), o["file"]
+        assert o["evidence"] and o["ops"], o["file"]
         assert set(o["ops"]) <= {"azure", "openai"}, o["file"]
 
 
@@ -340,7 +341,21 @@ def test_compatible_only_overlays_are_documented_relaxations():
             assert any("openai-python" in e for e in o["evidence"]), o["file"]  # the SDK type it relies on
             assert any(e.startswith("corpus ") for e in o["evidence"]), o["file"]  # the real traffic
             for ops in o["ops"].values():  # relax only: nothing the strict verdict accepts is refused
-                assert {op["op"] for op in ops} <= {"test", "set", "remove-required", "add-component"}, o["file"]
+                kinds = {op["op"] for op in ops}
+                assert kinds <= {"test", "set", "remove-required", "add-component"}, o["file"]
+
+
+def test_readme_lists_every_overlay_with_its_verdicts():
+    text = (SCHEMAS / "README.md").read_text(encoding="utf-8")
+    loaded = overlays.load_overlays()
+    only = [o for o in loaded if o["verdicts"] == ["compatible"]]
+    n, c = len(loaded), len(only)
+    count = f"{n} overlays ({n - c} for both verdicts, {c} compatible-only)"
+    assert count in text
+    assert "## The verdict rule" in text
+    for o in loaded:
+        verdicts = "compatible" if o in only else "both"
+        assert f"| {o['file'][:2]} {o['id']} | {verdicts} |" in text, o["file"]
 
 
 @needs_specs

@@ -457,14 +457,15 @@ def test_chunk_content_filter_per_choice_is_declared():
     assert openai_drift == ["$.choices[0].content_filter_results"]
 
 
-# -- compatible-only overlays (the verdict rule, schemas/README.md) -------------------------------------------
+# -- compatible-only overlays (the verdict rule, schemas/README.md) ------------------------------------------
 # Each case: the value real traffic sends (accepted by compatible, because every official SDK accepts it), a
 # value a client would break on (still a compatible failure), and whether strict notes the spec's letter.
 WS_CALL = {"id": "ws_0dcf1a118189f28100691daa56c6488194b41c751d5cb3b4c3", "type": "web_search_call",
            "status": "in_progress", "action": {"type": "search", "query": "news"}}
 ANNOTATION_ADDED = {  # vercel-ai.har _aoai.id 065 (Azure v1), shortened
     "type": "response.output_text.annotation.added", "sequence_number": 354,
-    "item_id": "msg_0dcf1a118189f28100691daa5a28488194b14fd6fa1d2895be", "output_index": 1, "content_index": 0,
+    "item_id": "msg_0dcf1a118189f28100691daa5a28488194b14fd6fa1d2895be", "output_index": 1,
+    "content_index": 0,
     "annotation_index": 0, "annotation": {"type": "url_citation", "end_index": 577, "start_index": 458,
                                           "title": "While You Were Sleeping", "url": "https://example.com/a"}}
 JSON_SCHEMA_FORMAT = {"type": "json_schema", "name": "answer", "schema": {"type": "object"}, "strict": True,
@@ -489,7 +490,8 @@ RELAXED = [
     ("text-format-description-null", "response", PROFILES,
      {**RESPONSE, "text": {"format": JSON_SCHEMA_FORMAT, "verbosity": "medium"}},
      ("text", "format", "description"), None, 5, PROFILES),
-    ("azure-error-type-null", "error", ("azure",), CONTENT_FILTER_400, ("error", "type"), None, 5, ("azure",)),
+    ("azure-error-type-null", "error", ("azure",), CONTENT_FILTER_400, ("error", "type"), None, 5,
+     ("azure",)),
     ("chat-choice-logprobs-optional", "chat.completion", PROFILES, CHAT, ("choices", 0, "logprobs"), DELETE,
      "none", PROFILES),
     ("chat-message-refusal-optional", "chat.completion", PROFILES, CHAT, ("choices", 0, "message", "refusal"),

@@ -164,7 +164,7 @@ def generate(spec_dir: Path | None = None) -> dict[str, str]:
         targets = dict(TARGETS[profile])
         for etype, comp in _event_targets(profile, patched["compatible"], converters["compatible"]).items():
             targets[EVENT_PREFIX + etype] = comp
-        _event_targets(profile, patched["strict"], converters["strict"])  # the spec's own events are all there
+        _event_targets(profile, patched["strict"], converters["strict"])  # the spec's own events are there
         wanted = sorted(set(targets.values()))
         bodies = {}
         for verdict in VERDICTS:

@@ -17,11 +17,11 @@ documented SDK output) really sends::
 about the structure (strict and compatible read the patched component). ``["compatible"]``: a relaxation for
 real traffic that every official SDK accepts (the verdict rule, ``schemas/README.md``); the strict verdict
 keeps the spec's letter, so a body that needs the relaxation still has its strict error noted as a
-``spec-deviation``. A compatible-only overlay may only *relax* (drop a required name, widen a type or enum, add
-a component): the compatible verdict must accept everything the strict one does, as ``schemas.validate``
-relies on. A component such an overlay adds (a stream event the spec does not know) is declared in the
-strict components as ``{"properties": {"type": {"not": {}}}}``, so the strict verdict rejects its type
-(``$.type``) and a run notes it.
+``spec-deviation``. A compatible-only overlay may only *relax* (drop a required name, widen a type or enum,
+add a component): the compatible verdict must accept everything the strict one does, as
+``schemas.validate`` relies on. A component such an overlay adds (a stream event the spec does not know)
+is declared in the strict components as ``{"properties": {"type": {"not": {}}}}``, so the strict verdict
+rejects its type (``$.type``) and a run notes it.
 
 Ops work on the (copied) ``components.schemas`` map of the profile's spec, in OpenAPI form, *before*
 conversion, so ``nullable``/``$ref`` etc. are converted exactly like the spec's own. Paths are JSON Pointers

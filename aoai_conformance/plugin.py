@@ -181,7 +181,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _STATE in config.stash:
-        _state(config).close()
+        state = _state(config)
+        state.close()
+        # The last line of the run, after pytest's list of failures: a wrong base URL fails every case, and the
+        # one line that says so must not be buried above a hundred FAILED lines.
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        for hint in getattr(state, "hints", []):
+            if reporter is not None:
+                reporter.write_line(f"aoai-conformance: {hint}", yellow=True, bold=True)
 
 
 # --- parametrisation -----------------------------------------------------------------------------------
@@ -353,6 +360,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             info["reason"] = reason
         elif report.when == "call":
             info["status"] = "pass"
+    if report.when == "call" and harness is not None:
+        info["answers"] = _target_answers(harness)  # collected per target on the controller, then dropped
     if report.when == "call" or (report.when == "setup" and not report.passed):
         notes = checks.take_notes()
         info["notes"] = notes
@@ -366,6 +375,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 info["evidence"] = _scrubbed(harness, harness.last_evidence())
     report.aoai = {"case": case, "info": info}
     return report
+
+
+def _target_answers(harness: Any) -> list[int]:
+    """HTTP statuses the target itself answered in this test: not the fault proxy (another port), not a fault
+    replayed from a cassette, not a URL elsewhere (a closed port)."""
+    base = _origin_and_path(harness.target.base_url)
+    return [s.status for s in harness.sent if s.status is not None and s.fault is None
+            and _under(_origin_and_path(s.url), base)]
+
+
+def _origin_and_path(url: str) -> tuple[str, str, int | None, str]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        port = None
+    return parts.scheme, (parts.hostname or ""), port, parts.path
+
+
+def _under(url: tuple[str, str, int | None, str], base: tuple[str, str, int | None, str]) -> bool:
+    return url[:3] == base[:3] and url[3].startswith(base[3].rstrip("/") + "/")
 
 
 def _failure(call: pytest.CallInfo) -> dict[str, Any] | None:
@@ -404,7 +436,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if not data or config is None:
         return
     case = _state(config).cases.setdefault(report.nodeid, {**data["case"], "phases": {}, "duration": 0.0})
-    case["phases"][data["info"]["phase"]] = data["info"]
+    info = dict(data["info"])
+    if "answers" in info:
+        case["answers"] = info.pop("answers")
+    case["phases"][info["phase"]] = info
     case["duration"] = round(case["duration"] + (report.duration or 0.0), 4)
 
 
@@ -445,6 +480,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     results = build_results(state, config)
     state.final_cases = results["cases"]  # type: ignore[attr-defined]
+    state.hints = results["run"].get("hints", [])  # type: ignore[attr-defined]
     reports_dir = state.settings.reports_dir
     from . import report as report_mod
 
@@ -502,6 +538,9 @@ def build_results(state: _State, config: pytest.Config) -> dict[str, Any]:
             models.setdefault(case["call"], [])
             if m not in models[case["call"]]:
                 models[case["call"]].append(m)
+    hints = wrong_base_url_hints(cases, settings)
+    for case in cases:
+        case.pop("answers", None)
     targets = []
     for t in settings.targets:
         live = state.live_targets.get(t.name, t)
@@ -515,9 +554,39 @@ def build_results(state: _State, config: pytest.Config) -> dict[str, Any]:
             "sdk_version": _sdk_version(), "python": platform.python_version(),
             "command": _command(config), "targets": targets, "models_seen": models, "tokens": tokens,
             "expectations_file": str(state.expectations_path.name),
+            **({"hints": hints} if hints else {}),
         },
         "cases": cases,
     }
+
+
+PASSING = ("pass", "doc-sdk-difference", "unexpected-pass")
+
+
+def wrong_base_url_hints(cases: list[dict[str, Any]], settings: Settings) -> list[str]:
+    """One line per live/record target whose every answer was a 404 while no case that reached it passed: the
+    calls went to a path the server does not serve, which is the base URL's fault, not a conformance finding."""
+    if settings.mode == "replay":
+        return []
+    hints = []
+    for t in settings.targets:
+        reached = [c for c in cases if c["params"].get("target") == t.name and c.get("answers")]
+        answers = [a for c in reached for a in c["answers"]]
+        if not answers or set(answers) != {404} or any(c["status"] in PASSING for c in reached):
+            continue
+        hints.append(f"all {len(answers)} calls to {t.name} ({_shown_base_url(t)}) answered HTTP 404: the base URL "
+                     "is probably wrong (for a server at its root, give its full path, e.g. http://host:port/v1; "
+                     "an Azure resource is https://RESOURCE.openai.azure.com)")
+    return hints
+
+
+def _shown_base_url(t: Target) -> str:
+    """The base URL as configured, with a real resource name scrubbed (as reports show the host)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(t.base_url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{t.display_host}{port}{parts.path}"
 
 
 def _command(config: pytest.Config) -> str:

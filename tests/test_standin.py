@@ -73,7 +73,7 @@ def test_chat_completion_matches_documented_shape(client, standin):
     body = json.loads(r.text)
     assert body["id"].startswith("chatcmpl-") and len(body["id"]) == len("chatcmpl-") + 29
     assert body["object"] == "chat.completion" and body["model"] == "gpt-4o-2024-08-06"
-    assert body["service_tier"] is None and body["system_fingerprint"].startswith("fp_")
+    assert body["service_tier"] is None and body["system_fingerprint"] is None  # Azure v1 as recorded (issue 12)
     choice = body["choices"][0]
     assert choice["message"] == {
         "content": "Microsoft was founded on April 4, 1975, by Bill Gates and Paul Allen in Albuquerque, New Mexico.",
@@ -129,6 +129,7 @@ def test_chat_stream_azure_chunks_and_done(standin):
     assert first["prompt_filter_results"][0]["prompt_index"] == 0
     body = chunks[1:-1]
     assert len({c["id"] for c in body}) == 1 and all(c["object"] == "chat.completion.chunk" for c in body)
+    assert all(c["system_fingerprint"] is None for c in chunks[1:])  # every chunk, usage chunk included
     assert body[0]["choices"][0]["delta"]["role"] == "assistant"
     assert body[-1]["choices"][0]["finish_reason"] == "stop"
     text_out = "".join(c["choices"][0]["delta"].get("content") or "" for c in body)
@@ -313,8 +314,40 @@ def test_wrong_or_missing_credential_is_401(standin):
     assert e.value.body == {"code": "401", "message": (
         "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for "
         "an active subscription and use a correct regional API endpoint for your resource.")}
+    assert e.value.request_id is None  # Azure's 401 carries apim-request-id but no x-request-id (issue 12)
     status, headers, _ = raw(standin, "GET", "/openai/v1/models", headers={"api-key": ""})
-    assert status == 401 and headers["apim-request-id"] == headers["x-request-id"]
+    assert status == 401 and headers["apim-request-id"] and "x-request-id" not in headers
+
+
+def test_error_answers_carry_apim_request_id_only_unless_switched(standin):
+    """400, 401 and 404 answers lack x-request-id as Azure's do; error_request_id=True puts it back."""
+    for path, body, headers, code in [
+        ("/openai/v1/chat/completions", {"model": "gpt-4o", "messages": []}, None, 400),
+        ("/openai/v1/models", None, {"api-key": "wrong"}, 401),
+        ("/openai/v1/chat/completions", {"model": "no-such-deployment", "messages": DOC_MESSAGES}, None, 404),
+    ]:
+        method = "GET" if body is None else "POST"
+        status, h, _ = raw(standin, method, path, body, headers)
+        assert status == code and h["apim-request-id"] and "x-request-id" not in h, (code, h)
+        standin.error_request_id = True
+        try:
+            status, h, _ = raw(standin, method, path, body, headers)
+        finally:
+            standin.error_request_id = False
+        assert status == code and h["x-request-id"] == h["apim-request-id"], (code, h)
+    status, h, _ = raw(standin, "GET", "/openai/v1/models")
+    assert status == 200 and h["x-request-id"] == h["apim-request-id"]  # success answers always carry both
+
+
+def test_system_fingerprint_switch():
+    """system_fingerprint: None (Azure v1, the default) or a value (the documented example's) in bodies and chunks."""
+    with StandIn(stream_delay=0) as s:
+        s.system_fingerprint = "fp_04751d0b65"
+        cl = openai.OpenAI(base_url=s.base_url, api_key=s.api_key, max_retries=0)
+        assert cl.chat.completions.create(model="gpt-4o", messages=DOC_MESSAGES).system_fingerprint == "fp_04751d0b65"
+        chunks = list(cl.chat.completions.create(model="gpt-4o", messages=DOC_MESSAGES, stream=True,
+                                                 stream_options={"include_usage": True}))
+        assert {c.system_fingerprint for c in chunks[1:]} == {"fp_04751d0b65"}
 
 
 def test_embeddings_refuse_entra_token(token_client):

@@ -9,7 +9,11 @@ from . import common as c
 from .reply import DONE, Reply, ReplyError, invalid_request, json_reply, sse_reply
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
-SYSTEM_FINGERPRINT = "fp_04751d0b65"  # from the documented example
+# Azure v1 chat (gpt-5-mini, recorded for real: ../shared/realtraffic, issue 12) sends "system_fingerprint": null
+# in every chat.completion and every chunk; the documented example shows DOCUMENTED_SYSTEM_FINGERPRINT. The
+# stand-in sends StandIn.system_fingerprint, this by default.
+SYSTEM_FINGERPRINT = None
+DOCUMENTED_SYSTEM_FINGERPRINT = "fp_04751d0b65"
 
 # Canned answers: the documented ones where the documented question is asked, an echo otherwise.
 MICROSOFT_ANSWER = ("Microsoft was founded on April 4, 1975, by Bill Gates and Paul Allen in Albuquerque, "
@@ -114,7 +118,7 @@ def answer_for(messages: list[dict]) -> tuple[str, int, bool]:
     return answer, prompt_tokens, has_image
 
 
-def handle(ctx, body: dict) -> Reply:
+def handle(ctx, body: dict, *, system_fingerprint: str | None = SYSTEM_FINGERPRINT) -> Reply:
     name, dep = c.resolve_deployment(ctx.deployments, body, c.CHAT)
     messages = validate(body)
     if dep.reasoning:
@@ -159,7 +163,8 @@ def handle(ctx, body: dict) -> Reply:
     cid, created = ctx.ids.chatcmpl(), int(time.time())
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        return sse_reply(_stream_events(cid, created, dep.model, toks, finish, n, pfr, usage, include_usage))
+        return sse_reply(_stream_events(cid, created, dep.model, toks, finish, n, pfr, usage, include_usage,
+                                        system_fingerprint))
     if n > 1:
         usage["completion_tokens"] = completion_tokens * n
         usage["total_tokens"] = prompt_tokens + completion_tokens * n
@@ -177,7 +182,7 @@ def handle(ctx, body: dict) -> Reply:
         "model": dep.model,
         "object": "chat.completion",
         "service_tier": None,
-        "system_fingerprint": SYSTEM_FINGERPRINT,
+        "system_fingerprint": system_fingerprint,
         "usage": usage,
         "prompt_filter_results": pfr,
     })
@@ -186,7 +191,8 @@ def handle(ctx, body: dict) -> Reply:
 REASONING_TOKENS = {"minimal": 0, "low": 64, "medium": 192, "high": 448}
 
 
-def _stream_events(cid, created, model, toks, finish, n, pfr, usage, include_usage) -> list:
+def _stream_events(cid, created, model, toks, finish, n, pfr, usage, include_usage,
+                   system_fingerprint=SYSTEM_FINGERPRINT) -> list:
     """Azure's chat stream: a first chunk carrying only prompt_filter_results (id "", object "", created 0,
     model "", choices []), a role chunk, content chunks, a finish chunk, the usage chunk if asked, [DONE]."""
     events: list = [{"choices": [], "created": 0, "id": "", "model": "", "object": "",
@@ -197,7 +203,7 @@ def _stream_events(cid, created, model, toks, finish, n, pfr, usage, include_usa
             "choices": [{"content_filter_results": cfr if cfr is not None else {}, "delta": delta,
                          "finish_reason": finish_reason, "index": index, "logprobs": None}],
             "created": created, "id": cid, "model": model, "object": "chat.completion.chunk",
-            "system_fingerprint": SYSTEM_FINGERPRINT,
+            "system_fingerprint": system_fingerprint,
         }
         if include_usage:
             ev["usage"] = None
@@ -214,6 +220,7 @@ def _stream_events(cid, created, model, toks, finish, n, pfr, usage, include_usa
             u["completion_tokens"] = usage["completion_tokens"] * n
             u["total_tokens"] = usage["prompt_tokens"] + u["completion_tokens"]
         events.append({"choices": [], "created": created, "id": cid, "model": model,
-                       "object": "chat.completion.chunk", "system_fingerprint": SYSTEM_FINGERPRINT, "usage": u})
+                       "object": "chat.completion.chunk", "system_fingerprint": system_fingerprint,
+                       "usage": u})
     events.append(DONE)
     return events

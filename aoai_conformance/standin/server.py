@@ -23,6 +23,11 @@ from ..serving import serve_in_background, stop_serving
 PREFIX = "/openai/v1"
 Mutator = Callable[[str, Reply], Reply]
 
+# Azure's error answers with these statuses carry apim-request-id but mostly no x-request-id (issue 12: in
+# ../shared/realtraffic a 401, a 404, a content-filter 400 and an unknown-model 400 lack it; two passed-through
+# validation 400s carry it); its 2xx answers carry both. The stand-in leaves it out of all of them.
+ERRORS_WITHOUT_X_REQUEST_ID = (400, 401, 404)
+
 # Per-resource defaults of a gpt-4o standard deployment (450K TPM / 2700 RPM); only the shape matters.
 LIMIT_REQUESTS = 2700
 LIMIT_TOKENS = 450_000
@@ -74,6 +79,9 @@ class StandIn:
         # What the documentation promises, switchable so a test can make the stand-in break it:
         self.require_credentials = True  # 401 without a valid key or token
         self.embeddings_refuse_entra = True  # "Embeddings currently don't support Microsoft Entra ID"
+        # What real Azure v1 does where the documentation says nothing (issue 12), switchable the same way:
+        self.system_fingerprint: Optional[str] = chat.SYSTEM_FINGERPRINT  # null in chat bodies and chunks
+        self.error_request_id = False  # True: x-request-id on 400/401/404 answers too (Azure sends none)
         self.region = region
         self.verbose = verbose
         self.requests: list[RecordedRequest] = []
@@ -161,7 +169,7 @@ class StandIn:
                                        "object as the request body.", None, None)
         ctx = self._ctx
         if route == "chat.completions" and rest == "chat/completions" and method == "POST":
-            return chat.handle(ctx, body)
+            return chat.handle(ctx, body, system_fingerprint=self.system_fingerprint)
         if route == "embeddings" and rest == "embeddings" and method == "POST":
             if who == "entra" and self.embeddings_refuse_entra:
                 return embeddings.entra_refused()
@@ -185,7 +193,7 @@ class StandIn:
         rid = self._ctx.ids.uuid()
         h = {
             "apim-request-id": rid,
-            "x-request-id": rid,  # Azure sends the same id in both
+            "x-request-id": rid,  # Azure sends the same id in both (on success answers)
             "x-ms-region": self.region,
             "x-ratelimit-limit-requests": str(LIMIT_REQUESTS),
             "x-ratelimit-limit-tokens": str(LIMIT_TOKENS),
@@ -193,6 +201,8 @@ class StandIn:
             "x-ratelimit-remaining-tokens": str(LIMIT_TOKENS - used % LIMIT_TOKENS),
             "content-type": JSON_TYPE,
         }
+        if reply.status in ERRORS_WITHOUT_X_REQUEST_ID and not self.error_request_id:
+            del h["x-request-id"]
         if "x-ms-client-request-id" in headers:
             h["x-ms-client-request-id"] = headers["x-ms-client-request-id"]
         if route in ("chat.completions", "responses") and reply.status == 200:

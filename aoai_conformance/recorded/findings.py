@@ -12,6 +12,7 @@ requires every listed finding to be seen in the corpus, so none goes stale.
     api = "azure-v1"                          # optional: prefix of the API (azure-v1, azure-deployments, openai-v1)
     call = "chat.completions.create"          # optional: the documented call (exact)
     path = "prompt_filter_results"            # optional: part of the failure's JSON path
+    detail = "'content_filter_results' is a required property"   # optional: part of the failure's detail
     kind = "server"                           # or "recording": the recording, not the server, is off
                                               # (a hand-edited fixture); such a finding names its entries
     entries = ["Mirascope/mirascope:path/to/cassette.yaml#3"]   # optional: only these recorded entries
@@ -34,7 +35,7 @@ else:  # pragma: no cover
 from .. import paths
 
 REQUIRED = ("id", "promise", "what", "evidence")
-OPTIONAL = ("kind", "profile", "api", "call", "path", "entries", "link")
+OPTIONAL = ("kind", "profile", "api", "call", "path", "detail", "entries", "link")
 KINDS = ("server", "recording")
 
 
@@ -52,6 +53,7 @@ class Finding:
     api: str | None = None
     call: str | None = None
     path: str | None = None
+    detail: str | None = None
     link: str | None = None
     kind: str = "server"
     entries: tuple[str, ...] | None = None
@@ -62,7 +64,8 @@ class Finding:
                 and self.profile in (None, profile)
                 and (self.api is None or api.startswith(self.api))
                 and self.call in (None, call)
-                and (self.path is None or self.path in (failure.get("path") or "")))
+                and (self.path is None or self.path in (failure.get("path") or ""))
+                and (self.detail is None or self.detail in (failure.get("detail") or "")))
 
 
 @dataclass

@@ -75,7 +75,6 @@ def exchange(it: Interaction, call: Call) -> Exchange | StreamExchange:
         # a recorder that drops x-* headers: the request-id checks have nothing to judge
         recorded = False
     headers = HTTP.Headers(it.response_headers or {})
-    response = _response(it, headers)
     if call.kind and call.kind.endswith("_stream") and it.status < 400:
         parser = SSEParser()
         events = parser.feed(it.content, 0.0) + parser.close(0.0)  # recorders buffer streams: no timing
@@ -87,7 +86,8 @@ def exchange(it: Interaction, call: Call) -> Exchange | StreamExchange:
                             request_id=headers.get("x-request-id"), request_body=call.request,
                             headers_recorded=recorded)
         try:
-            sx.sdk_events = list(openai.Stream(cast_to=_type(call.kind), response=response, client=_client()))
+            sx.sdk_events = list(openai.Stream(cast_to=_type(call.kind), response=_response(it, headers),
+                                               client=_client()))
         except Exception as exc:  # the SDK layer reports it; the raw layers still judge the events
             sx.sdk_error = exc
         return sx
@@ -95,11 +95,13 @@ def exchange(it: Interaction, call: Call) -> Exchange | StreamExchange:
     ex = Exchange(call.call, it.status, headers, it.content, body, request_body=call.request,
                   headers_recorded=recorded)
     if it.status >= 400:
-        ex.error = _client()._make_status_error_from_response(response)
+        ex.error = _client()._make_status_error_from_response(_response(it, headers))
         ex.request_id = ex.error.request_id
         return ex
     try:
-        ex.sdk = _client()._process_response_data(data=body, cast_to=_type(call.kind), response=response)
+        # the client's own step from JSON to its type (the response object is used only to report an error)
+        ex.sdk = _client()._process_response_data(data=body, cast_to=_type(call.kind),
+                                                  response=_response(it, headers))
         openai._models.add_request_id(ex.sdk, headers.get("x-request-id"))
         ex.request_id = getattr(ex.sdk, "_request_id", None)
     except Exception as exc:  # e.g. a body that is not JSON: the raw layers say why

@@ -72,7 +72,7 @@ def _case(it: Interaction, call: Call, known: findings_mod.Findings) -> dict[str
         "section": f"{_SECTIONS.get(kind, 'Not checked')} / {call.api}",
         "title": f"{call.call} recorded in {name}, entry {it.index}",
         "params": {"auth": "recorded", "client": call.api, "target": name},
-        "recording": {"file": it.file, "entry": it.index, "api": call.api, "profile": call.profile,
+        "recording": {"file": it.file, "entry": it.index, "api": call.api, "kind": call.kind, "profile": call.profile,
                       **{k: it.provenance[k] for k in ("id", "source", "caveats") if k in it.provenance}},
         "status": "pass", "reason": None, "failure": None, "evidence": None, "notes": [],
         "rerun": f"aoai-conformance check '{it.file}'",

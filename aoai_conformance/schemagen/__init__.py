@@ -129,7 +129,8 @@ def dumps(doc: Any) -> str:
     return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _event_targets(profile: str, components: dict[str, Any], converter: Converter) -> dict[str, str]:
+def _event_targets(profile: str, components: dict[str, Any], converter: Converter,
+                   required: tuple[str, ...] | None = None) -> dict[str, str]:
     """event type -> component, read from the spec's stream-event union (mapping, or the union's branches)."""
     root = components[TARGETS[profile]["response.stream-event"]]
     out: dict[str, str] = {}
@@ -141,7 +142,8 @@ def _event_targets(profile: str, components: dict[str, Any], converter: Converte
             name = branch["$ref"].rsplit("/", 1)[1]
             for value in converter._branch_values(branch, "type", name) or []:
                 out[value] = name
-    missing = [e for e in REQUIRED_EVENTS + MCP_ARGUMENT_EVENTS[profile] if e not in out]
+    required = REQUIRED_EVENTS + MCP_ARGUMENT_EVENTS[profile] if required is None else required
+    missing = [e for e in required if e not in out]
     if missing:
         raise ValueError(f"{profile}: the spec defines no stream event {missing}")
     return out
@@ -164,7 +166,8 @@ def generate(spec_dir: Path | None = None) -> dict[str, str]:
         targets = dict(TARGETS[profile])
         for etype, comp in _event_targets(profile, patched["compatible"], converters["compatible"]).items():
             targets[EVENT_PREFIX + etype] = comp
-        _event_targets(profile, patched["strict"], converters["strict"])  # the spec's own events are there
+        # The spec's own events are there (an overlay for both verdicts or compatible only may add more).
+        _event_targets(profile, patched["strict"], converters["strict"], REQUIRED_EVENTS)
         wanted = sorted(set(targets.values()))
         bodies = {}
         for verdict in VERDICTS:

@@ -5,7 +5,8 @@
 Inputs: ``../shared/specs`` (relative to the repo root; env ``AOAI_CONFORMANCE_SPECS_DIR`` overrides), read as
 JSON: ``azure/azure-v1-v1-generated.TRIMMED.json`` (profile ``azure``) and ``openai/openapi.json`` (profile
 ``openai``); the commits come from ``SOURCES.txt``. Overlays: ``overlays/*.json``, applied in file-name order
-to the spec components *before* conversion (see ``overlays.py``).
+to the spec components *before* conversion (see ``overlays.py``), per verdict: the strict components read
+the overlays for both verdicts, the compatible ones those plus the compatible-only overlays.
 
 Output, per profile: ``schemas/<profile>/components.strict.json`` and ``components.compatible.json`` (the
 ``$defs`` of every component the named schemas reach) and one ``schemas/<profile>/<name>.json`` per name,

@@ -212,7 +212,7 @@ def test_a_listed_finding_is_reported_as_such_and_only_where_it_applies(tmp_path
     f = write_har(tmp_path / "a.har", [_no_choices(corpus_entry(*AZURE_CHAT))])
     code, results = run_check(tmp_path, f, extra=("--findings", str(findings)))
     (case,) = results["cases"]
-    assert code == 0 and case["status"] == "expected-fail" and case["finding"] == "no-choices"
+    assert code == 0 and case["status"] == "expected-fail" and case["findings"] == ["no-choices"]
     assert "the server drops choices" in case["reason"]
     code, results = run_check(tmp_path, f, extra=("--findings", str(findings), "--profile", "openai"))
     assert code == 1 and results["cases"][0]["status"] == "fail"

@@ -470,6 +470,9 @@ ANNOTATION_ADDED = {  # vercel-ai.har _aoai.id 065 (Azure v1), shortened
                                           "title": "While You Were Sleeping", "url": "https://example.com/a"}}
 JSON_SCHEMA_FORMAT = {"type": "json_schema", "name": "answer", "schema": {"type": "object"}, "strict": True,
                       "description": "An answer."}
+ARGUMENTS_DONE = {  # openai-openai-dotnet.har _aoai.id 106, with the spec's name
+    "type": "response.function_call_arguments.done", "sequence_number": 7, "item_id": "fc_68d3a8a6bd1c8193",
+    "output_index": 1, "arguments": "{\"location\":\"Paris\"}", "name": "get_weather"}
 CONTENT_FILTER_400 = {"error": {"code": "content_filter", "message": "The response was filtered.",
                                 "param": "prompt", "type": "error",
                                 "innererror": {"code": "ResponsibleAIPolicyViolation"}}}
@@ -496,6 +499,8 @@ RELAXED = [
      "none", PROFILES),
     ("chat-message-refusal-optional", "chat.completion", PROFILES, CHAT, ("choices", 0, "message", "refusal"),
      DELETE, 5, PROFILES),
+    ("openai-function-call-arguments-done-name-optional", "event.response.function_call_arguments.done",
+     ("openai",), ARGUMENTS_DONE, ("name",), DELETE, 5, ("openai",)),
 ]
 RELAXED_CASES = [(o, n, p, b, path, real, bad, p in noted)
                  for o, n, ps, b, path, real, bad, noted in RELAXED for p in ps]

@@ -7,7 +7,9 @@ requires every listed finding to be seen in the corpus, so none goes stale.
 
     [[finding]]
     id = "azure-v1-image-prompt-filter-singular"
-    promise = "chat.prompt-filter.entry"      # the promise id that fails
+    promise = "chat.prompt-filter.entry"      # the promise id that fails; "schema.strict" for a deviation
+                                              # from the spec's letter that the compatible verdict accepts
+                                              # (shown on the case, never a failure)
     profile = "azure"                         # optional: azure / openai
     api = "azure-v1"                          # optional: prefix of the API (azure-v1, azure-deployments, openai-v1)
     call = "chat.completions.create"          # optional: the documented call (exact)

@@ -134,6 +134,18 @@ def test_bad_input_is_one_line_each_and_the_other_files_are_still_checked(tmp_pa
     assert statuses[f"check::{good}#0"] == "pass"
 
 
+def test_a_stream_cut_inside_an_event_is_bad_input_not_a_verdict(tmp_path, capsys):
+    cut = corpus_entry(*AZURE_STREAM)
+    text = cut["response"]["content"]["text"]
+    cut["response"]["content"]["text"] = text[: text.index("data: ", 200) + 40]  # inside the second event
+    f = write_har(tmp_path / "cut.har", [corpus_entry(*AZURE_CHAT), cut])
+    code, results = run_check(tmp_path, f)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == [f"aoai-conformance: {f}#1: the stream is cut inside an event (after 1 complete "
+                                 "events): a truncated recording; record it again"]
+    assert [c["status"] for c in results["cases"]] == ["pass", "skipped"]
+
+
 def test_nothing_but_the_reports_is_written(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
@@ -216,3 +228,15 @@ def test_a_listed_finding_is_reported_as_such_and_only_where_it_applies(tmp_path
     assert "the server drops choices" in case["reason"]
     code, results = run_check(tmp_path, f, extra=("--findings", str(findings), "--profile", "openai"))
     assert code == 1 and results["cases"][0]["status"] == "fail"
+
+
+def test_a_strict_finding_is_shown_on_a_passing_case_and_never_fails_it(tmp_path):
+    """Azure v1 chat sends system_fingerprint: null: compatible accepts it (verdict rule), strict notes it."""
+    findings = tmp_path / "findings.toml"
+    findings.write_text('[[finding]]\nid = "fp-null"\npromise = "schema.strict"\npath = "$.system_fingerprint"\n'
+                        'what = "system_fingerprint is null"\nevidence = ["a test"]\n')
+    f = write_har(tmp_path / "a.har", [corpus_entry(*AZURE_CHAT)])
+    code, results = run_check(tmp_path, f, extra=("--findings", str(findings)))
+    (case,) = results["cases"]
+    assert code == 0 and case["status"] == "pass" and case["findings"] == ["fp-null"]
+    assert any(n.get("finding") == "fp-null" and n["kind"] == "spec-deviation" for n in case["notes"])

@@ -19,7 +19,11 @@ from ..calls import HTTP, Exchange, SSEEvent, SSEParser, StreamExchange, _json
 from .identify import Call
 from .readers import Interaction
 
-__all__ = ["Recorded", "judge"]
+__all__ = ["BadRecording", "Recorded", "judge"]
+
+
+class BadRecording(ValueError):
+    """The recording itself is broken (a stream cut mid-event): bad input, not a verdict on the service."""
 
 _TYPES = {
     "chat": ("openai.types.chat", "ChatCompletion"),
@@ -77,7 +81,12 @@ def exchange(it: Interaction, call: Call) -> Exchange | StreamExchange:
     headers = HTTP.Headers(it.response_headers or {})
     if call.kind and call.kind.endswith("_stream") and it.status < 400:
         parser = SSEParser()
-        events = parser.feed(it.content, 0.0) + parser.close(0.0)  # recorders buffer streams: no timing
+        events = parser.feed(it.content, 0.0)  # recorders buffer streams: no timing
+        tail = parser.close(0.0)
+        if tail and tail[-1].data.strip() != "[DONE]" and _json(tail[-1].data.encode()) is None:
+            raise BadRecording(f"the stream is cut inside an event (after {len(events)} complete events): "
+                               "a truncated recording; record it again")
+        events += tail
         if _caveat(it, "framing") and not (events and events[-1].data.strip() == "[DONE]"):
             checks.note("not-recorded", "the recording rebuilt this stream's SSE framing without its [DONE] "
                                         "line: the done marker is not checked")

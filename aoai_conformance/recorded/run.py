@@ -63,7 +63,7 @@ def _evidence(it: Interaction, call: Call) -> dict[str, Any]:
 
 
 def _case(it: Interaction, call: Call, known: findings_mod.Findings) -> dict[str, Any]:
-    from .judge import judge  # the SDK and the layers load on the first checked interaction
+    from .judge import BadRecording, judge  # the SDK and the layers load on the first checked interaction
 
     name = Path(it.file).name
     kind = (call.kind or "").removesuffix("_stream")
@@ -85,6 +85,10 @@ def _case(it: Interaction, call: Call, known: findings_mod.Findings) -> dict[str
     source = findings_mod.source_id(it.provenance)
     try:
         judge(it, call)
+    except BadRecording as exc:
+        checks.take_notes()
+        case.update(status="skipped", reason=f"bad input: {exc}", bad=str(exc))
+        return case
     except checks.ConformanceFailure as exc:
         case["failure"] = {**exc.as_dict(), "message": str(exc)}
         found = known.match(case["failure"], profile=call.profile, api=call.api, call=call.call, source=source)
@@ -150,7 +154,10 @@ def check(paths: list[str], *, profile: str | None = None, findings_file: Path |
                 ctype = "text/event-stream"
             call = identify(it.method, it.url, it.request_body, response_type=ctype, profile=profile)
             profiles.setdefault(Path(it.file).name, call.profile)
-            out.cases.append(_case(it, call, known))
+            case = _case(it, call, known)
+            if "bad" in case:
+                out.bad.append(BadInput(it.file, it.index, case.pop("bad")))
+            out.cases.append(case)
     if reports_dir is not None:
         results = _results(out, started, profiles, known, command)
         out.written = _write(results, out, Path(reports_dir))

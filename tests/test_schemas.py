@@ -717,3 +717,62 @@ def test_validate_is_fast():
     median = statistics.median(runs)
     print(f"validate(chat.completion): {median * 1e6:.0f} us")
     assert median < 1e-3  # typically ~60 us; the bound leaves room for slow CI machines
+
+
+# -- the localised error search gives exactly jsonschema's errors ----------------------------------------------
+def _real_bodies() -> list[tuple[dict, str, str]]:
+    """Every body and stream event of the real-traffic corpus, with its schema name and profile."""
+    from aoai_conformance.calls import SSEParser
+    from aoai_conformance.recorded.identify import identify
+    from aoai_conformance.recorded.readers import Interaction, find, read
+
+    out = []
+    for path in find([str(Path(__file__).resolve().parent.parent / "corpus")]):
+        for it in read(path):
+            if not isinstance(it, Interaction):
+                continue
+            call = identify(it.method, it.url, it.request_body,
+                            response_type=(it.response_headers or {}).get("content-type", ""))
+            if call.kind is None:
+                continue
+            if it.status < 400 and call.kind.endswith("_stream"):
+                parser = SSEParser()
+                for e in parser.feed(it.content, 0) + parser.close(0):
+                    d = e.json
+                    if isinstance(d, dict) and call.kind == "chat_stream":
+                        out.append((d, "chat.completion.chunk", call.profile))
+                    elif isinstance(d, dict) and f"event.{d.get('type')}" in schemas.names(call.profile):
+                        out.append((d, f"event.{d['type']}", call.profile))
+                continue
+            name = "error" if it.status >= 400 else {"chat": "chat.completion", "responses": "response",
+                                                      "embeddings": "embeddings"}.get(call.kind)
+            body = json.loads(it.content) if it.content.strip()[:1] == b"{" else None
+            if name and isinstance(body, dict):
+                out.append((body, name, call.profile))
+    return out
+
+
+def _broken(body: dict) -> list[dict]:
+    """A few ways to break a body deep down: a member dropped, a wrong type, in the first nested objects."""
+    out = []
+    for key, value in list(body.items())[:6]:
+        out.append({**body, key: 12345})
+        dropped = dict(body)
+        del dropped[key]
+        out.append(dropped)
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            first = dict(value[0])
+            first.pop(next(iter(first)), None)
+            out.append({**body, key: [first, *value[1:]]})
+    return out
+
+
+def test_localised_errors_equal_jsonschemas_on_real_and_broken_bodies():
+    compared = 0
+    for body, name, profile in _real_bodies()[::3]:
+        for candidate in [body, *_broken(body)]:
+            for verdict in ("strict", "compatible"):
+                full = schemas._errors(schemas._validator(profile, name, verdict), candidate, name)
+                assert schemas._errors_local(profile, name, verdict, candidate) == full, (name, profile, verdict)
+                compared += 1
+    assert compared > 1000

@@ -31,7 +31,8 @@ import json, resource, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
 from aoai_conformance.recorded import check
-out = check([sys.argv[1]], reports_dir=Path(sys.argv[2]))
+from aoai_conformance import paths
+out = check([sys.argv[1]], reports_dir=Path(sys.argv[2]), findings_file=paths.findings())
 wall = time.perf_counter() - t0
 per = {}
 for c in out.cases:

@@ -152,3 +152,16 @@ def test_a_large_har_is_decoded_entry_by_entry(tmp_path):
     first = next(it)
     assert isinstance(first, Interaction) and first.index == 0
     assert sum(1 for _ in it) == 9_999
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_entries_that_straddle_chunk_boundaries_read_the_same(tmp_path, monkeypatch, chunk):
+    from aoai_conformance.recorded import readers
+
+    f = tmp_path / "a.har"
+    f.write_text(har([har_entry(200, {**CHAT, "created": 1234567890, "n": 0.5}), har_entry(404, {"error": {}})],
+                     pages=[{"id": "p", "n": 12345}], comment="after"))
+    whole = [(g.index, g.status, g.content, g.request_body) for g in all_of(f)]
+    monkeypatch.setattr(readers._Text, "CHUNK", chunk)
+    assert [(g.index, g.status, g.content, g.request_body) for g in all_of(f)] == whole
+    assert len(whole) == 2

@@ -73,32 +73,33 @@ def find(paths: list[str]) -> Iterator[Path | BadInput]:
 def read(path: Path) -> Iterator[Interaction | BadInput]:
     """The interactions of one file, whatever its format."""
     name = str(path)
-    try:
-        raw = path.read_bytes()
-        if name.lower().endswith(".gz"):
-            raw = gzip.decompress(raw)
-        text = raw.decode("utf-8-sig")
-    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
-        yield BadInput(name, None, f"cannot be read ({type(exc).__name__}: {exc}); give a HAR, YAML or JSON file")
-        return
+    gz = name.lower().endswith(".gz")
     stem = name.lower().removesuffix(".gz")
-    if stem.endswith((".yaml", ".yml")):
-        yield from _vcr_yaml(name, text)
-        return
-    head = text.lstrip()[:1]
-    if head != "{":
-        yield BadInput(name, None, "is not a JSON object; give a HAR 1.2 export, a VCR cassette or a test-proxy "
-                                   "recording")
-        return
-    if _top_key(text, "log"):
-        yield from _har(name, text)
-        return
+    try:
+        with (gzip.open(path, "rt", encoding="utf-8-sig") if gz else path.open(encoding="utf-8-sig")) as fh:
+            head = fh.read(4096)
+            if stem.endswith((".yaml", ".yml")):
+                yield from _vcr_yaml(name, head + fh.read())
+            elif head.lstrip()[:1] != "{":
+                yield BadInput(name, None, "is not a JSON object; give a HAR 1.2 export, a VCR cassette or a "
+                                           "test-proxy recording")
+            elif re.match(r'\s*\{\s*"log"\s*:', head) or '"entries"' in head:
+                yield from _har(name, _Text(fh, head))
+            else:
+                yield from _json_doc(name, head + fh.read())
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        yield BadInput(name, None, f"cannot be read ({type(exc).__name__}: {exc}); give a HAR, YAML or JSON file")
+
+
+def _json_doc(name: str, text: str) -> Iterator[Interaction | BadInput]:
     try:
         doc = json.loads(text)
     except ValueError as exc:
         yield BadInput(name, None, f"is not valid JSON ({exc}); re-export the recording")
         return
-    if isinstance(doc.get("interactions"), list):
+    if isinstance(doc.get("log"), dict):
+        yield BadInput(name, None, "has a log but no log.entries; re-export the HAR")
+    elif isinstance(doc.get("interactions"), list):
         yield from _vcr_doc(name, doc)
     elif isinstance(doc.get("Entries"), list):
         yield from _test_proxy(name, doc)
@@ -112,71 +113,99 @@ _WS = re.compile(r"\s*")
 _DECODER = json.JSONDecoder()
 
 
-def _top_key(text: str, key: str) -> bool:
-    return re.match(r'\s*\{\s*"' + key + r'"\s*:', text) is not None or f'"{key}"' in text[:4096]
+class _Text:
+    """A JSON text read a chunk at a time: what was consumed is dropped, so a large HAR costs about its largest
+    entry plus a chunk, never the whole file."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, fh: Any, head: str) -> None:
+        self.fh, self.buf, self.pos, self.dropped, self.eof = fh, head, 0, 0, False
+
+    def _more(self, at_least: int = 0) -> bool:
+        if self.eof:
+            return False
+        data = self.fh.read(max(at_least, self.CHUNK))
+        if not data:
+            self.eof = True
+            return False
+        if self.pos > self.CHUNK:
+            self.buf, self.dropped, self.pos = self.buf[self.pos:], self.dropped + self.pos, 0
+        self.buf += data
+        return True
+
+    def peek(self) -> str:
+        while True:
+            self.pos = _WS.match(self.buf, self.pos).end()  # type: ignore[union-attr]  # \s* always matches
+            if self.pos < len(self.buf) or not self._more():
+                return self.buf[self.pos:self.pos + 1]
+
+    def take(self, char: str) -> None:
+        if self.peek() != char:
+            raise ValueError(f"expected {char!r} at char {self.dropped + self.pos}")
+        self.pos += 1
+
+    def value(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError:
+                if self._more(len(self.buf) - self.pos):  # the value goes on in the next chunk
+                    continue
+                raise
+            if end == len(self.buf) and self._more():  # a number may go on in the next chunk
+                continue
+            self.pos = end
+            return value
 
 
-def _skip(text: str, i: int) -> int:
-    return _WS.match(text, i).end()  # type: ignore[union-attr]  # \s* always matches
-
-
-def _members(text: str, i: int) -> Iterator[tuple[str, int]]:
-    """Walk an object's members starting at its ``{``: yields (key, index of its value); the caller either
-    decodes the value or lets this skip it."""
-    i = _skip(text, i)
-    if text[i:i + 1] != "{":
-        raise ValueError(f"expected an object at char {i}")
-    i = _skip(text, i + 1)
-    if text[i:i + 1] == "}":
-        return
-    while True:
-        key, i = _DECODER.raw_decode(text, i)
-        i = _skip(text, i)
-        if text[i:i + 1] != ":":
-            raise ValueError(f"expected ':' at char {i}")
-        i = _skip(text, i + 1)
-        resume = yield key, i
-        i = resume if isinstance(resume, int) else _DECODER.raw_decode(text, i)[1]
-        i = _skip(text, i)
-        if text[i:i + 1] == ",":
-            i = _skip(text, i + 1)
-            continue
-        if text[i:i + 1] == "}":
-            return
-        raise ValueError(f"expected ',' or '}}' at char {i}")
-
-
-def _har(name: str, text: str) -> Iterator[Interaction | BadInput]:
+def _har(name: str, text: _Text) -> Iterator[Interaction | BadInput]:
     index = 0
     try:
-        top = _members(text, 0)
-        for key, i in top:
-            if key != "log":
-                continue
-            log = _members(text, i)
-            for lkey, j in log:
-                if lkey != "entries":
-                    continue
-                j = _skip(text, j)
-                if text[j:j + 1] != "[":
-                    yield BadInput(name, None, "log.entries is not a list; re-export the HAR")
-                    return
-                j = _skip(text, j + 1)
-                while text[j:j + 1] != "]":
-                    entry, j = _DECODER.raw_decode(text, j)
-                    yield _har_entry(name, index, entry)
-                    index += 1
-                    j = _skip(text, j)
-                    if text[j:j + 1] == ",":
-                        j = _skip(text, j + 1)
-                    elif text[j:j + 1] != "]":
-                        raise ValueError(f"expected ',' or ']' at char {j}")
-                return  # what follows the entries (pages, comment) is of no use here
+        if not _to_entries(text):
             yield BadInput(name, None, "has a log but no log.entries; re-export the HAR")
             return
+        if text.peek() != "[":
+            yield BadInput(name, None, "log.entries is not a list; re-export the HAR")
+            return
+        text.take("[")
+        if text.peek() == "]":
+            return
+        while True:
+            yield _har_entry(name, index, text.value())
+            index += 1
+            if text.peek() != ",":
+                text.take("]")
+                return
+            text.take(",")
     except ValueError as exc:
         where = "" if index == 0 else f" after {index} entries"
         yield BadInput(name, index, f"invalid or truncated JSON{where} ({exc}); the entries before it were read")
+
+
+def _to_entries(text: _Text) -> bool:
+    """Walk to the value of log.entries (skipping every other member); False when there is none."""
+    text.take("{")
+    inside_log = False
+    while True:
+        if text.peek() == "}":
+            if not inside_log:
+                return False
+            inside_log = False
+            text.take("}")
+        else:
+            key = text.value()
+            text.take(":")
+            if key == "log" and not inside_log:
+                text.take("{")
+                inside_log = True
+                continue
+            if key == "entries" and inside_log:
+                return True
+            text.value()
+        if text.peek() == ",":
+            text.take(",")
 
 
 def _pairs(headers: Any) -> dict[str, str] | None:

@@ -64,6 +64,7 @@ class _State:
         self.expectations_path: Path = paths.expectations()
         self.settings: Settings | None = None
         self.expectations: list[expectations.Expectation] = []
+        self.findings: Any = None  # recorded.findings.Findings: real deviations, reported as known findings
         self.clients: dict[tuple[str, str, str], Any] = {}
         self.standins: dict[str, Any] = {}
         self.proxies: dict[str, Any] = {}
@@ -80,10 +81,16 @@ class _State:
             if config.getoption("aoai_expectations") and not self.expectations_path.is_file():
                 raise ConfigError(f"expectations file {self.expectations_path} not found: fix the path")
             self.expectations = expectations.load(self.expectations_path)
+            self.findings = _findings()
         except ConfigError as exc:
             self.error = str(exc)
             if explicit:
                 raise pytest.UsageError(self.error) from None
+
+    def api_profile(self, target: str) -> tuple[str, str]:
+        """(API, profile) a target's answers are judged as: every run target speaks v1."""
+        t = next(t for t in self.need().targets if t.name == target)
+        return ("azure-v1" if t.profile == "azure" else "openai-v1"), t.profile
 
     def need(self) -> Settings:
         if self.settings is None:
@@ -147,6 +154,17 @@ class _State:
                 server.stop()
             except Exception:
                 pass
+
+
+def _findings() -> Any:
+    """The listed real deviations (findings.toml; AOAI_CONFORMANCE_FINDINGS=PATH or none)."""
+    from .recorded.findings import FindingsError, load
+
+    chosen = os.environ.get("AOAI_CONFORMANCE_FINDINGS")
+    try:
+        return load(None if chosen == "none" else Path(chosen) if chosen else paths.findings())
+    except FindingsError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _state(config: pytest.Config) -> _State:
@@ -347,6 +365,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                                f"({exp['reason']}); documentation may be out of date, or the entry is stale: remove it")
             info["status"] = "unexpected-pass"
             info["reason"] = "documentation may be out of date: " + exp["reason"]
+    if report.when == "call" and report.failed and "status" not in info:
+        _known_finding(item, call, case, report, info)
     if report.when == "call":
         item.stash[_OUTCOME] = "xfailed" if info.get("status") == "expected-fail" else report.outcome
     harness = item.stash.get(_HARNESS, None)
@@ -398,6 +418,25 @@ def _origin_and_path(url: str) -> tuple[str, str, int | None, str]:
 
 def _under(url: tuple[str, str, int | None, str], base: tuple[str, str, int | None, str]) -> bool:
     return url[:3] == base[:3] and url[3].startswith(base[3].rstrip("/") + "/")
+
+
+def _known_finding(item: pytest.Item, call: pytest.CallInfo, case: dict[str, Any], report: pytest.TestReport,
+                   info: dict[str, Any]) -> None:
+    """A failure that is a listed real deviation (findings.toml) is reported as that finding, not as new: a
+    nightly run against a real resource must not cry wolf over what is known. (Unlike an expectation, a finding
+    that stops showing is no failure: the service was fixed.)"""
+    exc = call.excinfo.value if call.excinfo else None
+    state = _state(item.config)
+    if not isinstance(exc, checks.ConformanceFailure) or state.findings is None:
+        return
+    api, profile = state.api_profile(case["params"]["target"])
+    found = state.findings.match(exc.as_dict(), profile=profile, api=api, call=case["call"])
+    if found is None:
+        return
+    report.outcome = "skipped"
+    report.wasxfail = found.what
+    info.update(status="expected-fail", reason=f"known finding {found.id}: {found.what}", failure=_failure(call),
+                findings=[found.id])
 
 
 def _failure(call: pytest.CallInfo) -> dict[str, Any] | None:
@@ -455,6 +494,8 @@ def finish_case(case: dict[str, Any]) -> dict[str, Any]:
         main = call
     if teardown.get("status") == "error" and main.get("status") != "error":
         main = {**main, "status": "error", "failure": teardown.get("failure")}
+    if main.get("findings"):
+        case["findings"] = main["findings"]
     case.update({
         "status": main.get("status", "error"), "reason": main.get("reason"), "failure": main.get("failure"),
         "evidence": main.get("evidence"), "notes": main.get("notes", []), "models": main.get("models", []),

@@ -12,9 +12,11 @@ requires every listed finding to be seen in the corpus, so none goes stale.
                                               # (shown on the case, never a failure)
     profile = "azure"                         # optional: azure / openai
     api = "azure-v1"                          # optional: prefix of the API (azure-v1, azure-deployments, openai-v1)
-    call = "chat.completions.create"          # optional: the documented call (exact)
+    call = "chat.completions.create"          # optional: the documented call, or its variants
+                                              # ("chat.completions.create (stream)", "... (image input)")
     path = "prompt_filter_results"            # optional: part of the failure's JSON path
     detail = "'content_filter_results' is a required property"   # optional: part of the failure's detail
+    received = '"content_filter_result"'      # optional: part of what the failure received
     kind = "server"                           # or "recording": the recording, not the server, is off
                                               # (a hand-edited fixture); such a finding names its entries
     entries = ["Mirascope/mirascope:path/to/cassette.yaml#3"]   # optional: only these recorded entries
@@ -37,7 +39,7 @@ else:  # pragma: no cover
 from .. import paths
 
 REQUIRED = ("id", "promise", "what", "evidence")
-OPTIONAL = ("kind", "profile", "api", "call", "path", "detail", "entries", "link")
+OPTIONAL = ("kind", "profile", "api", "call", "path", "detail", "received", "entries", "link")
 KINDS = ("server", "recording")
 
 
@@ -56,6 +58,7 @@ class Finding:
     call: str | None = None
     path: str | None = None
     detail: str | None = None
+    received: str | None = None
     link: str | None = None
     kind: str = "server"
     entries: tuple[str, ...] | None = None
@@ -65,9 +68,10 @@ class Finding:
                 and (self.entries is None or source in self.entries)
                 and self.profile in (None, profile)
                 and (self.api is None or api.startswith(self.api))
-                and self.call in (None, call)
+                and (self.call is None or call == self.call or call.startswith(self.call + " ("))
                 and (self.path is None or self.path in (failure.get("path") or ""))
-                and (self.detail is None or self.detail in (failure.get("detail") or "")))
+                and (self.detail is None or self.detail in (failure.get("detail") or ""))
+                and (self.received is None or self.received in str(failure.get("received") or "")))
 
 
 @dataclass
@@ -98,10 +102,12 @@ def default_path() -> Path:
 def load(path: Path | None) -> Findings:
     if path is None:
         return Findings(None)
+    if not path.is_file():
+        raise FindingsError(f"{path}: findings file not found; name an existing file, or none")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FindingsError(f"{path}: cannot be read ({exc.strerror}); name an existing findings file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FindingsError(f"{path}: cannot be read ({exc}); name an existing findings file") from None
     except tomllib.TOMLDecodeError as exc:
         raise FindingsError(f"{path}: not valid TOML ({exc}); fix the file") from None
     items = []

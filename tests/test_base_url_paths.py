@@ -25,6 +25,17 @@ ONE_TEST = "test_chat_completion and not prompt and not streaming and not image"
 
 
 @contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler], name: str) -> Iterator[int]:
+    """A threaded server on 127.0.0.1 (a free port) for the duration; yields its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    serve_in_background(server, name)
+    try:
+        yield server.server_address[1]
+    finally:
+        stop_serving(server)
+
+
+@contextlib.contextmanager
 def forwarder(upstream_port: int, prefix: str, upstream_prefix: str = "/openai/v1") -> Iterator[int]:
     """``http://127.0.0.1:PORT{prefix}/x`` -> ``http://127.0.0.1:upstream_port{upstream_prefix}/x``; others 404."""
 
@@ -57,12 +68,8 @@ def forwarder(upstream_port: int, prefix: str, upstream_prefix: str = "/openai/v
 
         do_GET = do_POST = do_DELETE = _forward
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    serve_in_background(server, "forwarder")
-    try:
-        yield server.server_address[1]
-    finally:
-        stop_serving(server)
+    with serving(Handler, "forwarder") as port:
+        yield port
 
 
 def test_record_at_another_path_keeps_it_scrubbed_and_replays(tmp_path: Path):
@@ -112,12 +119,8 @@ def answering_404() -> Iterator[int]:
 
         do_GET = do_POST = do_DELETE = _answer
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    serve_in_background(server, "answering-404")
-    try:
-        yield server.server_address[1]
-    finally:
-        stop_serving(server)
+    with serving(Handler, "answering-404") as port:
+        yield port
 
 
 # chat calls that reach the server (not streamed: the forwarder buffers), plus an error test whose faults the proxy injects (it passes: the hint must

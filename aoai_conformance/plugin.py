@@ -87,10 +87,12 @@ class _State:
             if explicit:
                 raise pytest.UsageError(self.error) from None
 
-    def api_profile(self, target: str) -> tuple[str, str]:
-        """(API, profile) a target's answers are judged as: every run target speaks v1."""
+    def api_service(self, target: str) -> tuple[str, str | None]:
+        """(API, real service) of a target, for its known findings: every run target speaks v1."""
+        from .recorded.findings import service_of
+
         t = next(t for t in self.need().targets if t.name == target)
-        return ("azure-v1" if t.profile == "azure" else "openai-v1"), t.profile
+        return ("azure-v1" if t.profile == "azure" else "openai-v1"), service_of(t.profile, t.host)
 
     def need(self) -> Settings:
         if self.settings is None:
@@ -429,8 +431,8 @@ def _known_finding(item: pytest.Item, call: pytest.CallInfo, case: dict[str, Any
     state = _state(item.config)
     if not isinstance(exc, checks.ConformanceFailure) or state.findings is None:
         return
-    api, profile = state.api_profile(case["params"]["target"])
-    found = state.findings.match(exc.as_dict(), profile=profile, api=api, call=case["call"])
+    api, service = state.api_service(case["params"]["target"])
+    found = state.findings.match(exc.as_dict(), service=service, api=api, call=case["call"])
     if found is None:
         return
     report.outcome = "skipped"

@@ -219,7 +219,7 @@ def test_the_profile_follows_the_host_unless_named(tmp_path):
 
 def test_a_listed_finding_is_reported_as_such_and_only_where_it_applies(tmp_path):
     findings = tmp_path / "findings.toml"
-    findings.write_text('[[finding]]\nid = "no-choices"\npromise = "schema.compatible"\nprofile = "azure"\n'
+    findings.write_text('[[finding]]\nid = "no-choices"\npromise = "schema.compatible"\nservice = "azure"\n'
                         'api = "azure-v1"\nwhat = "the server drops choices"\nevidence = ["a test"]\n')
     f = write_har(tmp_path / "a.har", [_no_choices(corpus_entry(*AZURE_CHAT))])
     code, results = run_check(tmp_path, f, extra=("--findings", str(findings)))
@@ -247,3 +247,16 @@ def test_this_projects_own_cassettes_pass_and_their_fault_entries_are_not_judged
     faults = [c for c in results["cases"] if (c.get("reason") or "").startswith("not checked: a recorded connection")]
     assert code == 0 and len(faults) == 3
     assert {c["status"] for c in results["cases"]} <= {"pass", "skipped", "doc-sdk-difference"}
+
+
+def test_openais_known_deviations_excuse_no_other_openai_compatible_server(tmp_path):
+    """The same old Responses stream (no sequence_number: a listed OpenAI finding) from api.openai.com is that
+    finding; served by another host (a mock, a proxy) it is a failure of that server."""
+    real = corpus_entry("pydantic-pydantic-ai.har", 12)
+    other = copy.deepcopy(real)
+    other["request"]["url"] = "http://127.0.0.1:8080/v1/responses"
+    f = write_har(tmp_path / "a.har", [real, other])
+    code, results = run_check(tmp_path, f)
+    assert code == 1
+    assert [(c["status"], c.get("findings")) for c in results["cases"]] == [
+        ("expected-fail", ["openai-responses-stream-without-sequence-number"]), ("fail", None)]

@@ -10,7 +10,8 @@ requires every listed finding to be seen in the corpus, so none goes stale.
     promise = "chat.prompt-filter.entry"      # the promise id that fails; "schema.strict" for a deviation
                                               # from the spec's letter that the compatible verdict accepts
                                               # (shown on the case, never a failure)
-    profile = "azure"                         # optional: azure / openai
+    service = "azure"                         # optional: the real service it was seen on, azure (Azure
+                                              # OpenAI) or openai (api.openai.com); see service_of()
     api = "azure-v1"                          # optional: prefix of the API (azure-v1, azure-deployments, openai-v1)
     call = "chat.completions.create"          # optional: the documented call, or its variants
                                               # ("chat.completions.create (stream)", "... (image input)")
@@ -39,7 +40,7 @@ else:  # pragma: no cover
 from .. import paths
 
 REQUIRED = ("id", "promise", "what", "evidence")
-OPTIONAL = ("kind", "profile", "api", "call", "path", "detail", "received", "entries", "link")
+OPTIONAL = ("kind", "service", "api", "call", "path", "detail", "received", "entries", "link")
 KINDS = ("server", "recording")
 
 
@@ -53,7 +54,7 @@ class Finding:
     promise: str
     what: str
     evidence: tuple[str, ...]
-    profile: str | None = None
+    service: str | None = None
     api: str | None = None
     call: str | None = None
     path: str | None = None
@@ -63,10 +64,11 @@ class Finding:
     kind: str = "server"
     entries: tuple[str, ...] | None = None
 
-    def matches(self, failure: dict[str, Any], *, profile: str, api: str, call: str, source: str | None) -> bool:
+    def matches(self, failure: dict[str, Any], *, service: str | None, api: str, call: str,
+                source: str | None) -> bool:
         return (failure.get("promise") == self.promise
                 and (self.entries is None or source in self.entries)
-                and self.profile in (None, profile)
+                and self.service in (None, service)
                 and (self.api is None or api.startswith(self.api))
                 and (self.call is None or call == self.call or call.startswith(self.call + " ("))
                 and (self.path is None or self.path in (failure.get("path") or ""))
@@ -79,12 +81,22 @@ class Findings:
     file: Path | None
     items: list[Finding] = field(default_factory=list)
 
-    def match(self, failure: dict[str, Any] | None, *, profile: str, api: str, call: str,
+    def match(self, failure: dict[str, Any] | None, *, service: str | None, api: str, call: str,
               source: str | None = None) -> Finding | None:
         if not failure:
             return None
         return next((f for f in self.items
-                     if f.matches(failure, profile=profile, api=api, call=call, source=source)), None)
+                     if f.matches(failure, service=service, api=api, call=call, source=source)), None)
+
+
+def service_of(profile: str, host: str) -> str | None:
+    """Which real service's known deviations apply: Azure OpenAI for whatever is judged as Azure (a resource,
+    a gateway in front of one, the stand-in that plays one); OpenAI only for api.openai.com. Another
+    OpenAI-compatible server gets none: OpenAI's quirks are no excuse for it."""
+    if profile == "azure":
+        return "azure"
+    host = host.lower().split(":")[0]
+    return "openai" if host == "api.openai.com" else None
 
 
 def source_id(provenance: dict[str, Any]) -> str | None:

@@ -89,6 +89,7 @@ def _case(it: Interaction, call: Call, known: findings_mod.Findings) -> dict[str
         return case
     checks.take_notes()
     source = findings_mod.source_id(it.provenance)
+    service = findings_mod.service_of(call.profile, urlsplit(it.url).netloc)
     try:
         judge(it, call)
     except BadRecording as exc:
@@ -97,7 +98,7 @@ def _case(it: Interaction, call: Call, known: findings_mod.Findings) -> dict[str
         return case
     except checks.ConformanceFailure as exc:
         case["failure"] = {**exc.as_dict(), "message": str(exc)}
-        found = known.match(case["failure"], profile=call.profile, api=call.api, call=call.call, source=source)
+        found = known.match(case["failure"], service=service, api=call.api, call=call.call, source=source)
         if found:
             whose = "the recording was edited" if found.kind == "recording" else "server deviation"
             case.update(status="expected-fail", reason=f"known finding {found.id} ({whose}): {found.what}",
@@ -113,7 +114,7 @@ def _case(it: Interaction, call: Call, known: findings_mod.Findings) -> dict[str
     for n in case["notes"]:
         if n["kind"] == "spec-deviation":
             strict = {"promise": "schema.strict", "path": n.get("path"), "detail": n["message"]}
-            found = known.match(strict, profile=call.profile, api=call.api, call=call.call, source=source)
+            found = known.match(strict, service=service, api=call.api, call=call.call, source=source)
             if found and found.id not in case.setdefault("findings", []):
                 case["findings"].append(found.id)
                 n["finding"] = found.id

@@ -146,7 +146,7 @@ def cmd_check(ns: argparse.Namespace) -> int:
     except FindingsError as exc:
         sys.stderr.write(f"aoai-conformance: {exc}\n")
         return EXIT_USAGE
-    for bad in out.bad:
+    for bad in out.bad + out.unknown:
         sys.stderr.write(f"aoai-conformance: {bad}\n")
     if not ns.quiet:
         for case in out.cases:

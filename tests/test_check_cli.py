@@ -260,3 +260,14 @@ def test_openais_known_deviations_excuse_no_other_openai_compatible_server(tmp_p
     assert code == 1
     assert [(c["status"], c.get("findings")) for c in results["cases"]] == [
         ("expected-fail", ["openai-responses-stream-without-sequence-number"]), ("fail", None)]
+
+
+def test_an_unknown_host_is_one_line_per_file_and_its_requests_are_listed_not_judged(tmp_path, capsys):
+    e = corpus_entry(*AZURE_CHAT)
+    e["request"]["url"] = "https://login.microsoftonline.com/tenant/oauth2/v2.0/token"
+    f = write_har(tmp_path / "browser.har", [e, copy.deepcopy(e), corpus_entry(*AZURE_CHAT)])
+    code, results = run_check(tmp_path, f)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"aoai-conformance: {f}#0: host login.microsoftonline.com serves no Azure OpenAI or OpenAI API "
+                   "path: its requests are listed as not checked"]
+    assert code == 0 and [c["status"] for c in results["cases"]] == ["skipped", "skipped", "pass"]

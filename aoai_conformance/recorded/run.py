@@ -33,6 +33,7 @@ CREDENTIAL_HEADERS = ("authorization", "api-key", "ocp-apim-subscription-key", "
 class CheckOutcome:
     cases: list[dict[str, Any]] = field(default_factory=list)
     bad: list[BadInput] = field(default_factory=list)
+    unknown: list[BadInput] = field(default_factory=list)  # hosts that serve no OpenAI API: said, not judged
     written: list[Path] = field(default_factory=list)
 
     def count(self, status: str) -> int:
@@ -146,6 +147,7 @@ def check(paths: list[str], *, profile: str | None = None, findings_file: Path |
     out = CheckOutcome()
     started = _now()
     profiles: dict[str, str] = {}
+    seen_hosts: set[tuple[str, str]] = set()
     for item in find(paths):
         if isinstance(item, BadInput):
             out.bad.append(item)
@@ -160,6 +162,11 @@ def check(paths: list[str], *, profile: str | None = None, findings_file: Path |
             if not ctype and it.content.lstrip()[:6] in (b"data: ", b"event:"):
                 ctype = "text/event-stream"
             call = identify(it.method, it.url, it.request_body, response_type=ctype, profile=profile)
+            if call.api == "unknown" and (it.file, urlsplit(it.url).netloc) not in seen_hosts:
+                host = urlsplit(it.url).netloc or "(no host)"
+                seen_hosts.add((it.file, urlsplit(it.url).netloc))
+                out.unknown.append(BadInput(it.file, it.index, f"host {host} serves no Azure OpenAI or OpenAI API "
+                                                               "path: its requests are listed as not checked"))
             profiles.setdefault(Path(it.file).name, call.profile)
             case = _case(it, call, known)
             if "bad" in case:

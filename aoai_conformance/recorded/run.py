@@ -146,7 +146,7 @@ def check(paths: list[str], *, profile: str | None = None, findings_file: Path |
     known = findings_mod.load(findings_file)
     out = CheckOutcome()
     started = _now()
-    profiles: dict[str, str] = {}
+    profiles: dict[str, str | None] = {}  # file -> the profile of its interactions (None: mixed)
     seen_hosts: set[tuple[str, str]] = set()
     for item in find(paths):
         if isinstance(item, BadInput):
@@ -167,7 +167,8 @@ def check(paths: list[str], *, profile: str | None = None, findings_file: Path |
                 seen_hosts.add((it.file, urlsplit(it.url).netloc))
                 out.unknown.append(BadInput(it.file, it.index, f"host {host} serves no Azure OpenAI or OpenAI API "
                                                                "path: its requests are listed as not checked"))
-            profiles.setdefault(Path(it.file).name, call.profile)
+            name = Path(it.file).name
+            profiles[name] = call.profile if profiles.get(name, call.profile) == call.profile else None
             case = _case(it, call, known)
             if "bad" in case:
                 out.bad.append(BadInput(it.file, it.index, case.pop("bad")))
@@ -178,7 +179,7 @@ def check(paths: list[str], *, profile: str | None = None, findings_file: Path |
     return out
 
 
-def _results(out: CheckOutcome, started: str, profiles: dict[str, str], known: findings_mod.Findings,
+def _results(out: CheckOutcome, started: str, profiles: dict[str, str | None], known: findings_mod.Findings,
              command: str) -> dict[str, Any]:
     import openai
 

@@ -114,7 +114,9 @@ class BuiltClient:
     auth: str
     is_async: bool
     provider: CountingProvider | None = None
-    expected_credential: str | None = None  # what must appear after "Bearer " on the wire (None: from provider)
+    expected_credential: str | None = (
+        None  # what must appear after "Bearer " on the wire (None: from provider)
+    )
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -123,19 +125,35 @@ def build_client(auth: str, target: Target, is_async: bool, **client_kwargs: Any
     cls = openai.AsyncOpenAI if is_async else openai.OpenAI
     if auth == "entra":
         if is_async:
-            credential = (AsyncFixedTokenCredential(target.ad_token) if target.ad_token
-                          else AsyncDefaultAzureCredential())
+            credential = (
+                AsyncFixedTokenCredential(target.ad_token)
+                if target.ad_token
+                else AsyncDefaultAzureCredential()
+            )
             token_provider = async_bearer_token_provider(credential, target.token_scope)
         else:
-            credential = FixedTokenCredential(target.ad_token) if target.ad_token else DefaultAzureCredential()
+            credential = (
+                FixedTokenCredential(target.ad_token) if target.ad_token else DefaultAzureCredential()
+            )
             token_provider = get_bearer_token_provider(credential, target.token_scope)
         provider = CountingProvider(token_provider, is_async)
-        return BuiltClient(cls(base_url=target.base_url, api_key=provider, **client_kwargs), auth, is_async, provider=provider)
+        return BuiltClient(
+            cls(base_url=target.base_url, api_key=provider, **client_kwargs),
+            auth,
+            is_async,
+            provider=provider,
+        )
     if not target.api_key:
-        raise MissingCredential(f"auth mode {auth} needs an API key: set AZURE_OPENAI_API_KEY (or api_key_env in targets.toml)")
+        raise MissingCredential(
+            f"auth mode {auth} needs an API key: set AZURE_OPENAI_API_KEY (or api_key_env in targets.toml)"
+        )
     if auth == "key":
-        return BuiltClient(cls(base_url=target.base_url, api_key=target.api_key, **client_kwargs), auth, is_async,
-                           expected_credential=target.api_key)
+        return BuiltClient(
+            cls(base_url=target.base_url, api_key=target.api_key, **client_kwargs),
+            auth,
+            is_async,
+            expected_credential=target.api_key,
+        )
     if auth == "env":
         with documented_env(target.base_url, target.api_key):
             client = cls(**client_kwargs)
@@ -153,5 +171,7 @@ def wrong_credential(auth: str, is_async: bool, token_scope: str) -> tuple[Any, 
     if auth != "entra":
         return "wrong-key", "wrong-key"
     if is_async:
-        return async_bearer_token_provider(AsyncFixedTokenCredential("wrong-token"), token_scope), "wrong-token"
+        return async_bearer_token_provider(
+            AsyncFixedTokenCredential("wrong-token"), token_scope
+        ), "wrong-token"
     return get_bearer_token_provider(FixedTokenCredential("wrong-token"), token_scope), "wrong-token"

@@ -198,16 +198,25 @@ class SSEParser:
 def _stream_type(call: str) -> Any:
     if call.startswith("chat"):
         from openai.types.chat import ChatCompletionChunk
+
         return ChatCompletionChunk
     from openai.types.responses import ResponseStreamEvent
+
     return ResponseStreamEvent
 
 
 class Aoai:
     """The harness a conformance test receives as the ``aoai`` fixture."""
 
-    def __init__(self, *, built: BuiltClient, target: Target, mode: str, traffic: cassettes.Traffic,
-                 factory: Callable[[list[Any] | None, dict[str, Any]], BuiltClient] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        built: BuiltClient,
+        target: Target,
+        mode: str,
+        traffic: cassettes.Traffic,
+        factory: Callable[[list[Any] | None, dict[str, Any]], BuiltClient] | None = None,
+    ) -> None:
         self.built = built
         # factory(faults or None, constructor kwargs) -> this auth mode's client, through the fault proxy or not
         self._factory = factory
@@ -284,8 +293,15 @@ class Aoai:
         client = self.client.with_options(**options) if options else self.client
         return _resolve(client, call)
 
-    def create(self, call: str, *, options: dict[str, Any] | None = None, expect_error: bool | None = False,
-               method: str = "create", **kwargs: Any) -> Exchange:
+    def create(
+        self,
+        call: str,
+        *,
+        options: dict[str, Any] | None = None,
+        expect_error: bool | None = False,
+        method: str = "create",
+        **kwargs: Any,
+    ) -> Exchange:
         """Call ``client.<call>.with_raw_response.<method>(**kwargs)``; raw and parsed views of the result.
 
         ``expect_error``: False, an error fails the test (``http.status``); True, success does
@@ -307,8 +323,10 @@ class Aoai:
             ex = Exchange(call, 0, HTTP.Headers(), b"", None, error=exc, request_body=kwargs)
             self.exchanges.append(ex)
             if expect_error is False:
-                raise ConformanceFailure("http.connection", f"{call} could not reach the service: {exc!r} "
-                                         f"(cause: {exc.__cause__!r})") from None
+                raise ConformanceFailure(
+                    "http.connection",
+                    f"{call} could not reach the service: {exc!r} (cause: {exc.__cause__!r})",
+                ) from None
             return ex
         http = raw.http_response
         content = http.content
@@ -316,13 +334,25 @@ class Aoai:
             parsed, sdk_error = run(raw.parse()), None
         except Exception as exc:  # e.g. "No embedding data received": the raw layers still judge the body
             parsed, sdk_error = None, exc
-        ex = Exchange(call, http.status_code, http.headers, content, _json(content), sdk=parsed,
-                      request_id=getattr(parsed, "_request_id", None), request_body=kwargs, sdk_error=sdk_error)
+        ex = Exchange(
+            call,
+            http.status_code,
+            http.headers,
+            content,
+            _json(content),
+            sdk=parsed,
+            request_id=getattr(parsed, "_request_id", None),
+            request_body=kwargs,
+            sdk_error=sdk_error,
+        )
         self._account(ex.body)
         self.exchanges.append(ex)
         if expect_error is True:
-            raise ConformanceFailure("errors.status", f"{call} was expected to fail but returned {ex.status}",
-                                     received=trim(ex.body))
+            raise ConformanceFailure(
+                "errors.status",
+                f"{call} was expected to fail but returned {ex.status}",
+                received=trim(ex.body),
+            )
         return ex
 
     def stream(self, call: str, *, options: dict[str, Any] | None = None, **kwargs: Any) -> StreamExchange:
@@ -342,8 +372,15 @@ class Aoai:
         except openai.APIStatusError as exc:
             self._unexpected_error(self._error_exchange(call, exc, kwargs))
             raise  # unreachable: _unexpected_error raises
-        sx = StreamExchange(call, status, headers, content, events, request_id=headers.get("x-request-id"),
-                            request_body=kwargs)
+        sx = StreamExchange(
+            call,
+            status,
+            headers,
+            content,
+            events,
+            request_id=headers.get("x-request-id"),
+            request_body=kwargs,
+        )
         self._sdk_parse(sx)
         for d in sx.data:
             if isinstance(d, dict):
@@ -371,8 +408,12 @@ class Aoai:
 
     def _sdk_parse(self, sx: StreamExchange) -> None:
         """The SDK's own Stream over the same bytes: what `for chunk in client...create(stream=True)` yields."""
-        response = HTTP.Response(sx.status, headers=sx.headers, content=sx.content,
-                                   request=HTTP.Request("POST", "https://sdk-parse.invalid/"))
+        response = HTTP.Response(
+            sx.status,
+            headers=sx.headers,
+            content=sx.content,
+            request=HTTP.Request("POST", "https://sdk-parse.invalid/"),
+        )
         try:
             stream = openai.Stream(cast_to=_stream_type(sx.call), response=response, client=self.client)
             sx.sdk_events = list(stream)
@@ -382,8 +423,16 @@ class Aoai:
     def _error_exchange(self, call: str, exc: openai.APIStatusError, kwargs: dict[str, Any]) -> Exchange:
         response = exc.response
         content = response.content if response is not None else b""
-        ex = Exchange(call, exc.status_code, response.headers if response is not None else HTTP.Headers(),
-                      content, _json(content), error=exc, request_id=exc.request_id, request_body=kwargs)
+        ex = Exchange(
+            call,
+            exc.status_code,
+            response.headers if response is not None else HTTP.Headers(),
+            content,
+            _json(content),
+            error=exc,
+            request_id=exc.request_id,
+            request_body=kwargs,
+        )
         self.exchanges.append(ex)
         return ex
 
@@ -393,8 +442,12 @@ class Aoai:
             pytest.skip("throttled: 429 after retries")
         # "from None": the SDK's own traceback says nothing the message does not, and rendering it (through
         # the SDK's retry loop) costs a quarter of a second per failure.
-        raise ConformanceFailure("http.status", f"{ex.call} returned HTTP {ex.status} "
-                                 f"({type(ex.error).__name__})", expected="2xx", received=trim(ex.body)) from None
+        raise ConformanceFailure(
+            "http.status",
+            f"{ex.call} returned HTTP {ex.status} ({type(ex.error).__name__})",
+            expected="2xx",
+            received=trim(ex.body),
+        ) from None
 
     def _account(self, body: Any) -> None:
         """Token usage and model versions seen, for the report's header and cost ledger."""

@@ -29,14 +29,13 @@ from typing import Any, Callable
 
 import pytest
 from vcr.cassette import Cassette
-
-from .files import write_atomic
-from vcr.record_mode import RecordMode
-from vcr.serializers import jsonserializer
-from vcr.serialize import deserialize, serialize
 from vcr.errors import CannotOverwriteExistingCassetteException
+from vcr.record_mode import RecordMode
+from vcr.serialize import deserialize, serialize
+from vcr.serializers import jsonserializer
 from vcr.stubs.httpx_stubs import vcr_handle_async_request, vcr_handle_request
 
+from .files import write_atomic
 
 
 def sdk_http_module() -> Any:
@@ -205,9 +204,13 @@ def _unfault(response: HTTP.Response, request: HTTP.Request, entry: Sent) -> HTT
         raise exc_cls(body, request=request)
     content = response.read()
     headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != FAULT_HEADER]
-    return HTTP.Response(response.status_code, headers=headers, request=request,
-                           stream=_CutStream(content, exc_cls("peer closed connection mid-stream", request=request)),
-                           extensions=response.extensions)
+    return HTTP.Response(
+        response.status_code,
+        headers=headers,
+        request=request,
+        stream=_CutStream(content, exc_cls("peer closed connection mid-stream", request=request)),
+        extensions=response.extensions,
+    )
 
 
 async def _aunfault(response: HTTP.Response, request: HTTP.Request, entry: Sent) -> HTTP.Response:
@@ -357,8 +360,10 @@ _guard_installed = False
 
 
 def _blocked(*args: Any, **kwargs: Any):
-    raise one_line_failure("replay mode blocks the network: this test tried to open a connection; "
-                           "replay must be served from cassettes (re-record with --mode record)")
+    raise one_line_failure(
+        "replay mode blocks the network: this test tried to open a connection; "
+        "replay must be served from cassettes (re-record with --mode record)"
+    )
 
 
 def _guarded(orig: Callable) -> Callable:
@@ -459,24 +464,41 @@ def open_replay(path: Path, record_command: str) -> Cassette:
     if not path.is_file():
         raise CassetteProblem(f"missing cassette {shown(path)}: record it with: {record_command}")
     try:
-        return Cassette.load(path=str(path), serializer=jsonserializer, persister=_Persister,
-                             record_mode=RecordMode.NONE, match_on=MATCH_ON)
+        return Cassette.load(
+            path=str(path),
+            serializer=jsonserializer,
+            persister=_Persister,
+            record_mode=RecordMode.NONE,
+            match_on=MATCH_ON,
+        )
     except CassetteProblem as exc:
         raise CassetteProblem(f"{exc}; record it with: {record_command}") from None
 
 
 def open_record(path: Path, before_request: Callable, before_response: Callable) -> Cassette:
-    return Cassette(path=str(path), serializer=jsonserializer, persister=_Persister, record_mode=RecordMode.ALL,
-                    match_on=MATCH_ON, before_record_request=before_request,
-                    before_record_response=before_response)
+    return Cassette(
+        path=str(path),
+        serializer=jsonserializer,
+        persister=_Persister,
+        record_mode=RecordMode.ALL,
+        match_on=MATCH_ON,
+        before_record_request=before_request,
+        before_record_response=before_response,
+    )
 
 
 def save(cassette: Cassette, provenance: dict[str, Any]) -> Path:
     """Write atomically: a failed or interrupted run never leaves a half-written or replaced good cassette."""
     path = Path(cassette.path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = serialize({"requests": cassette.requests, "responses": cassette.responses,
-                      "metadata": {"format": FORMAT, **provenance}}, jsonserializer)
+    data = serialize(
+        {
+            "requests": cassette.requests,
+            "responses": cassette.responses,
+            "metadata": {"format": FORMAT, **provenance},
+        },
+        jsonserializer,
+    )
     # Stable, readable JSON: re-dump with sorted keys so re-recording the same traffic gives small diffs.
     text = json.dumps(json.loads(data), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     return write_atomic(path, text, fsync=True)

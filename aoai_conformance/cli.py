@@ -35,8 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the conformance suites (default: offline replay) and write reports")
     for name, metavar, help_text in RUN_OPTIONS:  # the plugin's own options: checked there, one line on error
         run.add_argument("--" + name.replace("_", "-"), dest=name, metavar=metavar, help=help_text)
-    run.add_argument("--fail-on", choices=("any", "new"), default="any",
-                     help="new: exit 1 only for failures the --compare-to run did not have")
+    run.add_argument(
+        "--fail-on",
+        choices=("any", "new"),
+        default="any",
+        help="new: exit 1 only for failures the --compare-to run did not have",
+    )
     run.add_argument("-n", "--workers", help="parallel workers (pytest-xdist), e.g. auto")
     run.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression")
     run.add_argument("-q", "--quiet", action="store_true")
@@ -45,14 +49,22 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("results")
     rep.add_argument("--out")
     rep.add_argument("--compare-to")
-    chk = sub.add_parser("check", help="check recordings you already have (HAR, VCR cassettes, test-proxy "
-                                       "JSON) with the same layers, and write the same reports")
+    chk = sub.add_parser(
+        "check",
+        help="check recordings you already have (HAR, VCR cassettes, test-proxy "
+        "JSON) with the same layers, and write the same reports",
+    )
     chk.add_argument("paths", nargs="+", metavar="PATH", help="recording files, or directories of them")
-    chk.add_argument("--profile", choices=("azure", "openai"),
-                     help="judge every interaction under this profile (default: by host)")
+    chk.add_argument(
+        "--profile",
+        choices=("azure", "openai"),
+        help="judge every interaction under this profile (default: by host)",
+    )
     chk.add_argument("--reports-dir", default="reports", help="where reports go (default: reports)")
-    chk.add_argument("--findings", help="listed real-server deviations (default: the bundled findings.toml; "
-                                        "'none' for none)")
+    chk.add_argument(
+        "--findings",
+        help="listed real-server deviations (default: the bundled findings.toml; 'none' for none)",
+    )
     chk.add_argument("-q", "--quiet", action="store_true", help="only the summary lines")
     st = sub.add_parser("standin", help="run the local stand-in for an Azure OpenAI v1 resource")
     st.add_argument("args", nargs=argparse.REMAINDER)
@@ -96,14 +108,19 @@ def cmd_run(ns: argparse.Namespace) -> int:
     previous = None
     if ns.compare_to:
         from .report import ReportInputError, load
+
         try:
             previous = load(Path(ns.compare_to))
         except ReportInputError as exc:
             sys.stderr.write(f"aoai-conformance: {exc}\n")
             return EXIT_USAGE
     code = pytest.main(_pytest_args(ns))
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED,
-                pytest.ExitCode.INTERRUPTED):
+    if code in (
+        pytest.ExitCode.USAGE_ERROR,
+        pytest.ExitCode.INTERNAL_ERROR,
+        pytest.ExitCode.NO_TESTS_COLLECTED,
+        pytest.ExitCode.INTERRUPTED,
+    ):
         return EXIT_USAGE
     if code == pytest.ExitCode.OK:
         return EXIT_OK
@@ -114,7 +131,10 @@ def cmd_run(ns: argparse.Namespace) -> int:
         except (OSError, ValueError):
             return EXIT_FAILURES
         new = _new_failures(results, previous)
-        print(f"aoai-conformance: {len(new)} new failure(s) since {ns.compare_to}" + ("" if new else "; exit 0 (--fail-on new)"))
+        print(
+            f"aoai-conformance: {len(new)} new failure(s) since {ns.compare_to}"
+            + ("" if new else "; exit 0 (--fail-on new)")
+        )
         return EXIT_FAILURES if new else EXIT_OK
     return EXIT_FAILURES
 
@@ -141,8 +161,13 @@ def cmd_check(ns: argparse.Namespace) -> int:
 
     findings = None if ns.findings == "none" else Path(ns.findings) if ns.findings else paths.findings()
     try:
-        out = check(ns.paths, profile=ns.profile, findings_file=findings, reports_dir=Path(ns.reports_dir),
-                    command="aoai-conformance check " + " ".join(sys.argv[2:] or ns.paths))
+        out = check(
+            ns.paths,
+            profile=ns.profile,
+            findings_file=findings,
+            reports_dir=Path(ns.reports_dir),
+            command="aoai-conformance check " + " ".join(sys.argv[2:] or ns.paths),
+        )
     except FindingsError as exc:
         sys.stderr.write(f"aoai-conformance: {exc}\n")
         return EXIT_USAGE
@@ -175,8 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_standin(argparse.Namespace(args=argv[1:]))
     ns = _parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "report": cmd_report, "check": cmd_check,
-                "standin": cmd_standin}[ns.command](ns)
+        return {"run": cmd_run, "report": cmd_report, "check": cmd_check, "standin": cmd_standin}[ns.command](
+            ns
+        )
     except KeyboardInterrupt:
         sys.stderr.write("aoai-conformance: interrupted\n")
         return EXIT_USAGE

@@ -45,7 +45,11 @@ REPLAY_AD_TOKEN = "replay-entra-token"
 # The run options, declared once for the pytest plugin and the `aoai-conformance run` command:
 # (name, metavar, help). Each is also AOAI_CONFORMANCE_<NAME>. resolve() takes the first eight.
 RUN_OPTIONS = (
-    ("mode", "replay|record|live", "replay cassettes offline (default), record them live, or run live without writing"),
+    (
+        "mode",
+        "replay|record|live",
+        "replay cassettes offline (default), record them live, or run live without writing",
+    ),
     ("auth", "entra,key,env", "auth modes to run (default: all three)"),
     ("target", "NAME[,NAME]", "targets: standin, endpoint (from AZURE_OPENAI_*), or names in targets.toml"),
     ("targets_file", "PATH", "targets.toml to read"),
@@ -99,8 +103,13 @@ class Target:
 
 # Hosts of an Azure resource: their bare URL is completed to the documented v1 path. Sovereign clouds included.
 AZURE_RESOURCE_HOSTS = (
-    ".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com",
-    ".openai.azure.us", ".cognitiveservices.azure.us", ".openai.azure.cn", ".cognitiveservices.azure.cn",
+    ".openai.azure.com",
+    ".cognitiveservices.azure.com",
+    ".services.ai.azure.com",
+    ".openai.azure.us",
+    ".cognitiveservices.azure.us",
+    ".openai.azure.cn",
+    ".cognitiveservices.azure.cn",
 )
 
 
@@ -148,7 +157,9 @@ def parse_choice_list(value: str, allowed: tuple[str, ...], what: str) -> tuple[
     items = tuple(v.strip() for v in value.split(",") if v.strip())
     bad = [v for v in items if v not in allowed]
     if bad or not items:
-        raise ConfigError(f"unknown {what} {','.join(bad) or value!r}: use a comma-separated list of {', '.join(allowed)}")
+        raise ConfigError(
+            f"unknown {what} {','.join(bad) or value!r}: use a comma-separated list of {', '.join(allowed)}"
+        )
     return items
 
 
@@ -176,8 +187,16 @@ def target_from_env(env: dict[str, str], profile: str | None) -> Target:
 
 
 _TOML_KEYS = {
-    "base_url", "base_url_env", "profile", "api_key_env", "ad_token_env", "token_scope", "deployments",
-    "capabilities", "region", "kind",
+    "base_url",
+    "base_url_env",
+    "profile",
+    "api_key_env",
+    "ad_token_env",
+    "token_scope",
+    "deployments",
+    "capabilities",
+    "region",
+    "kind",
 }
 
 
@@ -186,14 +205,20 @@ def load_targets_file(path: Path, env: dict[str, str]) -> dict[str, Target]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"targets file {path} not found: create it (see targets.example.toml) or pass --targets-file") from None
+        raise ConfigError(
+            f"targets file {path} not found: create it (see targets.example.toml) or pass --targets-file"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"targets file {path} cannot be read ({exc}): fix its permissions or encoding") from None
+        raise ConfigError(
+            f"targets file {path} cannot be read ({exc}): fix its permissions or encoding"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"targets file {path} is not valid TOML ({exc}): fix that line") from None
     tables = data.get("targets")
     if not isinstance(tables, dict) or not tables:
-        raise ConfigError(f"targets file {path} has no [targets.NAME] table: add one (see targets.example.toml)")
+        raise ConfigError(
+            f"targets file {path} has no [targets.NAME] table: add one (see targets.example.toml)"
+        )
     targets = {}
     for name, t in tables.items():
         where = f"{path}: [targets.{name}]"
@@ -201,14 +226,22 @@ def load_targets_file(path: Path, env: dict[str, str]) -> dict[str, Target]:
             raise ConfigError(f"{where} must be a table with base_url or base_url_env")
         unknown = sorted(set(t) - _TOML_KEYS)
         if unknown:
-            hint = " (secrets go in the environment: use api_key_env / ad_token_env)" if {"api_key", "ad_token", "key", "token"} & set(unknown) else ""
-            raise ConfigError(f"{where} has unknown key {unknown[0]!r}{hint}; allowed: {', '.join(sorted(_TOML_KEYS))}")
+            hint = (
+                " (secrets go in the environment: use api_key_env / ad_token_env)"
+                if {"api_key", "ad_token", "key", "token"} & set(unknown)
+                else ""
+            )
+            raise ConfigError(
+                f"{where} has unknown key {unknown[0]!r}{hint}; allowed: {', '.join(sorted(_TOML_KEYS))}"
+            )
         if "base_url" in t:
             base = t["base_url"]
         elif "base_url_env" in t:
             base = env.get(t["base_url_env"])
             if not base:
-                raise ConfigError(f"{where} takes its URL from ${t['base_url_env']}, which is not set: export it")
+                raise ConfigError(
+                    f"{where} takes its URL from ${t['base_url_env']}, which is not set: export it"
+                )
         else:
             raise ConfigError(f"{where} needs base_url or base_url_env")
         profile = t.get("profile", "azure")
@@ -255,8 +288,13 @@ class Settings:
 
 def standin_target(profile: str | None = None) -> Target:
     # Credentials are filled in when the plugin starts the stand-in (fresh random values per run).
-    return Target(name="standin", kind="standin", base_url="http://127.0.0.1:0/openai/v1/", profile=profile or "azure",
-                  deployments=deployments_from_env({}))
+    return Target(
+        name="standin",
+        kind="standin",
+        base_url="http://127.0.0.1:0/openai/v1/",
+        profile=profile or "azure",
+        deployments=deployments_from_env({}),
+    )
 
 
 def resolve(
@@ -278,7 +316,9 @@ def resolve(
         raise ConfigError(f"unknown mode {mode!r}: use --mode replay, record or live")
     auth_modes = parse_choice_list(option(auth, "auth", ",".join(AUTH_MODES), env), AUTH_MODES, "auth mode")
     # Live runs default to sync only: the async client sends the same requests, and tokens cost money.
-    clients = parse_choice_list(option(client, "client", "sync,async" if mode == "replay" else "sync", env), CLIENTS, "client")
+    clients = parse_choice_list(
+        option(client, "client", "sync,async" if mode == "replay" else "sync", env), CLIENTS, "client"
+    )
     profile = option(profile, "profile", None, env)
     if profile is not None and profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}: use --profile azure or openai")
@@ -321,10 +361,17 @@ def resolve(
         # Replay sends nothing anywhere: every target becomes its recordings with fixed fake credentials, at the
         # placeholder host and the path the recordings kept (the scrubber replaces scheme and host only).
         targets = [
-            replace(t, kind="cassettes", base_url=replay_base_url(t.base_url), api_key=REPLAY_API_KEY,
-                    ad_token=REPLAY_AD_TOKEN)
+            replace(
+                t,
+                kind="cassettes",
+                base_url=replay_base_url(t.base_url),
+                api_key=REPLAY_API_KEY,
+                ad_token=REPLAY_AD_TOKEN,
+            )
             for t in targets
         ]
     reports = Path(option(reports_dir, "reports_dir", "reports", env))
     cassettes = Path(option(cassettes_dir, "cassettes_dir", str(default_cassettes), env))
-    return Settings(mode, auth_modes, clients, tuple(targets), reports, cassettes, Path(tfile) if tfile else None)
+    return Settings(
+        mode, auth_modes, clients, tuple(targets), reports, cassettes, Path(tfile) if tfile else None
+    )

@@ -29,7 +29,10 @@ class Expectation:
     kind: str = "documented-gap"  # documented-gap | known-failure
 
     def matches(self, test_id: str, target: str) -> bool:
-        return _glob(self.test).fullmatch(test_id) is not None and _glob(self.target).fullmatch(target) is not None
+        return (
+            _glob(self.test).fullmatch(test_id) is not None
+            and _glob(self.target).fullmatch(target) is not None
+        )
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
@@ -49,12 +52,22 @@ def load(path: Path) -> list[Expectation]:
     for i, entry in enumerate(data.get("expected_failure", [])):
         where = f"{path}: [[expected_failure]] #{i + 1}"
         if not isinstance(entry, dict) or not entry.get("test") or not entry.get("reason"):
-            raise ConfigError(f"{where} needs at least test = \"...\" and reason = \"...\"")
+            raise ConfigError(f'{where} needs at least test = "..." and reason = "..."')
         unknown = set(entry) - {"test", "reason", "link", "promise", "target", "kind"}
         if unknown:
-            raise ConfigError(f"{where} has unknown key {sorted(unknown)[0]!r}: allowed test, reason, link, promise, target, kind")
-        out.append(Expectation(entry["test"], entry["reason"], entry.get("link", ""), entry.get("promise"),
-                               entry.get("target", "*"), entry.get("kind", "documented-gap")))
+            raise ConfigError(
+                f"{where} has unknown key {sorted(unknown)[0]!r}: allowed test, reason, link, promise, target, kind"
+            )
+        out.append(
+            Expectation(
+                entry["test"],
+                entry["reason"],
+                entry.get("link", ""),
+                entry.get("promise"),
+                entry.get("target", "*"),
+                entry.get("kind", "documented-gap"),
+            )
+        )
     return out
 
 

@@ -48,6 +48,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
+
 from .serving import serve_in_background, stop_serving
 
 __all__ = [

@@ -302,12 +302,22 @@ _ITEM_ID_PREFIXES = {"message": "msg_", "reasoning": "rs_"}
 
 def _object_and_id(body: Any, obj: str, id_prefix: str, promises: str) -> None:
     """``object`` names the body's type and ``id`` carries its prefix (``<promises>.object`` / ``.id-prefix``)."""
-    expect(isinstance(body, Mapping) and body.get("object") == obj, f"{promises}.object",
-           f'object is not "{obj}"', path="object", expected=obj,
-           received=body.get("object") if isinstance(body, Mapping) else body)
+    expect(
+        isinstance(body, Mapping) and body.get("object") == obj,
+        f"{promises}.object",
+        f'object is not "{obj}"',
+        path="object",
+        expected=obj,
+        received=body.get("object") if isinstance(body, Mapping) else body,
+    )
     rid = body.get("id")
-    expect(isinstance(rid, str) and rid.startswith(id_prefix), f"{promises}.id-prefix",
-           f'id does not start with "{id_prefix}"', path="id", received=rid)
+    expect(
+        isinstance(rid, str) and rid.startswith(id_prefix),
+        f"{promises}.id-prefix",
+        f'id does not start with "{id_prefix}"',
+        path="id",
+        received=rid,
+    )
 
 
 def response_echoes(body: Any, *, instructions: str | None = None, effort: str | None = None) -> None:
@@ -318,14 +328,25 @@ def response_echoes(body: Any, *, instructions: str | None = None, effort: str |
     """
     body = body if isinstance(body, Mapping) else {}
     if instructions is not None:
-        expect(body.get("instructions") == instructions, "responses.instructions.echo",
-               "the response does not echo the request's instructions", path="$.instructions",
-               expected=instructions, received=body.get("instructions"))
+        expect(
+            body.get("instructions") == instructions,
+            "responses.instructions.echo",
+            "the response does not echo the request's instructions",
+            path="$.instructions",
+            expected=instructions,
+            received=body.get("instructions"),
+        )
     if effort is not None:
         reasoning = body.get("reasoning")
         got = reasoning.get("effort") if isinstance(reasoning, Mapping) else None
-        expect(got == effort, "responses.reasoning.effort", "the response does not report the requested "
-               "reasoning effort", path="$.reasoning.effort", expected=effort, received=got)
+        expect(
+            got == effort,
+            "responses.reasoning.effort",
+            "the response does not report the requested reasoning effort",
+            path="$.reasoning.effort",
+            expected=effort,
+            received=got,
+        )
 
 
 def response_body(body: Any, *, expect_model: str | None = None) -> None:
@@ -375,8 +396,13 @@ def response_body(body: Any, *, expect_model: str | None = None) -> None:
         iid = item.get("id")
         if itype in _ITEM_ID_PREFIXES:
             prefix = _ITEM_ID_PREFIXES[itype]
-            expect(isinstance(iid, str) and iid.startswith(prefix), f"responses.item.{itype}-id-prefix",
-                   f'{itype} item id does not start with "{prefix}"', path=f"{path}.id", received=iid)
+            expect(
+                isinstance(iid, str) and iid.startswith(prefix),
+                f"responses.item.{itype}-id-prefix",
+                f'{itype} item id does not start with "{prefix}"',
+                path=f"{path}.id",
+                received=iid,
+            )
         enum = _ITEM_STATUS_ENUMS.get(itype)
         if enum is not None and item.get("status") is not None:
             expect(
@@ -1439,21 +1465,40 @@ def _listed_tools(body: Mapping, server_label: str) -> set[str]:
     return names
 
 
-def _tool_reference(item: Mapping, path: str, server_label: str, listed: set[str], what: str,
-                    promises: tuple[str, str, str]) -> None:
+def _tool_reference(
+    item: Mapping, path: str, server_label: str, listed: set[str], what: str, promises: tuple[str, str, str]
+) -> None:
     """An item that refers to an MCP tool (a call, an approval request): the tool's server_label, a tool name
     mcp_list_tools listed, and arguments that parse as a JSON object. ``promises``: label, name, arguments."""
     label_p, name_p, args_p = promises
-    expect(item.get("server_label") == server_label, label_p, f"{what} has another server_label",
-           path=f"{path}.server_label", expected=server_label, received=item.get("server_label"))
-    expect(item.get("name") in listed, name_p, f"{what} names a tool mcp_list_tools did not list",
-           path=f"{path}.name", expected=sorted(listed), received=item.get("name"))
+    expect(
+        item.get("server_label") == server_label,
+        label_p,
+        f"{what} has another server_label",
+        path=f"{path}.server_label",
+        expected=server_label,
+        received=item.get("server_label"),
+    )
+    expect(
+        item.get("name") in listed,
+        name_p,
+        f"{what} names a tool mcp_list_tools did not list",
+        path=f"{path}.name",
+        expected=sorted(listed),
+        received=item.get("name"),
+    )
     _json_object(item.get("arguments"), args_p, f"{what}.arguments", f"{path}.arguments")
 
 
 def _mcp_call(item: Mapping, path: str, server_label: str, listed: set[str]) -> None:
-    _tool_reference(item, path, server_label, listed, "mcp_call",
-                    ("mcp.call.server-label", "mcp.call.tool-listed", "mcp.call.arguments-json"))
+    _tool_reference(
+        item,
+        path,
+        server_label,
+        listed,
+        "mcp_call",
+        ("mcp.call.server-label", "mcp.call.tool-listed", "mcp.call.arguments-json"),
+    )
     expect(
         item.get("output") is not None or item.get("error") is not None,
         "mcp.call.result",

@@ -51,35 +51,48 @@ def chat_completion(aoai: Aoai, ex: Exchange, *, max_tokens: int | None = None) 
     invariants.chat_completion(ex.body, max_tokens=max_tokens)
     if aoai.azure:
         for i, choice in enumerate(ex.body["choices"]):
-            schemas.check(choice.get("content_filter_results"), "content-filter.choice", where=f"choices[{i}]")
+            schemas.check(
+                choice.get("content_filter_results"), "content-filter.choice", where=f"choices[{i}]"
+            )
         invariants.prompt_filter_results(ex.body.get("prompt_filter_results"))
     completion = sdk.parsed(ex, "ChatCompletion")
-    sdk.accessor(completion.choices[0].message.content, ex.body["choices"][0]["message"]["content"],
-                 "completion.choices[0].message.content")
+    sdk.accessor(
+        completion.choices[0].message.content,
+        ex.body["choices"][0]["message"]["content"],
+        "completion.choices[0].message.content",
+    )
     request_ids(aoai, ex)
     return completion
 
 
-def chat_stream(aoai: Aoai, sx: StreamExchange, *, include_usage: bool = False,
-                max_tokens: int | None = None) -> list[Any]:
+def chat_stream(
+    aoai: Aoai, sx: StreamExchange, *, include_usage: bool = False, max_tokens: int | None = None
+) -> list[Any]:
     """A chat.completion.chunk stream, all layers; returns the SDK's chunks."""
     wire.common_stream(sx, aoai)
     for chunk in sx.data:
         schemas.check_chat_chunk(chunk, profile=aoai.profile)
-    invariants.chat_stream(sx.data, done_seen=sx.done_seen, include_usage=include_usage, azure=aoai.azure,
-                           max_tokens=max_tokens)
+    invariants.chat_stream(
+        sx.data, done_seen=sx.done_seen, include_usage=include_usage, azure=aoai.azure, max_tokens=max_tokens
+    )
     if aoai.azure:
         for i, chunk in enumerate(sx.data):
             for j, choice in enumerate(chunk.get("choices") or []):
                 if "content_filter_results" in choice:
-                    schemas.check(choice["content_filter_results"], "content-filter.choice",
-                                  where=f"chunks[{i}].choices[{j}]")
+                    schemas.check(
+                        choice["content_filter_results"],
+                        "content-filter.choice",
+                        where=f"chunks[{i}].choices[{j}]",
+                    )
     stream_request_id(aoai, sx)
     chunks = sdk.stream_parsed(sx)
     # The docs' loop: `if chunk.choices and chunk.choices[0].delta.content is not None: print(...)`.
-    printed = "".join(c.choices[0].delta.content for c in chunks
-                      if c.choices and c.choices[0].delta.content is not None)
-    sdk.accessor(printed, invariants.chat_stream_text(sx.data).get(0, ""), "the documented streaming loop's text")
+    printed = "".join(
+        c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content is not None
+    )
+    sdk.accessor(
+        printed, invariants.chat_stream_text(sx.data).get(0, ""), "the documented streaming loop's text"
+    )
     return chunks
 
 
@@ -140,23 +153,42 @@ def embeddings(aoai: Aoai, ex: Exchange, *, n_inputs: int, dimensions: int | Non
 def status_error(aoai: Aoai, ex: Exchange, expected: int, *, body_profile: str | None = None) -> Any:
     """An APIStatusError, all layers: the table's class and status, the raw answer, the body, the request id."""
     err = ex.error
-    documented_row = err is not None and (getattr(err, "status_code", 0) >= 500
-                                          or getattr(err, "status_code", 0) in ERROR_TABLE)
+    documented_row = err is not None and (
+        getattr(err, "status_code", 0) >= 500 or getattr(err, "status_code", 0) in ERROR_TABLE
+    )
     if isinstance(err, openai.APIStatusError) and documented_row:
         # The table names one class per row; statuses it does not list (409...) may be any APIStatusError.
         got = table_class(err.status_code)
-        expect(type(err) is got, "errors.table", f"the SDK raised {type(err).__name__} for HTTP {err.status_code}",
-               expected=got.__name__, received=type(err).__name__)
+        expect(
+            type(err) is got,
+            "errors.table",
+            f"the SDK raised {type(err).__name__} for HTTP {err.status_code}",
+            expected=got.__name__,
+            received=type(err).__name__,
+        )
     want = table_class(expected)
-    expect(isinstance(err, want), "errors.exception-class",
-           f"{ex.call} raised {type(err).__name__} (HTTP {ex.status or 'none'}); the Error codes table gives "
-           f"{want.__name__} for the documented {expected}", expected=f"{want.__name__} ({expected})",
-           received=f"{type(err).__name__} ({ex.status or 'no response'})", evidence=checks.trim(ex.body))
-    expect(err.status_code == ex.status == expected, "errors.status-code",
-           f"e.status_code is {err.status_code} for an HTTP {ex.status} answer", expected=expected,
-           received=err.status_code)
-    expect(isinstance(err.response, HTTP.Response) and err.response.status_code == err.status_code,
-           "errors.response", "e.response is not the HTTP response", received=repr(err.response))
+    expect(
+        isinstance(err, want),
+        "errors.exception-class",
+        f"{ex.call} raised {type(err).__name__} (HTTP {ex.status or 'none'}); the Error codes table gives "
+        f"{want.__name__} for the documented {expected}",
+        expected=f"{want.__name__} ({expected})",
+        received=f"{type(err).__name__} ({ex.status or 'no response'})",
+        evidence=checks.trim(ex.body),
+    )
+    expect(
+        err.status_code == ex.status == expected,
+        "errors.status-code",
+        f"e.status_code is {err.status_code} for an HTTP {ex.status} answer",
+        expected=expected,
+        received=err.status_code,
+    )
+    expect(
+        isinstance(err.response, HTTP.Response) and err.response.status_code == err.status_code,
+        "errors.response",
+        "e.response is not the HTTP response",
+        received=repr(err.response),
+    )
     error_answer(aoai, ex, body_profile=body_profile)
     return err
 
@@ -174,8 +206,13 @@ def error_answer(aoai: Aoai, ex: Exchange, *, body_profile: str | None = None) -
     if ex.headers_recorded and ex.headers.get("x-request-id") is None:
         apim = ex.headers.get("apim-request-id")
         carries = f"carries apim-request-id={apim} but" if apim else "carries"
-        checks.note("info", f"the error answer {carries} no x-request-id, so e.request_id is None; the docs "
-                            "promise _request_id on returned objects only", call=ex.call, status=ex.status)
+        checks.note(
+            "info",
+            f"the error answer {carries} no x-request-id, so e.request_id is None; the docs "
+            "promise _request_id on returned objects only",
+            call=ex.call,
+            status=ex.status,
+        )
 
 
 def every_error_answer(aoai: Aoai, *, body_profile: str | None = None) -> None:
@@ -186,8 +223,14 @@ def every_error_answer(aoai: Aoai, *, body_profile: str | None = None) -> None:
         if sent.status is None or sent.status < 400 or sent.response_body is None or sent.fault:
             continue
         headers = HTTP.Headers(sent.response_headers)
-        ex = Exchange(f"attempt {i + 1}", sent.status, headers, sent.response_body, _json(sent.response_body),
-                      request_id=headers.get("x-request-id"))
+        ex = Exchange(
+            f"attempt {i + 1}",
+            sent.status,
+            headers,
+            sent.response_body,
+            _json(sent.response_body),
+            request_id=headers.get("x-request-id"),
+        )
         wire.json_body(ex)
         wire.azure_headers(ex, aoai)
         invariants.error_body(ex.body, ex.status)
@@ -206,24 +249,40 @@ def except_branch(exc: BaseException | None) -> str | None:
 def caught_by(err: BaseException | None, branch: str) -> None:
     """The documented except chain catches ``err`` in ``branch`` (what the docs print depends on it)."""
     got = except_branch(err)
-    expect(got == branch, "errors.except-chain",
-           f"the documented except chain catches {type(err).__name__} in the {got} branch, not in "
-           f"'except openai.{branch}'", expected=branch, received=got, evidence=repr(err))
+    expect(
+        got == branch,
+        "errors.except-chain",
+        f"the documented except chain catches {type(err).__name__} in the {got} branch, not in "
+        f"'except openai.{branch}'",
+        expected=branch,
+        received=got,
+        evidence=repr(err),
+    )
 
 
 def connection_error(err: BaseException | None) -> None:
     """A connection failure is the table's N/A row: APIConnectionError with the cause the docs print."""
-    expect(type(err) is openai.APIConnectionError, "errors.exception-class",
-           f"a refused connection raised {type(err).__name__}; the table gives APIConnectionError",
-           expected="APIConnectionError", received=type(err).__name__)
+    expect(
+        type(err) is openai.APIConnectionError,
+        "errors.exception-class",
+        f"a refused connection raised {type(err).__name__}; the table gives APIConnectionError",
+        expected="APIConnectionError",
+        received=type(err).__name__,
+    )
     caught_by(err, "APIConnectionError")
     # The docs print e.__cause__: "an underlying Exception, likely raised within httpx".
-    expect(isinstance(err.__cause__, Exception), "errors.connection-cause",
-           "APIConnectionError.__cause__ is not the underlying exception", received=repr(err.__cause__))
+    expect(
+        isinstance(err.__cause__, Exception),
+        "errors.connection-cause",
+        "APIConnectionError.__cause__ is not the underlying exception",
+        received=repr(err.__cause__),
+    )
 
 
 def credential_sent(aoai: Aoai, sent: str) -> None:
     """The credential a test overrode (``with_options(api_key=...)``) is what the last attempt carried."""
-    expect(aoai.sent and aoai.sent[-1].headers.get("authorization") == f"Bearer {sent}",
-           "errors.wrong-credential-sent",
-           f"with_options(api_key=...) did not send the credential under test (auth mode {aoai.auth})")
+    expect(
+        aoai.sent and aoai.sent[-1].headers.get("authorization") == f"Bearer {sent}",
+        "errors.wrong-credential-sent",
+        f"with_options(api_key=...) did not send the credential under test (auth mode {aoai.auth})",
+    )

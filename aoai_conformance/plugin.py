@@ -34,11 +34,13 @@ def _sdk_version() -> str:
 
     return openai.__version__
 
+
 RESULTS_FORMAT = "aoai-conformance/results"
 
 
-def documented(call: str, section: str, *, capability: str | None = None,
-               doc: str = "000_618f909ca6807cc5.txt") -> pytest.MarkDecorator:
+def documented(
+    call: str, section: str, *, capability: str | None = None, doc: str = "000_618f909ca6807cc5.txt"
+) -> pytest.MarkDecorator:
     """Ties a conformance test to the documented call and section it checks (the report's row)."""
     return pytest.mark.doc(call=call, section=section, capability=capability, doc=doc)
 
@@ -51,9 +53,13 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 # --- options -------------------------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
-    g = parser.getgroup("aoai-conformance", "Azure OpenAI v1 conformance (each option also AOAI_CONFORMANCE_<OPTION>)")
+    g = parser.getgroup(
+        "aoai-conformance", "Azure OpenAI v1 conformance (each option also AOAI_CONFORMANCE_<OPTION>)"
+    )
     for name, metavar, help_text in RUN_OPTIONS:
-        g.addoption("--" + name.replace("_", "-"), dest="aoai_" + name, default=None, metavar=metavar, help=help_text)
+        g.addoption(
+            "--" + name.replace("_", "-"), dest="aoai_" + name, default=None, metavar=metavar, help=help_text
+        )
     parser.addini("aoai_conformance", "unused", default="")
 
 
@@ -73,11 +79,16 @@ class _State:
         self.started = _now()
         self.written: list[Path] = []
         opts = {name: config.getoption("aoai_" + name) for name in OPTIONS}
-        explicit = any(v is not None for v in opts.values()) or config.getoption("aoai_expectations") is not None
+        explicit = (
+            any(v is not None for v in opts.values()) or config.getoption("aoai_expectations") is not None
+        )
         try:
             self.settings = resolve(**opts, default_cassettes=paths.cassettes())
-            self.expectations_path = Path(config.getoption("aoai_expectations")
-                                          or os.environ.get("AOAI_CONFORMANCE_EXPECTATIONS") or paths.expectations())
+            self.expectations_path = Path(
+                config.getoption("aoai_expectations")
+                or os.environ.get("AOAI_CONFORMANCE_EXPECTATIONS")
+                or paths.expectations()
+            )
             if config.getoption("aoai_expectations") and not self.expectations_path.is_file():
                 raise ConfigError(f"expectations file {self.expectations_path} not found: fix the path")
             self.expectations = expectations.load(self.expectations_path)
@@ -106,12 +117,14 @@ class _State:
             return base
         if name not in self.live_targets:
             from .standin import StandIn  # started only when a live/record run asks for it
+
             key, token = "standin-key-" + secrets.token_hex(8), "standin-token-" + secrets.token_hex(12)
             server = StandIn(api_key=key, tokens=(token,))
             server.start()
             self.config.hook.pytest_aoai_standin_started(standin=server)
             self.standins[name] = server
             from dataclasses import replace
+
             self.live_targets[name] = replace(base, base_url=server.base_url, api_key=key, ad_token=token)
         return self.live_targets[name]
 
@@ -132,8 +145,15 @@ class _State:
             built.provider.tokens.clear()
         return built
 
-    def proxied(self, auth: str, client: str, target: Target, faults: list[Any], scrubber: Scrubber,
-                **client_kwargs: Any):
+    def proxied(
+        self,
+        auth: str,
+        client: str,
+        target: Target,
+        faults: list[Any],
+        scrubber: Scrubber,
+        **client_kwargs: Any,
+    ):
         """A client for this auth mode that talks to the target through the session's fault proxy."""
         from dataclasses import replace
 
@@ -183,7 +203,9 @@ def _is_conformance_run(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "doc(call, section, capability, doc): the documented call a test checks")
+    config.addinivalue_line(
+        "markers", "doc(call, section, capability, doc): the documented call a test checks"
+    )
     config.addinivalue_line("markers", "auth_modes(*modes): run this test only under these auth modes")
     config.addinivalue_line("markers", "clients(*clients): run this test only with these SDK clients")
     config.addinivalue_line("markers", "per_auth_cassette: the documented outcome differs by auth mode")
@@ -192,6 +214,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if state.settings and _is_conformance_run(config) and not hasattr(config, "workerinput"):
         if not config.option.xmlpath:
             from _pytest.junitxml import LogXML
+
             path = state.settings.reports_dir / "junit.xml"
             path.parent.mkdir(parents=True, exist_ok=True)
             xml = LogXML(str(path), None, suite_name="aoai-conformance", family="xunit2")
@@ -229,7 +252,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("aoai", params, ids=["-".join(p) for p in params], indirect=True)
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     state = _state(config)
     for item in items:
         if "aoai" not in getattr(item, "fixturenames", ()):
@@ -265,8 +290,10 @@ def _conformance_repr(item: pytest.Item):
         if not isinstance(exc, checks.ConformanceFailure):
             return original(excinfo, *args, **kwargs)
         file = item.nodeid.split("::")[0]
-        where = next((f"{file}:{e.lineno + 1}" for e in reversed(excinfo.traceback)
-                      if str(e.path) == str(item.path)), file)
+        where = next(
+            (f"{file}:{e.lineno + 1}" for e in reversed(excinfo.traceback) if str(e.path) == str(item.path)),
+            file,
+        )
         return f"{where}: {exc}"
 
     return repr_failure
@@ -274,7 +301,11 @@ def _conformance_repr(item: pytest.Item):
 
 def _title(item: pytest.Item) -> str:
     doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
-    first = doc.strip().splitlines()[0] if doc.strip() else item.originalname.replace("test_", "").replace("_", " ")
+    first = (
+        doc.strip().splitlines()[0]
+        if doc.strip()
+        else item.originalname.replace("test_", "").replace("_", " ")
+    )
     return first.strip()
 
 
@@ -294,6 +325,7 @@ def aoai(request: pytest.FixtureRequest):
     """The harness: a client built as the docs build it for this auth mode, and this test's traffic."""
     from . import calls, cassettes
     from .auth import MissingCredential
+
     state = _state(request.config)
     settings = state.need()
     auth, client_kind, target_name = request.param
@@ -307,7 +339,12 @@ def aoai(request: pytest.FixtureRequest):
     except MissingCredential as exc:
         pytest.skip(f"not configured: {exc}")
     module = Path(str(item.fspath)).stem.removeprefix("test_")
-    path = settings.cassettes_dir / target.name / module / (_cassette_name(item, "-".join(request.param), auth) + ".json")
+    path = (
+        settings.cassettes_dir
+        / target.name
+        / module
+        / (_cassette_name(item, "-".join(request.param), auth) + ".json")
+    )
     command = _record_command(item, target.name)
     traffic = cassettes.Traffic(mode=settings.mode, cassette_path=path, record_command=command)
     scrubber = Scrubber(target.secrets(), target.base_url, target.host)
@@ -318,6 +355,7 @@ def aoai(request: pytest.FixtureRequest):
             traffic.problem = str(exc)
     elif settings.mode == "record":
         traffic.cassette = cassettes.open_record(path, scrubber.vcr_request, scrubber.vcr_response)
+
     def factory(faults: list[Any] | None, client_kwargs: dict[str, Any]):
         if faults is None:
             return state.client(auth, client_kind, target, **client_kwargs)
@@ -334,13 +372,24 @@ def aoai(request: pytest.FixtureRequest):
     finally:
         cassettes.guard(False)
         cassettes.activate(None)
-    if settings.mode == "record" and traffic.cassette is not None and item.stash.get(_OUTCOME, "") in ("passed", "xfailed"):
-        cassettes.save(traffic.cassette, {
-            "target": target.name, "target_kind": target.kind, "profile": target.profile,
-            "sdk_version": _sdk_version(), "suite_version": __version__,
-            "recorded_at": _now()[:10], "recorded_with": {"auth": auth, "client": client_kind},
-            "test": item.nodeid.split("[")[0],
-        })
+    if (
+        settings.mode == "record"
+        and traffic.cassette is not None
+        and item.stash.get(_OUTCOME, "") in ("passed", "xfailed")
+    ):
+        cassettes.save(
+            traffic.cassette,
+            {
+                "target": target.name,
+                "target_kind": target.kind,
+                "profile": target.profile,
+                "sdk_version": _sdk_version(),
+                "suite_version": __version__,
+                "recorded_at": _now()[:10],
+                "recorded_with": {"auth": auth, "client": client_kind},
+                "test": item.nodeid.split("[")[0],
+            },
+        )
 
 
 # --- outcomes, expectations, results -------------------------------------------------------------------
@@ -363,8 +412,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             info["failure"] = _failure(call)
         elif report.passed:
             report.outcome = "failed"
-            report.longrepr = (f"unexpected pass: expectations.toml lists {case['test']} as failing "
-                               f"({exp['reason']}); documentation may be out of date, or the entry is stale: remove it")
+            report.longrepr = (
+                f"unexpected pass: expectations.toml lists {case['test']} as failing "
+                f"({exp['reason']}); documentation may be out of date, or the entry is stale: remove it"
+            )
             info["status"] = "unexpected-pass"
             info["reason"] = "documentation may be out of date: " + exp["reason"]
     if report.when == "call" and report.failed and "status" not in info:
@@ -378,7 +429,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             info["failure"] = _failure(call)
         elif report.skipped:
             reason = _skip_reason(report)
-            info["status"] = "not-applicable" if reason.startswith(("not applicable", "unsupported")) else "skipped"
+            info["status"] = (
+                "not-applicable" if reason.startswith(("not applicable", "unsupported")) else "skipped"
+            )
             info["reason"] = reason
         elif report.when == "call":
             info["status"] = "pass"
@@ -403,8 +456,11 @@ def _target_answers(harness: Any) -> list[int]:
     """HTTP statuses the target itself answered in this test: not the fault proxy (another port), not a fault
     replayed from a cassette, not a URL elsewhere (a closed port)."""
     base = _origin_and_path(harness.target.base_url)
-    return [s.status for s in harness.sent if s.status is not None and s.fault is None
-            and _under(_origin_and_path(s.url), base)]
+    return [
+        s.status
+        for s in harness.sent
+        if s.status is not None and s.fault is None and _under(_origin_and_path(s.url), base)
+    ]
 
 
 def _origin_and_path(url: str) -> tuple[str, str, int | None, str]:
@@ -422,8 +478,13 @@ def _under(url: tuple[str, str, int | None, str], base: tuple[str, str, int | No
     return url[:3] == base[:3] and url[3].startswith(base[3].rstrip("/") + "/")
 
 
-def _known_finding(item: pytest.Item, call: pytest.CallInfo, case: dict[str, Any], report: pytest.TestReport,
-                   info: dict[str, Any]) -> None:
+def _known_finding(
+    item: pytest.Item,
+    call: pytest.CallInfo,
+    case: dict[str, Any],
+    report: pytest.TestReport,
+    info: dict[str, Any],
+) -> None:
     """A failure that is a listed real deviation (findings.toml) is reported as that finding, not as new: a
     nightly run against a real resource must not cry wolf over what is known. (Unlike an expectation, a finding
     that stops showing is no failure: the service was fixed.)"""
@@ -437,8 +498,12 @@ def _known_finding(item: pytest.Item, call: pytest.CallInfo, case: dict[str, Any
         return
     report.outcome = "skipped"
     report.wasxfail = found.what
-    info.update(status="expected-fail", reason=f"known finding {found.id}: {found.what}", failure=_failure(call),
-                findings=[found.id])
+    info.update(
+        status="expected-fail",
+        reason=f"known finding {found.id}: {found.what}",
+        failure=_failure(call),
+        findings=[found.id],
+    )
 
 
 def _failure(call: pytest.CallInfo) -> dict[str, Any] | None:
@@ -498,11 +563,17 @@ def finish_case(case: dict[str, Any]) -> dict[str, Any]:
         main = {**main, "status": "error", "failure": teardown.get("failure")}
     if main.get("findings"):
         case["findings"] = main["findings"]
-    case.update({
-        "status": main.get("status", "error"), "reason": main.get("reason"), "failure": main.get("failure"),
-        "evidence": main.get("evidence"), "notes": main.get("notes", []), "models": main.get("models", []),
-        "usage": main.get("usage"),
-    })
+    case.update(
+        {
+            "status": main.get("status", "error"),
+            "reason": main.get("reason"),
+            "failure": main.get("failure"),
+            "evidence": main.get("evidence"),
+            "notes": main.get("notes", []),
+            "models": main.get("models", []),
+            "usage": main.get("usage"),
+        }
+    )
     return case
 
 
@@ -566,8 +637,10 @@ def build_results(state: _State, config: pytest.Config) -> dict[str, Any]:
         case.pop("expectation", None)
         p = case["params"]
         test = case["id"].split("::", 1)[-1]
-        case["rerun"] = (f"aoai-conformance run --mode {settings.mode} --target {p['target']} "
-                         f"--auth {p['auth']} --client {p['client']} '{Path(case['id'].split('::')[0]).name}::{test}'")
+        case["rerun"] = (
+            f"aoai-conformance run --mode {settings.mode} --target {p['target']} "
+            f"--auth {p['auth']} --client {p['client']} '{Path(case['id'].split('::')[0]).name}::{test}'"
+        )
     tokens: dict[str, Any] = {"total": 0, "by_call": {}}
     models: dict[str, list[str]] = {}
     for case in cases:
@@ -587,15 +660,30 @@ def build_results(state: _State, config: pytest.Config) -> dict[str, Any]:
     targets = []
     for t in settings.targets:
         live = state.live_targets.get(t.name, t)
-        targets.append({"name": t.name, "kind": t.kind, "host": live.display_host, "profile": t.profile,
-                        "region": t.region, "deployments": dict(t.deployments)})
+        targets.append(
+            {
+                "name": t.name,
+                "kind": t.kind,
+                "host": live.display_host,
+                "profile": t.profile,
+                "region": t.region,
+                "deployments": dict(t.deployments),
+            }
+        )
     return {
         "format": RESULTS_FORMAT,
         "version": 1,
         "run": {
-            "started": state.started, "finished": _now(), "mode": settings.mode, "suite_version": __version__,
-            "sdk_version": _sdk_version(), "python": platform.python_version(),
-            "command": _command(config), "targets": targets, "models_seen": models, "tokens": tokens,
+            "started": state.started,
+            "finished": _now(),
+            "mode": settings.mode,
+            "suite_version": __version__,
+            "sdk_version": _sdk_version(),
+            "python": platform.python_version(),
+            "command": _command(config),
+            "targets": targets,
+            "models_seen": models,
+            "tokens": tokens,
             "expectations_file": str(state.expectations_path.name),
             **({"hints": hints} if hints else {}),
         },
@@ -617,9 +705,11 @@ def wrong_base_url_hints(cases: list[dict[str, Any]], settings: Settings) -> lis
         answers = [a for c in reached for a in c["answers"]]
         if not answers or set(answers) != {404} or any(c["status"] in PASSING for c in reached):
             continue
-        hints.append(f"all {len(answers)} calls to {t.name} ({_shown_base_url(t)}) answered HTTP 404: the base URL "
-                     "is probably wrong (for a server at its root, give its full path, e.g. http://host:port/v1; "
-                     "an Azure resource is https://RESOURCE.openai.azure.com)")
+        hints.append(
+            f"all {len(answers)} calls to {t.name} ({_shown_base_url(t)}) answered HTTP 404: the base URL "
+            "is probably wrong (for a server at its root, give its full path, e.g. http://host:port/v1; "
+            "an Azure resource is https://RESOURCE.openai.azure.com)"
+        )
     return hints
 
 
@@ -650,8 +740,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.write_line("cases: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     err = getattr(state, "render_error", None)
     if err:
-        terminalreporter.write_line(f"report rendering failed ({err}); results.json is intact: "
-                                    "rebuild with python -m aoai_conformance.report")
+        terminalreporter.write_line(
+            f"report rendering failed ({err}); results.json is intact: "
+            "rebuild with python -m aoai_conformance.report"
+        )
     for path in sorted(set(state.written), key=str):
         terminalreporter.write_line(f"report: {path}")
 

@@ -27,17 +27,17 @@ from .checks import expect, fail, trim
 
 PROMISES = {
     "retries.attempts": "a retryable error is retried max_retries times (2 by default), stopping at the "
-                        "first success: 1 + max_retries attempts at most",
+    "first success: 1 + max_retries attempts at most",
     "retries.retry-count-header": "attempt n (from 0) carries x-stainless-retry-count: n",
     "retries.retry-after": "a server-directed wait (retry-after-ms, retry-after seconds or HTTP date, up to "
-                           "120 s) is waited before the next attempt",
+    "120 s) is waited before the next attempt",
     "retries.backoff": "without a server-directed wait the SDK backs off exponentially: min(0.5 * 2**n, 8) s "
-                       "before retry n+1, minus up to 25 % jitter",
+    "before retry n+1, minus up to 25 % jitter",
     "retries.not-retried": "an error the documentation does not list as retryable is raised after one "
-                           "attempt, without waiting",
+    "attempt, without waiting",
     "retries.exception-type": "after retries run out the SDK raises the exception the 'Error codes' table "
-                              "names, with the HTTP status code (connection errors: APIConnectionError with "
-                              "a cause)",
+    "names, with the HTTP status code (connection errors: APIConnectionError with "
+    "a cause)",
 }
 
 # The documentation's list (Connection Errors, 408, 429, >=500) and the SDK's own rules.
@@ -106,16 +106,26 @@ def delays(log: Sequence[Any]) -> list[float]:
 
 def attempts(log: Sequence[Any], expected: int, why: str, promise: str = "retries.attempts") -> None:
     """Exactly ``expected`` attempts were sent; ``why`` says which rule asks for that many."""
-    expect(len(log) == expected, promise, f"{why}: the SDK made {len(log)} attempt(s)",
-           expected=expected, received=len(log), evidence=_describe(log))
+    expect(
+        len(log) == expected,
+        promise,
+        f"{why}: the SDK made {len(log)} attempt(s)",
+        expected=expected,
+        received=len(log),
+        evidence=_describe(log),
+    )
 
 
 def retry_count_headers(log: Sequence[Any]) -> None:
     """Attempt n (counting from 0) sent ``x-stainless-retry-count: n``."""
     sent = [_header(a, "x-stainless-retry-count") for a in log]
-    expect(sent == [str(i) for i in range(len(log))], "retries.retry-count-header",
-           "x-stainless-retry-count does not count the attempts 0, 1, 2, ...",
-           expected=[str(i) for i in range(len(log))], received=sent)
+    expect(
+        sent == [str(i) for i in range(len(log))],
+        "retries.retry-count-header",
+        "x-stainless-retry-count does not count the attempts 0, 1, 2, ...",
+        expected=[str(i) for i in range(len(log))],
+        received=sent,
+    )
 
 
 def not_retried(log: Sequence[Any], why: str, *, elapsed: float | None = None, limit: float = 1.0) -> None:
@@ -123,9 +133,13 @@ def not_retried(log: Sequence[Any], why: str, *, elapsed: float | None = None, l
     attempts(log, 1, why, promise="retries.not-retried")
     retry_count_headers(log)
     if elapsed is not None:
-        expect(elapsed <= limit, "retries.not-retried",
-               f"{why}: the call took {elapsed:.3f}s, as if the SDK waited before giving up",
-               expected=f"<= {limit:.2f}s", received=round(elapsed, 3))
+        expect(
+            elapsed <= limit,
+            "retries.not-retried",
+            f"{why}: the call took {elapsed:.3f}s, as if the SDK waited before giving up",
+            expected=f"<= {limit:.2f}s",
+            received=round(elapsed, 3),
+        )
 
 
 # --- waits ----------------------------------------------------------------------------------------------
@@ -151,16 +165,27 @@ def server_wait(response_headers: Mapping[str, str], at_wall: float | None = Non
     return when - (time.time() if at_wall is None else at_wall)
 
 
-def waited(log: Sequence[Any], index: int, seconds: float, *, what: str,
-           tolerance: float = TOLERANCE) -> float:
+def waited(
+    log: Sequence[Any], index: int, seconds: float, *, what: str, tolerance: float = TOLERANCE
+) -> float:
     """The wait between attempt ``index`` and the next one is ``seconds`` (within -SLACK/+tolerance)."""
-    expect(len(log) > index + 1, "retries.attempts", f"{what}: no attempt followed attempt #{index}",
-           expected=f">= {index + 2} attempts", received=len(log), evidence=_describe(log))
+    expect(
+        len(log) > index + 1,
+        "retries.attempts",
+        f"{what}: no attempt followed attempt #{index}",
+        expected=f">= {index + 2} attempts",
+        received=len(log),
+        evidence=_describe(log),
+    )
     gap = log[index + 1].t - log[index].t
-    expect(seconds - SLACK <= gap <= seconds + tolerance, "retries.retry-after",
-           f"{what}: the SDK waited {gap:.3f}s before attempt #{index + 1}",
-           expected=f"{seconds:.3f}s (-{SLACK}s/+{tolerance}s)", received=round(gap, 3),
-           evidence=_describe(log))
+    expect(
+        seconds - SLACK <= gap <= seconds + tolerance,
+        "retries.retry-after",
+        f"{what}: the SDK waited {gap:.3f}s before attempt #{index + 1}",
+        expected=f"{seconds:.3f}s (-{SLACK}s/+{tolerance}s)",
+        received=round(gap, 3),
+        evidence=_describe(log),
+    )
     return gap
 
 
@@ -172,19 +197,35 @@ def backoff_window(retry: int) -> tuple[float, float]:
 
 def backoff(log: Sequence[Any], *, tolerance: float = TOLERANCE) -> list[float]:
     """Every wait in the log falls in its exponential backoff window, and the waits grow."""
-    expect(len(log) >= 2, "retries.attempts", "no retry happened, so there is no backoff to measure",
-           expected=">= 2 attempts", received=len(log), evidence=_describe(log))
+    expect(
+        len(log) >= 2,
+        "retries.attempts",
+        "no retry happened, so there is no backoff to measure",
+        expected=">= 2 attempts",
+        received=len(log),
+        evidence=_describe(log),
+    )
     gaps = delays(log)
     for n, gap in enumerate(gaps):
         lo, hi = backoff_window(n)
-        expect(lo - SLACK <= gap <= hi + tolerance, "retries.backoff",
-               f"the wait before retry {n + 1} was {gap:.3f}s, outside the exponential backoff window",
-               expected=f"{lo:.3f}s..{hi:.3f}s (+{tolerance}s)", received=round(gap, 3),
-               evidence=_describe(log))
+        expect(
+            lo - SLACK <= gap <= hi + tolerance,
+            "retries.backoff",
+            f"the wait before retry {n + 1} was {gap:.3f}s, outside the exponential backoff window",
+            expected=f"{lo:.3f}s..{hi:.3f}s (+{tolerance}s)",
+            received=round(gap, 3),
+            evidence=_describe(log),
+        )
     for n in range(1, len(gaps)):
         if backoff_window(n)[0] > backoff_window(n - 1)[1]:  # windows apart: the waits must grow
-            expect(gaps[n] > gaps[n - 1], "retries.backoff", f"the wait before retry {n + 1} did not grow",
-                   expected=f"> {gaps[n - 1]:.3f}s", received=round(gaps[n], 3), evidence=_describe(log))
+            expect(
+                gaps[n] > gaps[n - 1],
+                "retries.backoff",
+                f"the wait before retry {n + 1} did not grow",
+                expected=f"> {gaps[n - 1]:.3f}s",
+                received=round(gaps[n], 3),
+                evidence=_describe(log),
+            )
     return gaps
 
 
@@ -193,23 +234,42 @@ def exception(error: BaseException | None, status: int | None) -> None:
     """The SDK raised the documented exception type for ``status`` (None: a connection error)."""
     name = documented_error_type(status)
     if error is None:
-        fail("retries.exception-type", f"no exception was raised; the docs promise {name}", expected=name,
-             received=None)
+        fail(
+            "retries.exception-type",
+            f"no exception was raised; the docs promise {name}",
+            expected=name,
+            received=None,
+        )
     cls = getattr(openai, name)
-    expect(isinstance(error, cls), "retries.exception-type",
-           f"after the last attempt the SDK raised {type(error).__name__}, not the documented {name}",
-           expected=name, received=type(error).__name__)
+    expect(
+        isinstance(error, cls),
+        "retries.exception-type",
+        f"after the last attempt the SDK raised {type(error).__name__}, not the documented {name}",
+        expected=name,
+        received=type(error).__name__,
+    )
     if status is None:
-        expect(not isinstance(error, openai.APIStatusError), "retries.exception-type",
-               "a connection error was reported as an HTTP status error", expected=name,
-               received=type(error).__name__)
-        expect(error.__cause__ is not None, "retries.exception-type",
-               "APIConnectionError carries no __cause__ (the docs print e.__cause__, the underlying "
-               "exception)")
+        expect(
+            not isinstance(error, openai.APIStatusError),
+            "retries.exception-type",
+            "a connection error was reported as an HTTP status error",
+            expected=name,
+            received=type(error).__name__,
+        )
+        expect(
+            error.__cause__ is not None,
+            "retries.exception-type",
+            "APIConnectionError carries no __cause__ (the docs print e.__cause__, the underlying exception)",
+        )
         return
     got = getattr(error, "status_code", None)
-    expect(got == status, "retries.exception-type",
-           f"{type(error).__name__}.status_code is not the HTTP status", expected=status, received=got)
+    expect(
+        got == status,
+        "retries.exception-type",
+        f"{type(error).__name__}.status_code is not the HTTP status",
+        expected=status,
+        received=got,
+    )
 
 
 def evidence(log: Sequence[Any]) -> str:
@@ -218,9 +278,24 @@ def evidence(log: Sequence[Any]) -> str:
 
 
 __all__ = [
-    "PROMISES", "attempts", "retry_count_headers", "not_retried", "server_wait", "waited", "backoff",
-    "backoff_window", "delays", "exception", "documented_retryable", "documented_error_type", "evidence",
-    "MAX_RETRY_AFTER", "DEFAULT_MAX_RETRIES", "SDK_ONLY_RETRYABLE", "Outcome", "call",
+    "PROMISES",
+    "attempts",
+    "retry_count_headers",
+    "not_retried",
+    "server_wait",
+    "waited",
+    "backoff",
+    "backoff_window",
+    "delays",
+    "exception",
+    "documented_retryable",
+    "documented_error_type",
+    "evidence",
+    "MAX_RETRY_AFTER",
+    "DEFAULT_MAX_RETRIES",
+    "SDK_ONLY_RETRYABLE",
+    "Outcome",
+    "call",
 ]
 
 

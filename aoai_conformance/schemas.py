@@ -46,8 +46,15 @@ from referencing.jsonschema import DRAFT202012
 from . import checks
 
 __all__ = [
-    "Verdict", "SchemaError", "validate", "check", "check_stream_event", "check_chat_chunk", "names",
-    "schema_dir", "json_path",
+    "Verdict",
+    "SchemaError",
+    "validate",
+    "check",
+    "check_stream_event",
+    "check_chat_chunk",
+    "names",
+    "schema_dir",
+    "json_path",
 ]
 
 _HERE = Path(__file__).resolve().parent
@@ -96,8 +103,10 @@ def schema_dir() -> Path:
     for d in SCHEMA_DIRS:
         if (d / "index.json").is_file():
             return d
-    raise FileNotFoundError(f"no generated schemas in {' or '.join(map(str, SCHEMA_DIRS))}; "
-                            "run python -m aoai_conformance.schemagen")
+    raise FileNotFoundError(
+        f"no generated schemas in {' or '.join(map(str, SCHEMA_DIRS))}; "
+        "run python -m aoai_conformance.schemagen"
+    )
 
 
 @functools.cache
@@ -164,7 +173,7 @@ def _rule(schema: Any) -> tuple[str, str, Any] | None:
     cond = schema["if"]
     if not isinstance(cond, dict) or set(cond) != {"properties", "required"} or len(cond["properties"]) != 1:
         return None
-    (prop, test), = cond["properties"].items()
+    ((prop, test),) = cond["properties"].items()
     if cond["required"] != [prop] or not isinstance(test, dict) or set(test) != {"const"}:
         return None
     if not isinstance(test["const"], str):
@@ -185,8 +194,21 @@ def _split_rules(items: list[Any]) -> tuple[list[Any], str | None, dict[str, Any
     return plain, prop, table
 
 
-_ANNOTATIONS = {"format", "default", "readOnly", "writeOnly", "deprecated", "title", "description",
-                "$comment", "$schema", "$id", "$defs", "x-source", "examples"}
+_ANNOTATIONS = {
+    "format",
+    "default",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "title",
+    "description",
+    "$comment",
+    "$schema",
+    "$id",
+    "$defs",
+    "x-source",
+    "examples",
+}
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -302,8 +324,14 @@ class _Compiler:
                 add(lambda v, m=val: not isinstance(v, list) or len(v) <= m)
             elif key == "uniqueItems":
                 if val:
-                    add(lambda v: not isinstance(v, list) or all(
-                        not _equal(v[i], v[j]) for i in range(len(v)) for j in range(i + 1, len(v))))
+                    add(
+                        lambda v: (
+                            not isinstance(v, list)
+                            or all(
+                                not _equal(v[i], v[j]) for i in range(len(v)) for j in range(i + 1, len(v))
+                            )
+                        )
+                    )
             elif key == "propertyNames":
                 sub = self.compile(val)
                 add(lambda v, f=sub: not isinstance(v, dict) or all(f(k) for k in v))
@@ -442,12 +470,20 @@ def _shallow(node_id: int, keys: tuple[tuple[str, str], ...]) -> Draft202012Vali
 
 def _local(profile: str, verdict: str, pointer: str, body: Any, prefix: tuple[Any, ...], out: list) -> None:
     node, _, validator = _at(profile, verdict, pointer)
-    while isinstance(node, dict) and set(node) - _ANNOTATIONS == {"$ref"} and node["$ref"].startswith("#/$defs/"):
+    while (
+        isinstance(node, dict)
+        and set(node) - _ANNOTATIONS == {"$ref"}
+        and node["$ref"].startswith("#/$defs/")
+    ):
         pointer = node["$ref"][1:]
         node, _, validator = _at(profile, verdict, pointer)
     keys = set(node) - _ANNOTATIONS if isinstance(node, dict) else {None}
-    if isinstance(body, dict) and "properties" in keys and keys <= _PLAIN_OBJECT \
-            and all(_SAFE_KEY.match(k) for k in body if k in node["properties"]):
+    if (
+        isinstance(body, dict)
+        and "properties" in keys
+        and keys <= _PLAIN_OBJECT
+        and all(_SAFE_KEY.match(k) for k in body if k in node["properties"])
+    ):
         shallow = tuple((k, json.dumps(node[k])) for k in ("type", "required") if k in node)
         if shallow:
             out.extend((prefix, e) for e in _shallow(id(node), shallow).iter_errors(body))
@@ -460,7 +496,10 @@ def _local(profile: str, verdict: str, pointer: str, body: Any, prefix: tuple[An
         return
     if isinstance(body, list) and keys <= {"type", "items"} and isinstance(node.get("items"), dict):
         if "type" in keys:
-            out.extend((prefix, e) for e in _shallow(id(node), (("type", json.dumps(node["type"])),)).iter_errors(body))
+            out.extend(
+                (prefix, e)
+                for e in _shallow(id(node), (("type", json.dumps(node["type"])),)).iter_errors(body)
+            )
         sub = f"{pointer}/items"
         fast = _at(profile, verdict, sub)[1]
         for i, x in enumerate(body):
@@ -484,8 +523,9 @@ _TYPES = {
     "string": lambda v: isinstance(v, str),
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
-    or (isinstance(v, float) and v.is_integer()),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())
+    ),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
 }
 
@@ -496,7 +536,9 @@ def _type_test(names: tuple[str, ...]) -> Any:
     if len(names) == 1:
         return _TYPES[names[0]]
     if set(names) <= {"number", "null"}:  # nullable numbers: the common multi-type
-        return lambda v: v is None or (v.__class__ is float or (isinstance(v, (int, float)) and not isinstance(v, bool)))
+        return lambda v: (
+            v is None or (v.__class__ is float or (isinstance(v, (int, float)) and not isinstance(v, bool)))
+        )
     tests = tuple(_TYPES[n] for n in names)
     return lambda v: any(f(v) for f in tests)
 
@@ -677,8 +719,11 @@ def _around(body: Any, path: list[Any]) -> Any:
         others = [k for k in parent if k != last]
         out = {last: node}
         if others:
-            out["..."] = f"{len(others)} sibling keys: " + ", ".join(map(str, others[:12])) + (
-                ", ..." if len(others) > 12 else "")
+            out["..."] = (
+                f"{len(others)} sibling keys: "
+                + ", ".join(map(str, others[:12]))
+                + (", ..." if len(others) > 12 else "")
+            )
         return out
     if isinstance(parent, list):
         return {f"[{last}] of {len(parent)} items": node}
@@ -701,8 +746,13 @@ def check(body: Any, name: str, profile: str = "azure", where: str = "") -> Verd
     verdict = validate(body, name, profile)
     prefix = f"{where}: " if where else ""
     for path in verdict.drift:
-        checks.note("drift", f"{prefix}field not declared by schema {name} ({profile})", path=path,
-                    schema=name, profile=profile)
+        checks.note(
+            "drift",
+            f"{prefix}field not declared by schema {name} ({profile})",
+            path=path,
+            schema=name,
+            profile=profile,
+        )
     for err in verdict.deviations:
         checks.note("spec-deviation", f"{prefix}{err}", path=err.path, schema=name, profile=profile)
     if verdict.compatible_errors:
@@ -711,9 +761,17 @@ def check(body: Any, name: str, profile: str = "azure", where: str = "") -> Verd
         # jsonschema quotes the whole instance in its message (a base64 vector is 16 kB): keep it readable.
         detail = f"{prefix}body does not match schema {name} ({profile}): {_shorten(first.message, 400)}"
         if more:
-            detail += f" (+{more} more: " + "; ".join(_shorten(str(e), 200) for e in verdict.compatible_errors[1:4]) + ")"
+            detail += (
+                f" (+{more} more: "
+                + "; ".join(_shorten(str(e), 200) for e in verdict.compatible_errors[1:4])
+                + ")"
+            )
         raise checks.ConformanceFailure(
-            "schema.compatible", detail, path=first.path, expected=first.expected, received=first.received,
+            "schema.compatible",
+            detail,
+            path=first.path,
+            expected=first.expected,
+            received=first.received,
             evidence=checks.trim(_around(body, _parts(first.path)), 1000),
         )
     return verdict
@@ -723,10 +781,14 @@ def check_stream_event(event: dict[str, Any], profile: str = "azure") -> Verdict
     """Check one Responses stream event against the schema its ``type`` selects."""
     etype = event.get("type") if isinstance(event, dict) else None
     if not isinstance(etype, str) or EVENT_PREFIX + etype not in names(profile):
-        known = sorted(n[len(EVENT_PREFIX):] for n in names(profile) if n.startswith(EVENT_PREFIX))
+        known = sorted(n[len(EVENT_PREFIX) :] for n in names(profile) if n.startswith(EVENT_PREFIX))
         raise checks.ConformanceFailure(
-            "schema.unknown-event", f"stream event type {etype!r} is not defined by the {profile} spec",
-            path="$.type", expected=known, received=etype, evidence=checks.trim(event, 1000),
+            "schema.unknown-event",
+            f"stream event type {etype!r} is not defined by the {profile} spec",
+            path="$.type",
+            expected=known,
+            received=etype,
+            evidence=checks.trim(event, 1000),
         )
     return check(event, EVENT_PREFIX + etype, profile, where=f"stream event {etype}")
 

@@ -17,11 +17,19 @@ from urllib.parse import urlsplit
 from .config import PLACEHOLDER_HOST, placeholder_origin
 
 # `host` is not secret, but carries the resource name and port; it is derived from the URL anyway.
-SECRET_HEADERS = frozenset({
-    "host",
-    "authorization", "api-key", "cookie", "set-cookie", "ocp-apim-subscription-key", "proxy-authorization",
-    "x-ms-client-principal", "x-ms-token-aad-access-token",
-})
+SECRET_HEADERS = frozenset(
+    {
+        "host",
+        "authorization",
+        "api-key",
+        "cookie",
+        "set-cookie",
+        "ocp-apim-subscription-key",
+        "proxy-authorization",
+        "x-ms-client-principal",
+        "x-ms-token-aad-access-token",
+    }
+)
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 REDACTED = "REDACTED"
 _ORIGIN = placeholder_origin()  # https://resource.openai.azure.invalid
@@ -43,7 +51,9 @@ def jwt_claim_ids(token: str) -> list[str]:
 
 
 class Scrubber:
-    def __init__(self, secrets: Iterable[str] = (), base_url: str | None = None, host: str | None = None) -> None:
+    def __init__(
+        self, secrets: Iterable[str] = (), base_url: str | None = None, host: str | None = None
+    ) -> None:
         self.secrets: list[str] = []
         values = []
         for secret in secrets:
@@ -114,8 +124,12 @@ class Scrubber:
 
     # vcrpy hooks ---------------------------------------------------------------------------------------
     def vcr_request(self, request):
-        request = request.__class__(request.method, self.text(request.uri), self.data(request.body),
-                                    self.headers(dict(request.headers)))
+        request = request.__class__(
+            request.method,
+            self.text(request.uri),
+            self.data(request.body),
+            self.headers(dict(request.headers)),
+        )
         return request
 
     def vcr_response(self, response: dict) -> dict:

@@ -17,16 +17,26 @@ PROMISES = {
 def parsed(ex: Exchange, type_name: str) -> Any:
     obj = ex.sdk
     why = f": {ex.sdk_error!r}" if getattr(ex, "sdk_error", None) is not None else ""
-    expect(obj is not None and type(obj).__name__ == type_name, "sdk.parse",
-           f"{ex.call} did not parse into {type_name}{why}", received=type(obj).__name__)
+    expect(
+        obj is not None and type(obj).__name__ == type_name,
+        "sdk.parse",
+        f"{ex.call} did not parse into {type_name}{why}",
+        received=type(obj).__name__,
+    )
     return obj
 
 
 def stream_parsed(sx: StreamExchange) -> list[Any]:
-    expect(sx.sdk_error is None, "sdk.parse", f"the SDK failed to iterate the {sx.call} stream: {sx.sdk_error!r}")
-    expect(len(sx.sdk_events) == len(sx.data), "sdk.parse",
-           f"the SDK yielded {len(sx.sdk_events)} events for {len(sx.data)} data events",
-           expected=len(sx.data), received=len(sx.sdk_events))
+    expect(
+        sx.sdk_error is None, "sdk.parse", f"the SDK failed to iterate the {sx.call} stream: {sx.sdk_error!r}"
+    )
+    expect(
+        len(sx.sdk_events) == len(sx.data),
+        "sdk.parse",
+        f"the SDK yielded {len(sx.sdk_events)} events for {len(sx.data)} data events",
+        expected=len(sx.data),
+        received=len(sx.sdk_events),
+    )
     return sx.sdk_events
 
 
@@ -44,11 +54,23 @@ def request_id(ex: Exchange) -> None:
     """
     header = ex.headers.get("x-request-id")
     if header is None and (ex.status or 0) >= 400:
-        expect(ex.request_id is None, "sdk.request-id",
-               f"{ex.call} error answer has no x-request-id header, yet e.request_id is set",
-               expected=None, received=ex.request_id)
+        expect(
+            ex.request_id is None,
+            "sdk.request-id",
+            f"{ex.call} error answer has no x-request-id header, yet e.request_id is set",
+            expected=None,
+            received=ex.request_id,
+        )
         return
-    expect(header is not None, "sdk.request-id",
-           f"{ex.call} answer has no x-request-id header, so the documented _request_id is None")
-    expect(ex.request_id == header, "sdk.request-id", f"{ex.call} _request_id does not match x-request-id",
-           expected=header, received=ex.request_id)
+    expect(
+        header is not None,
+        "sdk.request-id",
+        f"{ex.call} answer has no x-request-id header, so the documented _request_id is None",
+    )
+    expect(
+        ex.request_id == header,
+        "sdk.request-id",
+        f"{ex.call} _request_id does not match x-request-id",
+        expected=header,
+        received=ex.request_id,
+    )

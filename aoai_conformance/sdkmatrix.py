@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
 from .files import write_atomic
 
 if sys.version_info >= (3, 11):
@@ -44,14 +45,18 @@ else:  # pragma: no cover
 # 2.x and 3.x.
 DEFAULT_VERSIONS = ("1.55.3", "1.109.1", "2.54.0", "3.54.0")
 ROOT = Path(__file__).resolve().parent.parent
-NOT_IN_SDK = "not in this SDK"  # the skip reason calls.not_in_sdk() gives (kept in step with calls.NOT_IN_SDK)
+NOT_IN_SDK = (
+    "not in this SDK"  # the skip reason calls.not_in_sdk() gives (kept in step with calls.NOT_IN_SDK)
+)
 
 # What a difference is, from the failing promise or message: the matrix's "what differs" column.
 KINDS = (
     ("not in this SDK", lambda p, m: m.startswith(NOT_IN_SDK)),
     ("parse failure", lambda p, m: p.startswith("sdk.parse") or "ValidationError" in m),
-    ("renamed or missing field", lambda p, m: p.startswith("sdk.accessor") or "AttributeError" in m
-     or "has no attribute" in m),
+    (
+        "renamed or missing field",
+        lambda p, m: p.startswith("sdk.accessor") or "AttributeError" in m or "has no attribute" in m,
+    ),
     ("retry rules", lambda p, m: p.startswith(("retries", "retry"))),
     # A cassette miss: this SDK sent another request body (new defaults) or another number of attempts.
     ("request differs", lambda p, m: "no recorded interaction" in m),
@@ -134,7 +139,16 @@ def run_version(version: str, out: Path, cache: Path, extra: list[str], root: Pa
         result.problem = str(exc)
         return result
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("AOAI_CONFORMANCE_", "VIRTUAL_ENV"))}
-    cmd = [str(_bin(env, "aoai-conformance")), "run", "--mode", "replay", "--reports-dir", str(reports), "-q", *extra]
+    cmd = [
+        str(_bin(env, "aoai-conformance")),
+        "run",
+        "--mode",
+        "replay",
+        "--reports-dir",
+        str(reports),
+        "-q",
+        *extra,
+    ]
     result.log.append(" ".join(cmd))
     reports.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=root, env=environ, check=False)
@@ -181,8 +195,12 @@ def _cell(cases: list[dict]) -> Cell:
         p = c.get("params") or {}
         by_kind.setdefault(kind, []).append(f"{p.get('auth', '?')}-{p.get('client', '?')}")
         f = c.get("failure") or {}
-        firsts.setdefault(kind, (f.get("message") or c.get("reason") or "").strip().splitlines()[0][:300]
-                          if (f.get("message") or c.get("reason")) else "")
+        firsts.setdefault(
+            kind,
+            (f.get("message") or c.get("reason") or "").strip().splitlines()[0][:300]
+            if (f.get("message") or c.get("reason"))
+            else "",
+        )
     ok = {"pass", "doc-sdk-difference", "expected-fail", "not-applicable"}
     kinds = sorted(by_kind)
     if set(kinds) <= ok:
@@ -219,11 +237,15 @@ def merge(results: dict[str, dict | None], problems: dict[str, str] | None = Non
             else:
                 cells[v] = _cell(rows[key].get(v, []))
         texts = {cells[v].text for v in versions}
-        out_rows.append({
-            "call": key[0], "test": key[1], "title": titles[key],
-            "cells": {v: cells[v].__dict__ for v in versions},
-            "differs": len(texts) > 1,
-        })
+        out_rows.append(
+            {
+                "call": key[0],
+                "test": key[1],
+                "title": titles[key],
+                "cells": {v: cells[v].__dict__ for v in versions},
+                "differs": len(texts) > 1,
+            }
+        )
     summary = {}
     for v in versions:
         counts: dict[str, int] = {}
@@ -231,14 +253,24 @@ def merge(results: dict[str, dict | None], problems: dict[str, str] | None = Non
             s = r["cells"][v]["status"]
             counts[s] = counts.get(s, 0) + 1
         run = (results[v] or {}).get("run", {})
-        summary[v] = {"counts": counts, "sdk_version": run.get("sdk_version", v), "problem": problems.get(v),
-                      "http_library": "httpx2" if _version_key(v)[0] >= 3 else "httpx"}
-    return {"format": "aoai-conformance/sdk-matrix", "version": 1, "versions": versions, "summary": summary,
-            "rows": out_rows}
+        summary[v] = {
+            "counts": counts,
+            "sdk_version": run.get("sdk_version", v),
+            "problem": problems.get(v),
+            "http_library": "httpx2" if _version_key(v)[0] >= 3 else "httpx",
+        }
+    return {
+        "format": "aoai-conformance/sdk-matrix",
+        "version": 1,
+        "versions": versions,
+        "summary": summary,
+        "rows": out_rows,
+    }
 
 
 def render_markdown(matrix: dict[str, Any]) -> str:
     versions = matrix["versions"]
+
     def esc(s: Any) -> str:
         return str(s).replace("|", "\\|").replace("\n", " ")
 
@@ -250,15 +282,20 @@ def render_markdown(matrix: dict[str, Any]) -> str:
         c = s["counts"]
         other = sum(n for k, n in c.items() if k not in ("pass", NOT_IN_SDK, "fail"))
         note = f" ({esc(s['problem'])})" if s.get("problem") else ""
-        lines.append(f"| {v}{note} | {s['http_library']} | {c.get('pass', 0)} | {c.get(NOT_IN_SDK, 0)} | "
-                     f"{c.get('fail', 0)} | {other} |")
+        lines.append(
+            f"| {v}{note} | {s['http_library']} | {c.get('pass', 0)} | {c.get(NOT_IN_SDK, 0)} | "
+            f"{c.get('fail', 0)} | {other} |"
+        )
     lines += ["", "## Documented call x SDK version", ""]
     lines.append("| documented call | test | " + " | ".join(versions) + " |")
     lines.append("|---|---|" + "---|" * len(versions))
     for r in matrix["rows"]:
         mark = " **≠**" if r["differs"] else ""
-        lines.append(f"| {esc(r['call'])}{mark} | {esc(r['test'])} | "
-                     + " | ".join(esc(r["cells"][v]["text"]) for v in versions) + " |")
+        lines.append(
+            f"| {esc(r['call'])}{mark} | {esc(r['test'])} | "
+            + " | ".join(esc(r["cells"][v]["text"]) for v in versions)
+            + " |"
+        )
     diffs = [r for r in matrix["rows"] if r["differs"]]
     lines += ["", f"## What differs ({len(diffs)} rows)", ""]
     if not diffs:
@@ -275,35 +312,51 @@ def render_markdown(matrix: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-_CSS = ("body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-        "padding:4px 8px;vertical-align:top}.pass{background:#e6f4ea}.fail{background:#fce8e6}"
-        ".notin{background:#eef}.skipped,.other{background:#fff8e1}details{font-size:12px}")
+_CSS = (
+    "body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+    "padding:4px 8px;vertical-align:top}.pass{background:#e6f4ea}.fail{background:#fce8e6}"
+    ".notin{background:#eef}.skipped,.other{background:#fff8e1}details{font-size:12px}"
+)
 
 
 def render_html(matrix: dict[str, Any]) -> str:
     versions = matrix["versions"]
     e = html.escape
     css = {"pass": "pass", "fail": "fail", NOT_IN_SDK: "notin"}
-    out = ["<!doctype html><html><head><meta charset='utf-8'><title>SDK matrix</title>",
-           f"<style>{_CSS}</style></head><body><h1>SDK matrix: the bundled cassettes through each openai version</h1>",
-           "<table><tr><th>openai</th><th>HTTP library</th><th>rows</th></tr>"]
+    out = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>SDK matrix</title>",
+        f"<style>{_CSS}</style></head><body><h1>SDK matrix: the bundled cassettes through each openai version</h1>",
+        "<table><tr><th>openai</th><th>HTTP library</th><th>rows</th></tr>",
+    ]
     for v in versions:
         s = matrix["summary"][v]
         counts = ", ".join(f"{n} {k}" for k, n in sorted(s["counts"].items()))
         problem = f" <em>{e(s['problem'])}</em>" if s.get("problem") else ""
         out.append(f"<tr><td>{e(v)}{problem}</td><td>{e(s['http_library'])}</td><td>{e(counts)}</td></tr>")
-    out.append("</table><h2>Documented call x SDK version</h2><table><tr><th>documented call</th><th>test</th>"
-               + "".join(f"<th>{e(v)}</th>" for v in versions) + "</tr>")
+    out.append(
+        "</table><h2>Documented call x SDK version</h2><table><tr><th>documented call</th><th>test</th>"
+        + "".join(f"<th>{e(v)}</th>" for v in versions)
+        + "</tr>"
+    )
     for r in matrix["rows"]:
         tds = []
         for v in versions:
             cell = r["cells"][v]
             cls = css.get(cell["status"], "other")
-            more = ("<details><summary>why</summary><ul>" + "".join(f"<li>{e(d)}</li>" for d in cell["details"])
-                    + "</ul></details>") if cell["details"] else ""
+            more = (
+                (
+                    "<details><summary>why</summary><ul>"
+                    + "".join(f"<li>{e(d)}</li>" for d in cell["details"])
+                    + "</ul></details>"
+                )
+                if cell["details"]
+                else ""
+            )
             tds.append(f"<td class='{cls}'>{e(cell['text'])}{more}</td>")
         mark = " ≠" if r["differs"] else ""
-        out.append(f"<tr><td>{e(r['call'])}{mark}</td><td title='{e(r['title'])}'>{e(r['test'])}</td>{''.join(tds)}</tr>")
+        out.append(
+            f"<tr><td>{e(r['call'])}{mark}</td><td title='{e(r['title'])}'>{e(r['test'])}</td>{''.join(tds)}</tr>"
+        )
     out.append("</table></body></html>\n")
     return "\n".join(out)
 
@@ -328,11 +381,18 @@ def write(matrix: dict[str, Any], out: Path) -> dict[str, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m aoai_conformance.sdkmatrix", description=__doc__.splitlines()[0])
-    p.add_argument("--versions", default=os.environ.get("AOAI_SDK_MATRIX_VERSIONS", ",".join(DEFAULT_VERSIONS)),
-                   help="comma-separated openai versions (default: %(default)s)")
+    p = argparse.ArgumentParser(
+        prog="python -m aoai_conformance.sdkmatrix", description=__doc__.splitlines()[0]
+    )
+    p.add_argument(
+        "--versions",
+        default=os.environ.get("AOAI_SDK_MATRIX_VERSIONS", ",".join(DEFAULT_VERSIONS)),
+        help="comma-separated openai versions (default: %(default)s)",
+    )
     p.add_argument("--out", default="reports/sdk_matrix", help="where per-version reports and the matrix go")
-    p.add_argument("--cache", default=None, help="where the venvs live (default: ~/.cache/aoai-conformance/sdk-matrix)")
+    p.add_argument(
+        "--cache", default=None, help="where the venvs live (default: ~/.cache/aoai-conformance/sdk-matrix)"
+    )
     p.add_argument("--jobs", type=int, default=4, help="versions installed and replayed at once")
     p.add_argument("--merge-only", action="store_true", help="only merge existing per-version results")
     p.add_argument("extra", nargs="*", help="after --: passed to aoai-conformance run (e.g. -k chat)")

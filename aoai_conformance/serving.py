@@ -9,7 +9,9 @@ from socketserver import BaseServer
 
 def serve_in_background(server: BaseServer, name: str) -> threading.Thread:
     """Serve ``server`` from a daemon thread (a short poll interval, so stop() returns at once)."""
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+    )
     thread.start()
     return thread
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from .calls import Aoai, Exchange, StreamExchange
 from .checks import expect, note, trim
 
@@ -18,8 +17,13 @@ PROMISES = {
 
 
 def status(ex: Exchange | StreamExchange, expected: int = 200) -> None:
-    expect(ex.status == expected, "http.status", f"{ex.call} answered HTTP {ex.status}",
-           expected=expected, received=ex.status)
+    expect(
+        ex.status == expected,
+        "http.status",
+        f"{ex.call} answered HTTP {ex.status}",
+        expected=expected,
+        received=ex.status,
+    )
 
 
 def not_recorded(what: str, call: str) -> None:
@@ -32,10 +36,19 @@ def json_body(ex: Exchange) -> None:
     if not ex.headers_recorded and not ctype:
         not_recorded("the response's content-type", ex.call)
         ctype = "application/json"
-    expect(ctype == "application/json", "http.content-type", f"{ex.call} body is not declared as JSON",
-           expected="application/json", received=ex.content_type)
-    expect(ex.body is not None, "http.content-type", f"{ex.call} body does not parse as JSON",
-           received=trim(ex.content.decode("utf-8", "replace")))
+    expect(
+        ctype == "application/json",
+        "http.content-type",
+        f"{ex.call} body is not declared as JSON",
+        expected="application/json",
+        received=ex.content_type,
+    )
+    expect(
+        ex.body is not None,
+        "http.content-type",
+        f"{ex.call} body does not parse as JSON",
+        received=trim(ex.content.decode("utf-8", "replace")),
+    )
 
 
 def event_stream(sx: StreamExchange, aoai: Aoai) -> None:
@@ -43,16 +56,28 @@ def event_stream(sx: StreamExchange, aoai: Aoai) -> None:
     if not sx.headers_recorded and not ctype:
         not_recorded("the stream's content-type", sx.call)
         ctype = "text/event-stream"
-    expect(ctype == "text/event-stream", "http.content-type", f"{sx.call} stream is not text/event-stream",
-           expected="text/event-stream", received=sx.content_type)
+    expect(
+        ctype == "text/event-stream",
+        "http.content-type",
+        f"{sx.call} stream is not text/event-stream",
+        expected="text/event-stream",
+        received=sx.content_type,
+    )
     # The SDK yields zero events and no error for a stream served as plain JSON: look at the raw events.
-    expect(len(sx.data) > 0, "http.stream-events", f"{sx.call} stream carried no data events",
-           received=trim(sx.content.decode("utf-8", "replace")))
+    expect(
+        len(sx.data) > 0,
+        "http.stream-events",
+        f"{sx.call} stream carried no data events",
+        received=trim(sx.content.decode("utf-8", "replace")),
+    )
     if aoai.mode == "live" and len(sx.events) >= 3:
         first, last = sx.events[0].t, sx.events[-1].t
         # Recorders buffer streams, so timing is only checked live.
-        expect(first < last and first <= 0.9 * last, "http.stream-incremental",
-               f"{sx.call} delivered all events at once (first at {first:.3f}s, last at {last:.3f}s)")
+        expect(
+            first < last and first <= 0.9 * last,
+            "http.stream-incremental",
+            f"{sx.call} delivered all events at once (first at {first:.3f}s, last at {last:.3f}s)",
+        )
 
 
 def azure_headers(ex: Exchange | StreamExchange, aoai: Aoai) -> None:
@@ -62,8 +87,12 @@ def azure_headers(ex: Exchange | StreamExchange, aoai: Aoai) -> None:
     if not ex.headers_recorded:
         not_recorded("apim-request-id (response headers)", ex.call)
         return
-    expect(ex.headers.get("apim-request-id"), "http.azure-headers", f"{ex.call} answer has no apim-request-id",
-           received=sorted(ex.headers.keys()))
+    expect(
+        ex.headers.get("apim-request-id"),
+        "http.azure-headers",
+        f"{ex.call} answer has no apim-request-id",
+        received=sorted(ex.headers.keys()),
+    )
 
 
 def credentials(aoai: Aoai) -> None:
@@ -76,19 +105,32 @@ def credentials(aoai: Aoai) -> None:
     built = aoai.built
     for i, sent in enumerate(attempts):
         header = sent.headers.get("authorization", "")
-        expect(header.startswith("Bearer "), "auth.credential-sent",
-               f"attempt {i + 1} sent no Bearer credential under auth mode {aoai.auth}")
-        value = header[len("Bearer "):]
+        expect(
+            header.startswith("Bearer "),
+            "auth.credential-sent",
+            f"attempt {i + 1} sent no Bearer credential under auth mode {aoai.auth}",
+        )
+        value = header[len("Bearer ") :]
         if built.provider is not None:
-            expect(value in built.provider.tokens, "auth.credential-sent",
-                   f"attempt {i + 1} did not send the token from the Entra token provider")
+            expect(
+                value in built.provider.tokens,
+                "auth.credential-sent",
+                f"attempt {i + 1} did not send the token from the Entra token provider",
+            )
         else:
-            expect(value == built.expected_credential, "auth.credential-sent",
-                   f"attempt {i + 1} did not send the configured API key under auth mode {aoai.auth}")
+            expect(
+                value == built.expected_credential,
+                "auth.credential-sent",
+                f"attempt {i + 1} did not send the configured API key under auth mode {aoai.auth}",
+            )
     if built.provider is not None:
-        expect(built.provider.calls == len(attempts), "auth.provider-per-attempt",
-               f"token provider called {built.provider.calls} times for {len(attempts)} attempts",
-               expected=len(attempts), received=built.provider.calls)
+        expect(
+            built.provider.calls == len(attempts),
+            "auth.provider-per-attempt",
+            f"token provider called {built.provider.calls} times for {len(attempts)} attempts",
+            expected=len(attempts),
+            received=built.provider.calls,
+        )
 
 
 def common(ex: Exchange, aoai: Aoai, expected_status: int = 200) -> None:

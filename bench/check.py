@@ -51,7 +51,11 @@ def real_entries() -> tuple[list[dict], list[dict]]:
     for f in sorted(CORPUS.glob("*.har")):
         for e in json.loads(f.read_text())["log"]["entries"]:
             meta = e.get("_aoai", {})
-            if meta.get("api") == "azure-v1" and meta.get("headers_recorded") and e["response"]["status"] == 200:
+            if (
+                meta.get("api") == "azure-v1"
+                and meta.get("headers_recorded")
+                and e["response"]["status"] == 200
+            ):
                 (stream if meta["kind"].endswith("_stream") else plain).append(e)
     return plain, stream
 
@@ -59,7 +63,9 @@ def real_entries() -> tuple[list[dict], list[dict]]:
 def generate(path: Path, n: int, entries: list[dict]) -> None:
     """Written entry by entry: the generator itself never holds the whole file either."""
     with path.open("w", encoding="utf-8") as out:
-        out.write('{"log": {"version": "1.2", "creator": {"name": "bench/check.py", "version": "1"}, "entries": [')
+        out.write(
+            '{"log": {"version": "1.2", "creator": {"name": "bench/check.py", "version": "1"}, "entries": ['
+        )
         for i in range(n):
             out.write(("," if i else "") + json.dumps(entries[i % len(entries)]))
         out.write("]}}")
@@ -67,8 +73,12 @@ def generate(path: Path, n: int, entries: list[dict]) -> None:
 
 def child(path: Path) -> dict:
     with tempfile.TemporaryDirectory() as reports:
-        proc = subprocess.run([sys.executable, "-c", CHILD, str(path), reports,
-                               str(CORPUS / "azure-azure-sdk-assets.har")], capture_output=True, text=True, cwd=REPO)
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, str(path), reports, str(CORPUS / "azure-azure-sdk-assets.har")],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
     if proc.returncode != 0:
         raise SystemExit(f"bench/check.py: the check failed:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -84,12 +94,24 @@ def main() -> int:
     for _ in range(args.rounds):
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as reports:
-            proc = subprocess.run([str(Path(sys.executable).with_name("aoai-conformance")), "check", str(CORPUS),
-                                   "--reports-dir", reports, "-q"], capture_output=True, text=True)
+            proc = subprocess.run(
+                [
+                    str(Path(sys.executable).with_name("aoai-conformance")),
+                    "check",
+                    str(CORPUS),
+                    "--reports-dir",
+                    reports,
+                    "-q",
+                ],
+                capture_output=True,
+                text=True,
+            )
         walls.append(time.perf_counter() - start)
     corpus_n = sum(len(json.loads(f.read_text())["log"]["entries"]) for f in CORPUS.glob("*.har"))
-    print(f"corpus: {corpus_n} interactions in {statistics.median(walls):.2f} s wall, start-up and reports "
-          f"included (median of {args.rounds}; exit {proc.returncode})")
+    print(
+        f"corpus: {corpus_n} interactions in {statistics.median(walls):.2f} s wall, start-up and reports "
+        f"included (median of {args.rounds}; exit {proc.returncode})"
+    )
 
     plain, stream = real_entries()
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,12 +123,14 @@ def main() -> int:
             best = min(rounds, key=lambda r: r["wall"])
             durations = best["per"][name][1:]  # the first entry pays for loading the SDK, layers and schemas
             ms = 1000 * statistics.mean(durations)
-            print(f"{args.entries} {name} entries ({size / 1e6:.1f} MB, {len(pool)} distinct real answers): "
-                  f"{ms:.3f} ms per interaction after start-up (median {1000 * statistics.median(durations):.3f}), "
-                  f"{args.entries / best['wall']:.0f} interactions/s overall, whole run {best['wall']:.1f} s; "
-                  f"peak RSS {best['maxrss_kb'] / 1024:.0f} MB, of which {best['base_kb'] / 1024:.0f} MB before the "
-                  f"file (SDK, schemas): +{(best['maxrss_kb'] - best['base_kb']) * 1024 / size:.1f}x the file; "
-                  f"statuses {best['statuses']}")
+            print(
+                f"{args.entries} {name} entries ({size / 1e6:.1f} MB, {len(pool)} distinct real answers): "
+                f"{ms:.3f} ms per interaction after start-up (median {1000 * statistics.median(durations):.3f}), "
+                f"{args.entries / best['wall']:.0f} interactions/s overall, whole run {best['wall']:.1f} s; "
+                f"peak RSS {best['maxrss_kb'] / 1024:.0f} MB, of which {best['base_kb'] / 1024:.0f} MB before the "
+                f"file (SDK, schemas): +{(best['maxrss_kb'] - best['base_kb']) * 1024 / size:.1f}x the file; "
+                f"statuses {best['statuses']}"
+            )
     return 0
 
 

@@ -27,15 +27,35 @@ import httpx2
 import openai
 
 REPO = Path(__file__).resolve().parent.parent
-PATHS = {"/chat/completions": "chat.completions", "/responses": "responses", "/embeddings": "embeddings",
-         "/fine_tuning/jobs": "fine_tuning.jobs"}
+PATHS = {
+    "/chat/completions": "chat.completions",
+    "/responses": "responses",
+    "/embeddings": "embeddings",
+    "/fine_tuning/jobs": "fine_tuning.jobs",
+}
 
 
 def run_replay(reports: Path) -> tuple[float, dict]:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
-                           str(REPO / "suites"), "--reports-dir", str(reports)], cwd=REPO,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-q",
+            str(REPO / "suites"),
+            "--reports-dir",
+            str(reports),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit("replay failed:\n" + proc.stdout[-3000:])
@@ -105,10 +125,18 @@ def floor(cases: list[dict]) -> tuple[float, int]:
     async def ahandler(request):
         return handler(request)
 
-    sync_client = openai.OpenAI(base_url="https://floor.invalid/openai/v1/", api_key="k", max_retries=0,
-                                http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
-    async_client = openai.AsyncOpenAI(base_url="https://floor.invalid/openai/v1/", api_key="k", max_retries=0,
-                                      http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(ahandler)))
+    sync_client = openai.OpenAI(
+        base_url="https://floor.invalid/openai/v1/",
+        api_key="k",
+        max_retries=0,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+    )
+    async_client = openai.AsyncOpenAI(
+        base_url="https://floor.invalid/openai/v1/",
+        api_key="k",
+        max_retries=0,
+        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(ahandler)),
+    )
     loop = asyncio.new_event_loop()
     calls = 0
     start = time.perf_counter()
@@ -134,8 +162,13 @@ TIMED_BY_DESIGN = ("test_retries.py",)
 def cold_floor(results_path: Path) -> tuple[float, int]:
     """The floor in a fresh process, like the suite's run: its first calls pay the SDK's own warm-up (pydantic
     models built on first use), just as the suite's first cases do. Imports are excluded on both sides."""
-    proc = subprocess.run([sys.executable, __file__, "--floor-only", str(results_path)], cwd=REPO,
-                          stdout=subprocess.PIPE, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--floor-only", str(results_path)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
     seconds, calls = proc.stdout.split()
     return float(seconds), int(calls)
 
@@ -165,14 +198,22 @@ def main() -> None:
     # Minimum over repetitions for both sides: the least-disturbed run of each (a 2-core machine is noisy).
     suite = min(suite_s)
     fl, calls = min(f[0] for f in floors), floors[0][1]
-    print(f"offline replay: {len(cases)} cases in {statistics.median(walls):.2f} s wall (median of {args.rounds}; "
-          "one process, incl. start-up)")
-    print(f"  suites without timing-by-design: {n_plain} cases, {suite:.3f} s in tests (best round), "
-          f"{1000 * suite / n_plain:.2f} ms per case")
+    print(
+        f"offline replay: {len(cases)} cases in {statistics.median(walls):.2f} s wall (median of {args.rounds}; "
+        "one process, incl. start-up)"
+    )
+    print(
+        f"  suites without timing-by-design: {n_plain} cases, {suite:.3f} s in tests (best round), "
+        f"{1000 * suite / n_plain:.2f} ms per case"
+    )
     if n_timed:
-        print(f"  retry suite (waits on purpose): {n_timed} cases, {statistics.median(timed_s):.3f} s in tests")
-    print(f"floor (same {calls} SDK calls from memory via httpx2.MockTransport, fresh process, best of {len(floors)}): {fl:.3f} s, "
-          f"{1000 * fl / n_plain:.2f} ms per case")
+        print(
+            f"  retry suite (waits on purpose): {n_timed} cases, {statistics.median(timed_s):.3f} s in tests"
+        )
+    print(
+        f"floor (same {calls} SDK calls from memory via httpx2.MockTransport, fresh process, best of {len(floors)}): {fl:.3f} s, "
+        f"{1000 * fl / n_plain:.2f} ms per case"
+    )
     print(f"ratio suite/floor: {suite / fl:.2f}x  (target <= 2x, aim 1.5x)")
 
 

@@ -35,9 +35,24 @@ def run_once(reports: Path) -> tuple[float, float, subprocess.CompletedProcess]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AOAI_CONFORMANCE_")}
     cpu, start = _children_cpu(), time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/test_retries.py", "--mode", "replay", "-q",
-         "-p", "no:cacheprovider", "--reports-dir", str(reports)],
-        cwd=ROOT, env=env, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites/test_retries.py",
+            "--mode",
+            "replay",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--reports-dir",
+            str(reports),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     return time.perf_counter() - start, _children_cpu() - cpu, proc
 
 
@@ -58,9 +73,11 @@ def main(argv: list[str] | None = None) -> int:
             cpus.append(cpu)
     median = statistics.median(times)
     # On a busy machine wall time is mostly waiting for a CPU: the CPU figure and the load say how busy.
-    print(f"retry suite replay: {median:.2f} s wall (median of {len(times)}, best {min(times):.2f} s; "
-          f"{statistics.median(cpus):.2f} s CPU; budget {BUDGET:g} s wall; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    print(
+        f"retry suite replay: {median:.2f} s wall (median of {len(times)}, best {min(times):.2f} s; "
+        f"{statistics.median(cpus):.2f} s CPU; budget {BUDGET:g} s wall; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
     return 0
 
 

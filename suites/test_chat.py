@@ -22,16 +22,20 @@ DOC_IMAGE_URL = (
     "how-to/generated-seattle.png"
 )
 # A 1x1 PNG as a data URL: the image-input call works even where the service cannot fetch URLs.
-PNG_1X1 = base64.b64encode(bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2b2a5c20000000049454e44ae426082"
-)).decode()
+PNG_1X1 = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2b2a5c20000000049454e44ae426082"
+    )
+).decode()
 
 
 @documented("chat.completions.create", "Chat / chat.completions.create()", capability="chat")
 def test_chat_completion(aoai):
     """chat.completions.create returns a documented chat.completion"""
-    ex = aoai.create("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS)
+    ex = aoai.create(
+        "chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS
+    )
     layers.chat_completion(aoai, ex, max_tokens=MAX_TOKENS)
 
 
@@ -39,7 +43,9 @@ def test_chat_completion(aoai):
 def test_chat_completion_prompt_filter_results(aoai):
     """Azure reports prompt content filter results for each prompt"""
     aoai.require_azure("prompt_filter_results")
-    ex = aoai.create("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS)
+    ex = aoai.create(
+        "chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS
+    )
     layers.chat_completion(aoai, ex, max_tokens=MAX_TOKENS)
     results = ex.body.get("prompt_filter_results")
     invariants.prompt_filter_results(results, n_prompts=len(MESSAGES))
@@ -47,36 +53,67 @@ def test_chat_completion_prompt_filter_results(aoai):
         schemas.check(entry, "content-filter.prompt-entry", where=f"prompt_filter_results[{i}]")
 
 
-@documented("chat.completions.create (stream)", "Chat / chat.completions.create() - streaming", capability="chat")
+@documented(
+    "chat.completions.create (stream)", "Chat / chat.completions.create() - streaming", capability="chat"
+)
 def test_chat_completion_streaming(aoai):
     """stream=True yields chat.completion.chunk events that end with [DONE] and add up to the answer"""
-    sx = aoai.stream("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS)
+    sx = aoai.stream(
+        "chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS
+    )
     layers.chat_stream(aoai, sx, max_tokens=MAX_TOKENS)
 
 
-@documented("chat.completions.create (stream)", "Chat / chat.completions.create() - streaming", capability="chat")
+@documented(
+    "chat.completions.create (stream)", "Chat / chat.completions.create() - streaming", capability="chat"
+)
 def test_chat_completion_streaming_include_usage(aoai):
     """stream_options.include_usage adds one final usage chunk whose numbers add up"""
-    sx = aoai.stream("chat.completions", model=aoai.deployment("chat"), messages=MESSAGES, max_tokens=MAX_TOKENS,
-                     stream_options={"include_usage": True})
+    sx = aoai.stream(
+        "chat.completions",
+        model=aoai.deployment("chat"),
+        messages=MESSAGES,
+        max_tokens=MAX_TOKENS,
+        stream_options={"include_usage": True},
+    )
     layers.chat_stream(aoai, sx, include_usage=True, max_tokens=MAX_TOKENS)
 
 
-@documented("chat.completions.create (image input)", "Chat / chat.completions.create() - image input", capability="vision")
+@documented(
+    "chat.completions.create (image input)",
+    "Chat / chat.completions.create() - image input",
+    capability="vision",
+)
 def test_chat_completion_image_url(aoai):
     """the documented image URL is accepted with max_tokens=300 and answered as a chat.completion"""
-    content = [{"type": "text", "text": "What's in this image?"},
-               {"type": "image_url", "image_url": {"url": DOC_IMAGE_URL}}]
-    ex = aoai.create("chat.completions", model=aoai.deployment("vision"), max_tokens=300,
-                     messages=[{"role": "user", "content": content}])
+    content = [
+        {"type": "text", "text": "What's in this image?"},
+        {"type": "image_url", "image_url": {"url": DOC_IMAGE_URL}},
+    ]
+    ex = aoai.create(
+        "chat.completions",
+        model=aoai.deployment("vision"),
+        max_tokens=300,
+        messages=[{"role": "user", "content": content}],
+    )
     layers.chat_completion(aoai, ex, max_tokens=300)
 
 
-@documented("chat.completions.create (image input)", "Chat / chat.completions.create() - image input", capability="vision")
+@documented(
+    "chat.completions.create (image input)",
+    "Chat / chat.completions.create() - image input",
+    capability="vision",
+)
 def test_chat_completion_image_data_url(aoai):
     """a base64 data URL image is accepted like the URL form"""
-    content = [{"type": "text", "text": "What's in this image?"},
-               {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG_1X1}"}}]
-    ex = aoai.create("chat.completions", model=aoai.deployment("vision"), max_tokens=MAX_TOKENS,
-                     messages=[{"role": "user", "content": content}])
+    content = [
+        {"type": "text", "text": "What's in this image?"},
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG_1X1}"}},
+    ]
+    ex = aoai.create(
+        "chat.completions",
+        model=aoai.deployment("vision"),
+        max_tokens=MAX_TOKENS,
+        messages=[{"role": "user", "content": content}],
+    )
     layers.chat_completion(aoai, ex, max_tokens=MAX_TOKENS)

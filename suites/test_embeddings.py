@@ -31,8 +31,9 @@ def _float32(values):
 @documented("embeddings.create", SECTION, capability="embeddings")
 def test_embeddings_create_float(aoai):
     """embeddings.create with encoding_format="float" returns one float vector for the documented input"""
-    ex = aoai.create("embeddings", model=aoai.deployment("embeddings"), input=DOC_INPUT,
-                     encoding_format="float")
+    ex = aoai.create(
+        "embeddings", model=aoai.deployment("embeddings"), input=DOC_INPUT, encoding_format="float"
+    )
     response = layers.embeddings(aoai, ex, n_inputs=1)
     sdk.accessor(response.data[0].embedding, ex.body["data"][0]["embedding"], "embedding.data[0].embedding")
 
@@ -48,8 +49,11 @@ def test_embeddings_sdk_default_base64(aoai):
     response = layers.embeddings(aoai, ex, n_inputs=1)
     # The SDK's default puts base64 on the wire (ex.body is the raw body) and hides it behind float lists.
     invariants.embedding_base64_matches(ex.body, floats.body)
-    sdk.accessor(list(response.data[0].embedding), _float32(floats.body["data"][0]["embedding"]),
-                 "embedding.data[0].embedding (decoded by the SDK from base64)")
+    sdk.accessor(
+        list(response.data[0].embedding),
+        _float32(floats.body["data"][0]["embedding"]),
+        "embedding.data[0].embedding (decoded by the SDK from base64)",
+    )
 
 
 @pytest.mark.per_auth_cassette
@@ -58,15 +62,21 @@ def test_embeddings_batch_input(aoai):
     """a list of inputs returns one vector per input, in input order, all of one length"""
     ex = aoai.create("embeddings", model=aoai.deployment("embeddings"), input=BATCH, encoding_format="float")
     response = layers.embeddings(aoai, ex, n_inputs=len(BATCH))
-    sdk.accessor([d.index for d in response.data], [d["index"] for d in ex.body["data"]],
-                 "embedding.data[*].index")
+    sdk.accessor(
+        [d.index for d in response.data], [d["index"] for d in ex.body["data"]], "embedding.data[*].index"
+    )
 
 
 @pytest.mark.per_auth_cassette
 @documented("embeddings.create", SECTION, capability="embeddings")
 def test_embeddings_dimensions(aoai):
     """dimensions=256 returns vectors of length 256"""
-    ex = aoai.create("embeddings", model=aoai.deployment("embeddings"), input=DOC_INPUT,
-                     encoding_format="float", dimensions=256)
+    ex = aoai.create(
+        "embeddings",
+        model=aoai.deployment("embeddings"),
+        input=DOC_INPUT,
+        encoding_format="float",
+        dimensions=256,
+    )
     response = layers.embeddings(aoai, ex, n_inputs=1, dimensions=256)
     sdk.accessor(len(response.data[0].embedding), 256, "len(embedding.data[0].embedding)")

@@ -16,7 +16,6 @@ from aoai_conformance.auth import wrong_credential
 from aoai_conformance.checks import expect
 from aoai_conformance.plugin import documented
 
-
 SECTION = "Error handling / Error codes"
 MESSAGES = [{"role": "user", "content": "When was Microsoft founded?"}]
 MAX_TOKENS = 16  # a call that unexpectedly succeeds must stay cheap
@@ -26,8 +25,15 @@ UNKNOWN_DEPLOYMENT = "aoai-conformance-no-such-deployment"
 
 def failing_chat(aoai, *, model: str | None = None, options: dict = NO_RETRIES, **kwargs):
     """A small chat call expected to fail (one attempt: retries would multiply answers and time)."""
-    return aoai.create("chat.completions", model=model or aoai.deployment("chat"), messages=MESSAGES,
-                       max_tokens=MAX_TOKENS, options=options, expect_error=True, **kwargs)
+    return aoai.create(
+        "chat.completions",
+        model=model or aoai.deployment("chat"),
+        messages=MESSAGES,
+        max_tokens=MAX_TOKENS,
+        options=options,
+        expect_error=True,
+        **kwargs,
+    )
 
 
 def injected(aoai, code: int) -> None:
@@ -49,8 +55,12 @@ def test_fine_tuning_job_error_example(aoai):
         pytest.skip("throttled: 429 on the fine-tuning example")
     layers.caught_by(err, "APIStatusError")
     # The branch prints e.status_code and e.response.
-    expect(isinstance(err.status_code, int) and err.status_code >= 400, "errors.status-code",
-           "e.status_code is not an HTTP error status", received=err.status_code)
+    expect(
+        isinstance(err.status_code, int) and err.status_code >= 400,
+        "errors.status-code",
+        "e.status_code is not an HTTP error status",
+        received=err.status_code,
+    )
     layers.status_error(aoai, ex, err.status_code)
     wire.credentials(aoai)
 

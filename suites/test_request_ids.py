@@ -30,23 +30,32 @@ def test_chat_completion_request_id(aoai):
 @documented("_request_id", SECTION, capability="responses")
 def test_response_request_id(aoai):
     """response._request_id is the x-request-id response header of a responses.create call"""
-    ex = aoai.create("responses", model=aoai.deployment("responses"), input="This is a test.",
-                     max_output_tokens=16)
+    ex = aoai.create(
+        "responses", model=aoai.deployment("responses"), input="This is a test.", max_output_tokens=16
+    )
     layers.response(aoai, ex, model=aoai.deployment("responses"))
 
 
 @documented("_request_id", SECTION, capability="errors")
 def test_error_request_id(aoai):
     """APIStatusError.request_id is the x-request-id of an error answer, or None when it has none (Azure)"""
-    ex = aoai.create("chat.completions", model="aoai-conformance-no-such-deployment", messages=MESSAGES,
-                     max_tokens=16, options={"max_retries": 0}, expect_error=True)
+    ex = aoai.create(
+        "chat.completions",
+        model="aoai-conformance-no-such-deployment",
+        messages=MESSAGES,
+        max_tokens=16,
+        options={"max_retries": 0},
+        expect_error=True,
+    )
     # e.request_id == x-request-id when sent, None when not; apim-request-id required under profile azure
     layers.status_error(aoai, ex, 404)
     if ex.headers.get("x-request-id") is None:
         # The reason stays the same from run to run (one row per call in the report); the id goes with it.
         apim = ex.headers.get("apim-request-id")
         carries = "apim-request-id but no x-request-id" if apim else "no x-request-id"
-        note("doc-sdk-difference",
-             f"the 404 error answer carries {carries}, so e.request_id is None: the docs promise _request_id "
-             "(the x-request-id header) on returned objects only, and say nothing of errors",
-             apim_request_id=apim)
+        note(
+            "doc-sdk-difference",
+            f"the 404 error answer carries {carries}, so e.request_id is None: the docs promise _request_id "
+            "(the x-request-id header) on returned objects only, and say nothing of errors",
+            apim_request_id=apim,
+        )

@@ -41,55 +41,89 @@ def test_responses_create(aoai):
     layers.response(aoai, ex, model=model)
 
 
-@documented("responses.create", "Responses API / responses.create (JS)", capability="responses",
-            doc=OTHER_SDKS)
+@documented(
+    "responses.create", "Responses API / responses.create (JS)", capability="responses", doc=OTHER_SDKS
+)
 def test_responses_create_with_instructions(aoai):
     """instructions are accepted and echoed, and the answer is a documented response"""
     model = aoai.deployment("responses")
     instructions = "You are a helpful AI agent"
-    ex = aoai.create("responses", model=model, instructions=instructions, input="This is a test.",
-                     max_output_tokens=MAX_OUTPUT_TOKENS)
+    ex = aoai.create(
+        "responses",
+        model=model,
+        instructions=instructions,
+        input="This is a test.",
+        max_output_tokens=MAX_OUTPUT_TOKENS,
+    )
     response = layers.response(aoai, ex, model=model)
     sdk.accessor(response.instructions, ex.body.get("instructions"), "response.instructions")
     invariants.response_echoes(ex.body, instructions=instructions)
 
 
-@documented("responses.create (reasoning)", "Responses API / reasoning effort (.NET)", capability="reasoning",
-            doc=OTHER_SDKS)
+@documented(
+    "responses.create (reasoning)",
+    "Responses API / reasoning effort (.NET)",
+    capability="reasoning",
+    doc=OTHER_SDKS,
+)
 def test_responses_create_reasoning_effort_low(aoai):
     """reasoning={"effort": "low"} on a reasoning deployment returns a documented response"""
     model = aoai.deployment("reasoning")
-    ex = aoai.create("responses", model=model, input="This is a test.", reasoning={"effort": "low"},
-                     max_output_tokens=REASONING_MAX_OUTPUT_TOKENS)
+    ex = aoai.create(
+        "responses",
+        model=model,
+        input="This is a test.",
+        reasoning={"effort": "low"},
+        max_output_tokens=REASONING_MAX_OUTPUT_TOKENS,
+    )
     response = layers.response(aoai, ex, model=model)
     invariants.response_echoes(ex.body, effort="low")
     sdk_effort = response.reasoning.effort if response.reasoning else None
     sdk.accessor(sdk_effort, ex.body["reasoning"]["effort"], "response.reasoning.effort")
 
 
-@documented("responses.create (stream)", "Responses API / streaming (JS, .NET)", capability="responses",
-            doc=OTHER_SDKS)
+@documented(
+    "responses.create (stream)",
+    "Responses API / streaming (JS, .NET)",
+    capability="responses",
+    doc=OTHER_SDKS,
+)
 def test_responses_streaming(aoai):
     """stream=True yields documented events in sequence whose deltas add up to the completed response"""
-    sx = aoai.stream("responses", model=aoai.deployment("responses"),
-                     input="Provide a brief history of the attention is all you need paper.",
-                     max_output_tokens=MAX_OUTPUT_TOKENS)
+    sx = aoai.stream(
+        "responses",
+        model=aoai.deployment("responses"),
+        input="Provide a brief history of the attention is all you need paper.",
+        max_output_tokens=MAX_OUTPUT_TOKENS,
+    )
     layers.responses_stream(aoai, sx, model=aoai.deployment("responses"))
 
 
-@documented("responses.create (stream)", "Responses API / streaming (JS, .NET)", capability="reasoning",
-            doc=OTHER_SDKS)
+@documented(
+    "responses.create (stream)",
+    "Responses API / streaming (JS, .NET)",
+    capability="reasoning",
+    doc=OTHER_SDKS,
+)
 def test_responses_streaming_reasoning(aoai):
     """stream=True on a reasoning deployment streams reasoning items and the answer in documented events"""
     # The .NET sample asks for effort "high"; "low" keeps the nightly cost down and the events are the same.
     model = aoai.deployment("reasoning")
-    sx = aoai.stream("responses", model=model, input="This is a test.", reasoning={"effort": "low"},
-                     max_output_tokens=REASONING_MAX_OUTPUT_TOKENS)
+    sx = aoai.stream(
+        "responses",
+        model=model,
+        input="This is a test.",
+        reasoning={"effort": "low"},
+        max_output_tokens=REASONING_MAX_OUTPUT_TOKENS,
+    )
     events, final = layers.responses_stream(aoai, sx, model=model)
     # The .NET loop: `if (update is StreamingResponseOutputItemAddedUpdate && Item is ReasoningResponseItem)`.
     added = [(e.item.type, e.item.status) for e in events if e.type == "response.output_item.added"]
-    raw = [(d["item"].get("type"), d["item"].get("status")) for d in sx.data
-           if d.get("type") == "response.output_item.added"]
+    raw = [
+        (d["item"].get("type"), d["item"].get("status"))
+        for d in sx.data
+        if d.get("type") == "response.output_item.added"
+    ]
     sdk.accessor(added, raw, "output_item.added items (type, status)")
 
 
@@ -117,15 +151,22 @@ def test_responses_mcp_tool_approval(aoai):
     """with approval required, an mcp_approval_request comes first and an approval runs the call"""
     model = aoai.deployment("mcp")
     tool = {**MCP_TOOL, "require_approval": "always"}
-    first = aoai.create("responses", model=model, tools=[tool], input=MCP_INPUT,
-                        max_output_tokens=MCP_MAX_OUTPUT_TOKENS)
+    first = aoai.create(
+        "responses", model=model, tools=[tool], input=MCP_INPUT, max_output_tokens=MCP_MAX_OUTPUT_TOKENS
+    )
     layers.response(aoai, first, model=model)
     _check_mcp_items(aoai, first.body)
     invariants.mcp_output(first.body, server_label="microsoft_learn", require_approval="always")
     request = next(it for it in first.body["output"] if it.get("type") == "mcp_approval_request")
     approval = {"type": "mcp_approval_response", "approve": True, "approval_request_id": request["id"]}
-    second = aoai.create("responses", model=model, tools=[tool], previous_response_id=first.body["id"],
-                         input=[approval], max_output_tokens=MCP_MAX_OUTPUT_TOKENS)
+    second = aoai.create(
+        "responses",
+        model=model,
+        tools=[tool],
+        previous_response_id=first.body["id"],
+        input=[approval],
+        max_output_tokens=MCP_MAX_OUTPUT_TOKENS,
+    )
     layers.response(aoai, second, model=model)
     _check_mcp_items(aoai, second.body)
     invariants.mcp_approval_followup(first.body, second.body, request["id"])

@@ -17,8 +17,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from aoai_conformance import checks, layers, retries, wire
-from aoai_conformance.faultproxy import (drop, retry_after, retry_after_date, retry_after_ms, status,
-                                        x_should_retry)
+from aoai_conformance.faultproxy import (
+    drop,
+    retry_after,
+    retry_after_date,
+    retry_after_ms,
+    status,
+    x_should_retry,
+)
 from aoai_conformance.plugin import documented
 
 MESSAGES = [{"role": "user", "content": "When was Microsoft founded?"}]
@@ -39,8 +45,15 @@ def fails(code, n, **headers):
 def chat(aoai, options=None) -> retries.Outcome:
     """The small chat call every retry test makes; either outcome comes back (expect_error=None), so the
     attempts are judged before the final answer or exception."""
-    return retries.call(aoai.create, "chat.completions", model=aoai.deployment("chat"), messages=MESSAGES,
-                        max_tokens=MAX_TOKENS, options=options, expect_error=None)
+    return retries.call(
+        aoai.create,
+        "chat.completions",
+        model=aoai.deployment("chat"),
+        messages=MESSAGES,
+        max_tokens=MAX_TOKENS,
+        options=options,
+        expect_error=None,
+    )
 
 
 def answered(aoai, outcome):
@@ -139,8 +152,12 @@ def test_409_conflict(aoai):
     else:
         retries.attempts(aoai.sent, 3, "HTTP 409 retried like a retryable status")
         retries.retry_count_headers(aoai.sent)
-        checks.note("doc-sdk-difference", "the SDK retries 409 Conflict twice; the documentation lists only "
-                    "connection errors, 408, 429 and >=500 as retried", attempts=len(aoai.sent))
+        checks.note(
+            "doc-sdk-difference",
+            "the SDK retries 409 Conflict twice; the documentation lists only "
+            "connection errors, 408, 429 and >=500 as retried",
+            attempts=len(aoai.sent),
+        )
     raised(aoai, outcome, 409)
 
 
@@ -221,9 +238,12 @@ def test_retry_after_above_cap_is_not_retried(aoai, form):
     outcome = chat(aoai)
     retries.not_retried(aoai.sent, "429 asking for a wait above the SDK's 120 s cap", elapsed=outcome.elapsed)
     raised(aoai, outcome, 429)
-    checks.note("doc-sdk-difference", "the documentation says 429 is retried twice; the SDK does not retry "
-                f"at all when retry-after asks for more than {retries.MAX_RETRY_AFTER:g} s",
-                retry_after=aoai.sent[0].response_headers.get("retry-after"))
+    checks.note(
+        "doc-sdk-difference",
+        "the documentation says 429 is retried twice; the SDK does not retry "
+        f"at all when retry-after asks for more than {retries.MAX_RETRY_AFTER:g} s",
+        retry_after=aoai.sent[0].response_headers.get("retry-after"),
+    )
 
 
 @retries_doc("retries (x-should-retry)")
@@ -233,8 +253,11 @@ def test_x_should_retry_false_stops_retrying_a_500(aoai):
     outcome = chat(aoai)
     retries.not_retried(aoai.sent, "500 with x-should-retry: false")
     raised(aoai, outcome, 500)
-    checks.note("doc-sdk-difference", "the SDK obeys the undocumented x-should-retry: false and does not "
-                "retry a 500, which the documentation lists as retried")
+    checks.note(
+        "doc-sdk-difference",
+        "the SDK obeys the undocumented x-should-retry: false and does not "
+        "retry a 500, which the documentation lists as retried",
+    )
 
 
 @retries_doc("retries (x-should-retry)")
@@ -245,5 +268,8 @@ def test_x_should_retry_true_retries_a_400(aoai):
     retries.attempts(aoai.sent, 2, "400 with x-should-retry: true, then an answer")
     retries.retry_count_headers(aoai.sent)
     answered(aoai, outcome)
-    checks.note("doc-sdk-difference", "the SDK obeys the undocumented x-should-retry: true and retries a "
-                "400, which the documentation does not list as retried")
+    checks.note(
+        "doc-sdk-difference",
+        "the SDK obeys the undocumented x-should-retry: true and retries a "
+        "400, which the documentation does not list as retried",
+    )

@@ -28,20 +28,32 @@ class Run:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment minus anything that would point a run at a real resource."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AZURE_", "OPENAI_", "AOAI_CONFORMANCE_", "PYTEST_XDIST"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AZURE_", "OPENAI_", "AOAI_CONFORMANCE_", "PYTEST_XDIST"))
+    }
     env.update(extra)
     return env
 
 
 def run(args: list[str], *, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
-    proc = subprocess.run(args, cwd=cwd, env=env or clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        args,
+        cwd=cwd,
+        env=env or clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+    )
     return Run(proc.returncode, proc.stdout)
 
 
 def run_pytest(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 300) -> Run:
-    return run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, env=env, timeout=timeout)
+    return run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, env=env, timeout=timeout
+    )
 
 
 def cli_run(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 300) -> Run:

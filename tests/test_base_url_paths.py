@@ -54,7 +54,9 @@ def forwarder(upstream_port: int, prefix: str, upstream_prefix: str = "/openai/v
                 return
             conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-            conn.request(self.command, upstream_prefix + self.path[len(prefix):], body=body or None, headers=headers)
+            conn.request(
+                self.command, upstream_prefix + self.path[len(prefix) :], body=body or None, headers=headers
+            )
             resp = conn.getresponse()
             data = resp.read()
             self.send_response(resp.status)
@@ -76,11 +78,31 @@ def test_record_at_another_path_keeps_it_scrubbed_and_replays(tmp_path: Path):
     cassettes, reports = tmp_path / "cassettes", tmp_path / "reports"
     targets = tmp_path / "targets.toml"
     with StandIn(api_key=KEY) as standin, forwarder(standin.port, "/api") as port:
-        targets.write_text(f'[targets.gateway]\nbase_url = "http://127.0.0.1:{port}/api"\napi_key_env = "GW_KEY"\n')
+        targets.write_text(
+            f'[targets.gateway]\nbase_url = "http://127.0.0.1:{port}/api"\napi_key_env = "GW_KEY"\n'
+        )
         env = clean_env(GW_KEY=KEY)
-        r = run_pytest(CHAT, "-q", "-k", ONE_TEST, "--mode", "record", "--target", "gateway", "--auth", "key",
-                       "--client", "sync", "--targets-file", str(targets), "--cassettes-dir", str(cassettes),
-                       "--reports-dir", str(reports), env=env)
+        r = run_pytest(
+            CHAT,
+            "-q",
+            "-k",
+            ONE_TEST,
+            "--mode",
+            "record",
+            "--target",
+            "gateway",
+            "--auth",
+            "key",
+            "--client",
+            "sync",
+            "--targets-file",
+            str(targets),
+            "--cassettes-dir",
+            str(cassettes),
+            "--reports-dir",
+            str(reports),
+            env=env,
+        )
     assert r.code == 0, r.out[-3000:]
     (cassette,) = (cassettes / "gateway").rglob("*.json")
     text = cassette.read_text()
@@ -89,9 +111,25 @@ def test_record_at_another_path_keeps_it_scrubbed_and_replays(tmp_path: Path):
     for leaked in (KEY, f"127.0.0.1:{port}", f":{port}", f":{standin.port}"):
         assert leaked not in text, leaked
     # offline: replay sends to the placeholder host at the target's own path and finds the recording
-    r = run_pytest(CHAT, "-q", "-k", ONE_TEST, "--target", "gateway", "--auth", "key", "--client", "sync",
-                   "--targets-file", str(targets), "--cassettes-dir", str(cassettes),
-                   "--reports-dir", str(tmp_path / "replay"), env=clean_env())
+    r = run_pytest(
+        CHAT,
+        "-q",
+        "-k",
+        ONE_TEST,
+        "--target",
+        "gateway",
+        "--auth",
+        "key",
+        "--client",
+        "sync",
+        "--targets-file",
+        str(targets),
+        "--cassettes-dir",
+        str(cassettes),
+        "--reports-dir",
+        str(tmp_path / "replay"),
+        env=clean_env(),
+    )
     assert r.code == 0, r.out[-3000:]
     cases = json.loads((tmp_path / "replay" / "results.json").read_text())["cases"]
     assert [c["status"] for c in cases] == ["pass"], cases
@@ -125,8 +163,12 @@ def answering_404() -> Iterator[int]:
 
 # chat calls that reach the server (not streamed: the forwarder buffers), plus an error test whose faults the proxy injects (it passes: the hint must
 # not depend on every case failing, only on every answer from the target being a 404)
-SELECTION = ("test_chat.py", "test_errors.py", "-k",
-             "test_chat_completion and not image and not streaming or test_status_429_raises_rate_limit_error")
+SELECTION = (
+    "test_chat.py",
+    "test_errors.py",
+    "-k",
+    "test_chat_completion and not image and not streaming or test_status_429_raises_rate_limit_error",
+)
 
 
 def _hint_lines(out: str) -> list[str]:
@@ -136,7 +178,9 @@ def _hint_lines(out: str) -> list[str]:
 def test_every_call_answered_404_says_the_base_url_is_probably_wrong(tmp_path: Path):
     with answering_404() as port:
         env = clean_env(AZURE_OPENAI_ENDPOINT=f"http://127.0.0.1:{port}/", AZURE_OPENAI_API_KEY="x")
-        r = cli_run("run", "--mode", "live", "--auth", "key", "--reports-dir", str(tmp_path), *SELECTION, env=env)
+        r = cli_run(
+            "run", "--mode", "live", "--auth", "key", "--reports-dir", str(tmp_path), *SELECTION, env=env
+        )
     assert r.code == 1, r.out[-3000:]
     assert "Traceback" not in r.out and "INTERNALERROR" not in r.out, r.out[-3000:]
     (line,) = _hint_lines(r.out)
@@ -153,7 +197,9 @@ def test_every_call_answered_404_says_the_base_url_is_probably_wrong(tmp_path: P
 def test_a_server_at_the_right_base_url_gets_no_hint(tmp_path: Path):
     with StandIn(api_key=KEY) as standin, forwarder(standin.port, "/api") as port:
         env = clean_env(AZURE_OPENAI_ENDPOINT=f"http://127.0.0.1:{port}/api", AZURE_OPENAI_API_KEY=KEY)
-        r = cli_run("run", "--mode", "live", "--auth", "key", "--reports-dir", str(tmp_path), *SELECTION, env=env)
+        r = cli_run(
+            "run", "--mode", "live", "--auth", "key", "--reports-dir", str(tmp_path), *SELECTION, env=env
+        )
     assert r.code == 0, r.out[-3000:]
     assert not _hint_lines(r.out)
     assert "hints" not in json.loads((tmp_path / "results.json").read_text())["run"]
@@ -163,7 +209,18 @@ def test_a_passing_test_that_expects_404_gets_no_hint(tmp_path: Path):
     # Only the documented 404 is asked for and the server gives it: every answer is a 404, but nothing is wrong.
     with StandIn(api_key=KEY) as standin:
         env = clean_env(AZURE_OPENAI_ENDPOINT=standin.base_url, AZURE_OPENAI_API_KEY=KEY)
-        r = cli_run("run", "--mode", "live", "--auth", "key", "--reports-dir", str(tmp_path), "test_errors.py",
-                    "-k", "test_unknown_deployment_raises_not_found_error", env=env)
+        r = cli_run(
+            "run",
+            "--mode",
+            "live",
+            "--auth",
+            "key",
+            "--reports-dir",
+            str(tmp_path),
+            "test_errors.py",
+            "-k",
+            "test_unknown_deployment_raises_not_found_error",
+            env=env,
+        )
     assert r.code == 0, r.out[-3000:]
     assert not _hint_lines(r.out)

@@ -26,8 +26,9 @@ AZURE_STREAM = ("mirascope-mirascope.har", 1)
 
 
 def write_har(path: Path, entries: list[dict]) -> Path:
-    path.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"},
-                                        "entries": entries}}))
+    path.write_text(
+        json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": entries}})
+    )
     return path
 
 
@@ -61,12 +62,19 @@ def test_a_real_good_answer_passes_and_the_reports_are_those_of_a_run(tmp_path):
     assert code == 0
     assert [c["status"] for c in results["cases"]] == ["pass", "pass"]
     assert [c["id"] for c in results["cases"]] == [f"check::{f}#0", f"check::{f}#1"]
-    assert results["run"]["mode"] == "check" and results["cases"][1]["call"] == "chat.completions.create (stream)"
+    assert (
+        results["run"]["mode"] == "check"
+        and results["cases"][1]["call"] == "chat.completions.create (stream)"
+    )
     jsonschema.validate(results, json.loads(report.schema_path().read_text()))
     junit = ET.parse(tmp_path / "reports" / "junit.xml").getroot()
     assert junit.find("testsuite").get("tests") == "2" and junit.find("testsuite").get("failures") == "0"
-    assert {p.name for p in (tmp_path / "reports").iterdir()} == {"results.json", "junit.xml", "compat.html",
-                                                                   "compat.md"}
+    assert {p.name for p in (tmp_path / "reports").iterdir()} == {
+        "results.json",
+        "junit.xml",
+        "compat.html",
+        "compat.md",
+    }
 
 
 def _chat(mutate):
@@ -105,7 +113,11 @@ BROKEN = [
     ("invariant: object", _chat(_wrong_object), "schema.compatible"),
     ("invariant: usage sum", _chat(_usage_off), "chat.usage.sum"),
     ("sdk: request id", _chat(lambda e: header(e, "x-request-id", None)), "sdk.request-id"),
-    ("stream: done marker", lambda: _stream_without_done(corpus_entry(*AZURE_STREAM)), "chat.stream.done-marker"),
+    (
+        "stream: done marker",
+        lambda: _stream_without_done(corpus_entry(*AZURE_STREAM)),
+        "chat.stream.done-marker",
+    ),
 ]
 
 
@@ -141,8 +153,10 @@ def test_a_stream_cut_inside_an_event_is_bad_input_not_a_verdict(tmp_path, capsy
     f = write_har(tmp_path / "cut.har", [corpus_entry(*AZURE_CHAT), cut])
     code, results = run_check(tmp_path, f)
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and err == [f"aoai-conformance: {f}#1: the stream is cut inside an event (after 1 complete "
-                                 "events): a truncated recording; record it again"]
+    assert code == 2 and err == [
+        f"aoai-conformance: {f}#1: the stream is cut inside an event (after 1 complete "
+        "events): a truncated recording; record it again"
+    ]
     assert [c["status"] for c in results["cases"]] == ["pass", "skipped"]
 
 
@@ -173,12 +187,17 @@ def test_secrets_in_a_recording_never_reach_a_report(tmp_path):
     key = "0123456789abcdef0123456789abcdef"
     e = _no_choices(corpus_entry(*AZURE_CHAT))  # fails, so the evidence (request and response) is written
     e["request"]["url"] = "https://contoso-secret-name.openai.azure.com/openai/v1/chat/completions"
-    e["request"]["headers"] += [{"name": "Authorization", "value": f"Bearer {jwt}"},
-                                {"name": "api-key", "value": key}, {"name": "Cookie", "value": "session=s3cr3t"}]
+    e["request"]["headers"] += [
+        {"name": "Authorization", "value": f"Bearer {jwt}"},
+        {"name": "api-key", "value": key},
+        {"name": "Cookie", "value": "session=s3cr3t"},
+    ]
     e["request"]["postData"]["text"] = json.dumps({"model": "gpt-5-mini", "user": key, "messages": []})
     f = write_har(tmp_path / "leaky.har", [e])
     code, results = run_check(tmp_path, f, extra=("--findings", "none"))
-    assert code == 1 and results["cases"][0]["evidence"]["request"]["url"].endswith("/openai/v1/chat/completions")
+    assert code == 1 and results["cases"][0]["evidence"]["request"]["url"].endswith(
+        "/openai/v1/chat/completions"
+    )
     for report_file in (tmp_path / "reports").iterdir():
         text = report_file.read_text()
         for secret in (jwt, key, "contoso-secret-name", "s3cr3t"):
@@ -191,7 +210,11 @@ def test_other_calls_are_listed_as_not_checked(tmp_path):
     f = write_har(tmp_path / "models.har", [e])
     code, results = run_check(tmp_path, f)
     (case,) = results["cases"]
-    assert code == 0 and case["status"] == "skipped" and case["reason"].startswith("not checked: GET /openai/v1/models")
+    assert (
+        code == 0
+        and case["status"] == "skipped"
+        and case["reason"].startswith("not checked: GET /openai/v1/models")
+    )
 
 
 def test_what_a_recording_did_not_keep_is_not_recorded_not_failed(tmp_path):
@@ -219,8 +242,10 @@ def test_the_profile_follows_the_host_unless_named(tmp_path):
 
 def test_a_listed_finding_is_reported_as_such_and_only_where_it_applies(tmp_path):
     findings = tmp_path / "findings.toml"
-    findings.write_text('[[finding]]\nid = "no-choices"\npromise = "schema.compatible"\nservice = "azure"\n'
-                        'api = "azure-v1"\nwhat = "the server drops choices"\nevidence = ["a test"]\n')
+    findings.write_text(
+        '[[finding]]\nid = "no-choices"\npromise = "schema.compatible"\nservice = "azure"\n'
+        'api = "azure-v1"\nwhat = "the server drops choices"\nevidence = ["a test"]\n'
+    )
     f = write_har(tmp_path / "a.har", [_no_choices(corpus_entry(*AZURE_CHAT))])
     code, results = run_check(tmp_path, f, extra=("--findings", str(findings)))
     (case,) = results["cases"]
@@ -233,8 +258,10 @@ def test_a_listed_finding_is_reported_as_such_and_only_where_it_applies(tmp_path
 def test_a_strict_finding_is_shown_on_a_passing_case_and_never_fails_it(tmp_path):
     """Azure v1 chat sends system_fingerprint: null: compatible accepts it (verdict rule), strict notes it."""
     findings = tmp_path / "findings.toml"
-    findings.write_text('[[finding]]\nid = "fp-null"\npromise = "schema.strict"\npath = "$.system_fingerprint"\n'
-                        'what = "system_fingerprint is null"\nevidence = ["a test"]\n')
+    findings.write_text(
+        '[[finding]]\nid = "fp-null"\npromise = "schema.strict"\npath = "$.system_fingerprint"\n'
+        'what = "system_fingerprint is null"\nevidence = ["a test"]\n'
+    )
     f = write_har(tmp_path / "a.har", [corpus_entry(*AZURE_CHAT)])
     code, results = run_check(tmp_path, f, extra=("--findings", str(findings)))
     (case,) = results["cases"]
@@ -244,7 +271,11 @@ def test_a_strict_finding_is_shown_on_a_passing_case_and_never_fails_it(tmp_path
 
 def test_this_projects_own_cassettes_pass_and_their_fault_entries_are_not_judged(tmp_path):
     code, results = run_check(tmp_path, Path(__file__).resolve().parent.parent / "cassettes")
-    faults = [c for c in results["cases"] if (c.get("reason") or "").startswith("not checked: a recorded connection")]
+    faults = [
+        c
+        for c in results["cases"]
+        if (c.get("reason") or "").startswith("not checked: a recorded connection")
+    ]
     assert code == 0 and len(faults) == 3
     assert {c["status"] for c in results["cases"]} <= {"pass", "skipped", "doc-sdk-difference"}
 
@@ -259,7 +290,9 @@ def test_openais_known_deviations_excuse_no_other_openai_compatible_server(tmp_p
     code, results = run_check(tmp_path, f)
     assert code == 1
     assert [(c["status"], c.get("findings")) for c in results["cases"]] == [
-        ("expected-fail", ["openai-responses-stream-without-sequence-number"]), ("fail", None)]
+        ("expected-fail", ["openai-responses-stream-without-sequence-number"]),
+        ("fail", None),
+    ]
 
 
 def test_an_unknown_host_is_one_line_per_file_and_its_requests_are_listed_not_judged(tmp_path, capsys):
@@ -268,6 +301,8 @@ def test_an_unknown_host_is_one_line_per_file_and_its_requests_are_listed_not_ju
     f = write_har(tmp_path / "browser.har", [e, copy.deepcopy(e), corpus_entry(*AZURE_CHAT)])
     code, results = run_check(tmp_path, f)
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"aoai-conformance: {f}#0: host login.microsoftonline.com serves no Azure OpenAI or OpenAI API "
-                   "path: its requests are listed as not checked"]
+    assert err == [
+        f"aoai-conformance: {f}#0: host login.microsoftonline.com serves no Azure OpenAI or OpenAI API "
+        "path: its requests are listed as not checked"
+    ]
     assert code == 0 and [c["status"] for c in results["cases"]] == ["skipped", "skipped", "pass"]

@@ -17,15 +17,25 @@ URL = "https://contoso.openai.azure.com/openai/v1/chat/completions"
 
 
 def har_entry(status: int = 200, body: object = CHAT, url: str = URL) -> dict:
-    return {"request": {"method": "POST", "url": url, "headers": [{"name": "content-type", "value": "application/json"}],
-                        "postData": {"mimeType": "application/json", "text": '{"model": "gpt-4o"}'}},
-            "response": {"status": status, "headers": [{"name": "x-request-id", "value": "r1"}],
-                         "content": {"mimeType": "application/json", "text": json.dumps(body)}}}
+    return {
+        "request": {
+            "method": "POST",
+            "url": url,
+            "headers": [{"name": "content-type", "value": "application/json"}],
+            "postData": {"mimeType": "application/json", "text": '{"model": "gpt-4o"}'},
+        },
+        "response": {
+            "status": status,
+            "headers": [{"name": "x-request-id", "value": "r1"}],
+            "content": {"mimeType": "application/json", "text": json.dumps(body)},
+        },
+    }
 
 
 def har(entries: list, **log) -> str:
-    return json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, **log,
-                               "entries": entries}})
+    return json.dumps(
+        {"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, **log, "entries": entries}}
+    )
 
 
 def all_of(path: Path) -> list:
@@ -52,12 +62,15 @@ def test_a_truncated_har_keeps_the_entries_before_the_cut_and_names_the_entry(tm
     assert "\n" not in str(got[2])
 
 
-@pytest.mark.parametrize("text, says", [
-    ("not json at all", "is not a JSON object"),
-    ('{"log": {"version": "1.2"}}', "has a log but no log.entries"),
-    ('{"something": 1}', "neither HAR"),
-    ('{"log": {"entries": {}}}', "log.entries is not a list"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("not json at all", "is not a JSON object"),
+        ('{"log": {"version": "1.2"}}', "has a log but no log.entries"),
+        ('{"something": 1}', "neither HAR"),
+        ('{"log": {"entries": {}}}', "log.entries is not a list"),
+    ],
+)
 def test_input_that_is_not_a_recording_gets_one_line_naming_the_file(tmp_path, text, says):
     f = tmp_path / "bad.json"
     f.write_text(text)
@@ -76,12 +89,24 @@ def test_a_har_entry_without_a_status_is_bad_input_and_the_next_is_read(tmp_path
 
 
 def vcr_doc(body: str, *, gz: bool = False) -> dict:
-    return {"version": 1, "interactions": [{
-        "request": {"method": "POST", "uri": URL, "body": '{"model": "gpt-4o"}',
-                    "headers": {"Content-Type": ["application/json"], "api-key": ["secret"]}},
-        "response": {"status": {"code": 200, "message": "OK"},
-                     "headers": {"Content-Type": ["application/json"], "x-request-id": ["r1"]},
-                     "body": {"string": gzip.compress(body.encode()) if gz else body}}}]}
+    return {
+        "version": 1,
+        "interactions": [
+            {
+                "request": {
+                    "method": "POST",
+                    "uri": URL,
+                    "body": '{"model": "gpt-4o"}',
+                    "headers": {"Content-Type": ["application/json"], "api-key": ["secret"]},
+                },
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {"Content-Type": ["application/json"], "x-request-id": ["r1"]},
+                    "body": {"string": gzip.compress(body.encode()) if gz else body},
+                },
+            }
+        ],
+    }
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".yml", ".yaml.gz"])
@@ -118,13 +143,33 @@ def test_this_projects_own_cassettes_are_read_with_their_metadata():
 
 def test_azure_sdk_test_proxy_recordings(tmp_path):
     f = tmp_path / "Recording.json"
-    f.write_text(json.dumps({"Entries": [
-        {"RequestUri": URL, "RequestMethod": "POST", "RequestHeaders": {"api-key": "Sanitized"},
-         "RequestBody": {"model": "gpt-4o"}, "StatusCode": 200,
-         "ResponseHeaders": {"Content-Type": "application/json", "apim-request-id": "a1"}, "ResponseBody": CHAT},
-        {"RequestUri": URL, "RequestMethod": "POST", "RequestHeaders": {}, "RequestBody": None, "StatusCode": 200,
-         "ResponseHeaders": {"Content-Type": "text/event-stream"}, "ResponseBody": ["data: {}", "", "data: [DONE]", ""]},
-    ], "Variables": {}}))
+    f.write_text(
+        json.dumps(
+            {
+                "Entries": [
+                    {
+                        "RequestUri": URL,
+                        "RequestMethod": "POST",
+                        "RequestHeaders": {"api-key": "Sanitized"},
+                        "RequestBody": {"model": "gpt-4o"},
+                        "StatusCode": 200,
+                        "ResponseHeaders": {"Content-Type": "application/json", "apim-request-id": "a1"},
+                        "ResponseBody": CHAT,
+                    },
+                    {
+                        "RequestUri": URL,
+                        "RequestMethod": "POST",
+                        "RequestHeaders": {},
+                        "RequestBody": None,
+                        "StatusCode": 200,
+                        "ResponseHeaders": {"Content-Type": "text/event-stream"},
+                        "ResponseBody": ["data: {}", "", "data: [DONE]", ""],
+                    },
+                ],
+                "Variables": {},
+            }
+        )
+    )
     first, stream = all_of(f)
     assert json.loads(first.content) == CHAT and first.response_headers["apim-request-id"] == "a1"
     assert stream.content == b"data: {}\n\ndata: [DONE]\n\n" and stream.request_body is None
@@ -159,8 +204,13 @@ def test_entries_that_straddle_chunk_boundaries_read_the_same(tmp_path, monkeypa
     from aoai_conformance.recorded import readers
 
     f = tmp_path / "a.har"
-    f.write_text(har([har_entry(200, {**CHAT, "created": 1234567890, "n": 0.5}), har_entry(404, {"error": {}})],
-                     pages=[{"id": "p", "n": 12345}], comment="after"))
+    f.write_text(
+        har(
+            [har_entry(200, {**CHAT, "created": 1234567890, "n": 0.5}), har_entry(404, {"error": {}})],
+            pages=[{"id": "p", "n": 12345}],
+            comment="after",
+        )
+    )
     whole = [(g.index, g.status, g.content, g.request_body) for g in all_of(f)]
     monkeypatch.setattr(readers._Text, "CHUNK", chunk)
     assert [(g.index, g.status, g.content, g.request_body) for g in all_of(f)] == whole

@@ -39,8 +39,11 @@ def _entries() -> list[tuple[str, int, dict]]:
 
 
 def test_every_failure_on_real_traffic_is_a_listed_finding(corpus):
-    unexplained = [f"{c['id']}: {(c.get('failure') or {}).get('message')}" for c in corpus.cases
-                   if c["status"] not in ("pass", "expected-fail", "doc-sdk-difference")]
+    unexplained = [
+        f"{c['id']}: {(c.get('failure') or {}).get('message')}"
+        for c in corpus.cases
+        if c["status"] not in ("pass", "expected-fail", "doc-sdk-difference")
+    ]
     assert not corpus.bad, [str(b) for b in corpus.bad]
     assert not unexplained, "\n".join(unexplained)
 

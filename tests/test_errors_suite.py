@@ -84,7 +84,11 @@ CASES = [
     # The stand-in's 404 lacks x-request-id as Azure's does (issue 12): the control run reports it (DOC_SDK).
     # With the header sent, e.request_id is checked against it and the row is a plain pass.
     ("error-request-id", f"{IDS}::test_error_request_id", None),
-    ("strip-apim-request-id", f"{IDS}::test_error_request_id", "http.azure-headers"),  # Azure's own id may not
+    (
+        "strip-apim-request-id",
+        f"{IDS}::test_error_request_id",
+        "http.azure-headers",
+    ),  # Azure's own id may not
     # Injected faults are answered by the fault proxy with its own request ids: the stand-in's are not needed.
     ("strip-x-request-id", f"{ERRORS}::test_status_429_raises_rate_limit_error", None),
     ("strip-apim-request-id", f"{IDS}::test_response_request_id", "http.azure-headers"),
@@ -92,8 +96,11 @@ CASES = [
     ("404-as-400", f"{ERRORS}::test_unknown_deployment_raises_not_found_error", "errors.exception-class"),
     ("400-as-500", f"{ERRORS}::test_invalid_parameter_raises_bad_request_error", "errors.exception-class"),
     ("error-without-message", f"{ERRORS}::test_fine_tuning_job_error_example", "error.message"),
-    ("accept-without-credentials", f"{ERRORS}::test_wrong_credential_raises_authentication_error",
-     "errors.status"),
+    (
+        "accept-without-credentials",
+        f"{ERRORS}::test_wrong_credential_raises_authentication_error",
+        "errors.status",
+    ),
 ]
 TESTS = sorted({test for _, test, _ in CASES})
 
@@ -112,18 +119,44 @@ def _batches() -> list[dict[str, str]]:
 
 
 def _run(tmp: Path, plugin_dir: Path, mutations: dict[str, str]) -> tuple[int, str, dict[str, dict]]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AZURE_", "OPENAI_", "AOAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AZURE_", "OPENAI_", "AOAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))
+    }
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(plugin_dir), str(REPO), env.get("PYTHONPATH")) if p)
     env["AOAI_TEST_MUTATIONS"] = json.dumps({t.split("::")[1]: m for t, m in mutations.items()})
     env["COLUMNS"] = "400"  # the short summary keeps each failure's whole message
     tests = list(mutations) or TESTS
     reports = tmp / "reports"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *tests, "--mode", "live", "--target", "standin", "--auth", "key",
-         "--client", "sync", "-p", "errors_mutation_plugin", "--reports-dir", str(reports),
-         "-p", "no:cacheprovider", "-q"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *tests,
+            "--mode",
+            "live",
+            "--target",
+            "standin",
+            "--auth",
+            "key",
+            "--client",
+            "sync",
+            "-p",
+            "errors_mutation_plugin",
+            "--reports-dir",
+            str(reports),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
     )
     results = reports / "results.json"
     cases = json.loads(results.read_text())["cases"] if results.is_file() else []
@@ -173,5 +206,6 @@ def test_mutation_fails_naming_the_promise(runs, mutation, test, promise):
     assert code == 1, out
     assert case["status"] == "fail" and case["failure"]["promise"] == promise, out
     name = test.split("::")[1]
-    assert any(line.startswith("FAILED") and name in line and f"[{promise}]" in line
-               for line in out.splitlines()), out
+    assert any(
+        line.startswith("FAILED") and name in line and f"[{promise}]" in line for line in out.splitlines()
+    ), out

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -279,7 +279,11 @@ def test_script_is_used_up_in_order_then_passes_through(proxy):
     create(c)  # 500, then passthrough (script used up)
     create(c)
     assert [a.action.split(" ")[0] for a in proxy.attempts] == [
-        "status", "passthrough", "status", "passthrough", "passthrough"
+        "status",
+        "passthrough",
+        "status",
+        "passthrough",
+        "passthrough",
     ]
     proxy.reset()
     assert proxy.attempts == [] and proxy.pending == []
@@ -410,9 +414,27 @@ def test_async_client_retries_the_same_way(proxy):
 def test_https_upstream(tmp_path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
     server.daemon_threads = True
@@ -452,7 +474,14 @@ def test_fault_from_json_and_error_bodies():
         )
     ]
     assert [f.kind for f in faults] == [
-        "status", "drop", "drop", "stall", "cut_stream", "delay", "passthrough", "status"
+        "status",
+        "drop",
+        "drop",
+        "stall",
+        "cut_stream",
+        "delay",
+        "passthrough",
+        "status",
     ]
     assert faults[0].headers == (("retry-after-ms", "10"),) and faults[2].reset
     assert faults[7].body == b'{"error": {"code": "x"}}'
@@ -465,8 +494,14 @@ def test_fault_from_json_and_error_bodies():
     assert retry_after_ms(10) == {"retry-after-ms": "10"} and retry_after(1.5) == {"retry-after": "1.5"}
 
 
-@pytest.mark.parametrize("code,exc", [(401, openai.AuthenticationError), (403, openai.PermissionDeniedError),
-                                      (422, openai.UnprocessableEntityError)])
+@pytest.mark.parametrize(
+    "code,exc",
+    [
+        (401, openai.AuthenticationError),
+        (403, openai.PermissionDeniedError),
+        (422, openai.UnprocessableEntityError),
+    ],
+)
 def test_status_maps_to_sdk_error(proxy, code, exc):
     proxy.script([status(code)])
     with pytest.raises(exc):
@@ -505,7 +540,11 @@ def test_cli_runs_and_stops_cleanly(upstream, sig):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "aoai_conformance.faultproxy", "--upstream", up, "--script", script],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
     try:
         line = proc.stdout.readline().strip()
@@ -528,8 +567,19 @@ def test_cli_runs_and_stops_cleanly(upstream, sig):
 
 def test_cli_rejects_bad_script():
     proc = subprocess.run(
-        [sys.executable, "-m", "aoai_conformance.faultproxy", "--upstream", "http://127.0.0.1:1/openai/v1/",
-         "--script", '[{"bogus": 1}]'],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=10,
+        [
+            sys.executable,
+            "-m",
+            "aoai_conformance.faultproxy",
+            "--upstream",
+            "http://127.0.0.1:1/openai/v1/",
+            "--script",
+            '[{"bogus": 1}]',
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        timeout=10,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "unknown fault" in proc.stderr

@@ -51,9 +51,15 @@ SCENARIOS: dict[str, tuple[Callable[[], dict[str, Any]], Callable[..., Any]]] = 
         inv.response_body,
     ),
     "echoes": (
-        lambda: {"body": {**load("response_reasoning.json"), "instructions": "Be brief.",
-                          "reasoning": {"effort": "low", "summary": None}},
-                 "instructions": "Be brief.", "effort": "low"},
+        lambda: {
+            "body": {
+                **load("response_reasoning.json"),
+                "instructions": "Be brief.",
+                "reasoning": {"effort": "low", "summary": None},
+            },
+            "instructions": "Be brief.",
+            "effort": "low",
+        },
         inv.response_echoes,
     ),
     "output_text_sdk": (
@@ -144,7 +150,10 @@ SCENARIOS: dict[str, tuple[Callable[[], dict[str, Any]], Callable[..., Any]]] = 
     # An Azure v1 404 as recorded for real (issue 12): apim-request-id, no x-request-id, so e.request_id None.
     "request_ids_error": (
         lambda: {
-            "headers": {"apim-request-id": "3c9a1e2b-7f44-4d0e-8a61-5b2f9c0d7e88", "content-type": "application/json"},
+            "headers": {
+                "apim-request-id": "3c9a1e2b-7f44-4d0e-8a61-5b2f9c0d7e88",
+                "content-type": "application/json",
+            },
             "sdk_request_id": None,
             "status": 404,
         },
@@ -536,8 +545,11 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     (
         "chat.stream.content-filter",
         "chat_stream_azure",
-        chunks_edit(lambda c: next(ch for ch in c[1:] if ch["choices"] and ch["choices"][0]["delta"].get("content"))
-                    ["choices"][0].pop("content_filter_results")),
+        chunks_edit(
+            lambda c: next(ch for ch in c[1:] if ch["choices"] and ch["choices"][0]["delta"].get("content"))[
+                "choices"
+            ][0].pop("content_filter_results")
+        ),
     ),
     (
         "chat.stream.role",
@@ -653,11 +665,27 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ("request-id.sdk", "request_ids", lambda kw: kw.__setitem__("sdk_request_id", "3c9a1e2b-7f44-4d0e-8a61")),
     ("request-id.apim", "request_ids", body_set("apim-request-id", value=_DELETE, key="headers")),
     # an error answer may omit x-request-id, but nothing else about request ids is relaxed
-    ("request-id.x-request-id", "request_ids_error", lambda kw: kw.__setitem__("status", 200)),  # a 2xx without
-    ("request-id.x-request-id", "request_ids_error", lambda kw: kw.__setitem__("status", None)),  # a stream without
+    (
+        "request-id.x-request-id",
+        "request_ids_error",
+        lambda kw: kw.__setitem__("status", 200),
+    ),  # a 2xx without
+    (
+        "request-id.x-request-id",
+        "request_ids_error",
+        lambda kw: kw.__setitem__("status", None),
+    ),  # a stream without
     ("request-id.x-request-id", "request_ids_error", body_set("x-request-id", value=" ", key="headers")),
-    ("request-id.sdk", "request_ids_error", lambda kw: kw.__setitem__("sdk_request_id", "invented-by-the-sdk")),
-    ("request-id.sdk", "request_ids_error", body_set("x-request-id", value="b7f2c0a4", key="headers")),  # mismatch
+    (
+        "request-id.sdk",
+        "request_ids_error",
+        lambda kw: kw.__setitem__("sdk_request_id", "invented-by-the-sdk"),
+    ),
+    (
+        "request-id.sdk",
+        "request_ids_error",
+        body_set("x-request-id", value="b7f2c0a4", key="headers"),
+    ),  # mismatch
     ("request-id.apim", "request_ids_error", body_set("apim-request-id", value=_DELETE, key="headers")),
 ]
 

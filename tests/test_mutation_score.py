@@ -22,7 +22,8 @@ def test_score_not_below_floor(bench):
     assert bench["format"] == runner.FORMAT
     assert bench["score"] is not None and bench["floor"] is not None
     assert bench["score"] >= bench["floor"], (
-        f"mutation score {bench['score']:.1%} fell below the floor {bench['floor']:.1%}: see reports/mutation/")
+        f"mutation score {bench['score']:.1%} fell below the floor {bench['floor']:.1%}: see reports/mutation/"
+    )
 
 
 def test_unmutated_run_passed(bench):
@@ -57,10 +58,14 @@ def test_end_to_end_caught_survived_and_equivalent(tmp_path):
     """strip x-request-id on a chat completion is caught (naming the promise); reversing JSON keys is run but
     equivalent; the request_ids suite's chat test checks the whole body (aoai_conformance.layers), so an
     out-of-enum there, which survived before the layers were shared, is caught."""
-    opts = runner.Options(jobs=2, suites=("chat", "request_ids"),
-                          operators=("strip-x-request-id", "reorder-json-keys", "out-of-enum"),
-                          tests=("*::test_chat_completion[[]*", "*::test_chat_completion_request_id[[]*"),
-                          reports_dir=tmp_path, quiet=True)
+    opts = runner.Options(
+        jobs=2,
+        suites=("chat", "request_ids"),
+        operators=("strip-x-request-id", "reorder-json-keys", "out-of-enum"),
+        tests=("*::test_chat_completion[[]*", "*::test_chat_completion_request_id[[]*"),
+        reports_dir=tmp_path,
+        quiet=True,
+    )
     result = runner.run(opts)
     assert not result["unmutated"]["false_alarms"]
     by_id = {m["id"]: m for m in result["mutants"]}
@@ -70,4 +75,6 @@ def test_end_to_end_caught_survived_and_equivalent(tmp_path):
     assert reordered["equivalent"] and not reordered["caught"] and reordered["status"] == "pass"
     sharpened = by_id["request_ids/test_chat_completion_request_id#0/out-of-enum"]
     assert sharpened["caught"] and not sharpened["equivalent"] and sharpened not in result["survivors"]
-    assert (tmp_path / "mutation.json").is_file() and "Surviving mutants" in (tmp_path / "mutation.md").read_text()
+    assert (tmp_path / "mutation.json").is_file() and "Surviving mutants" in (
+        tmp_path / "mutation.md"
+    ).read_text()

@@ -163,18 +163,45 @@ def proxy():
 
 
 def _env(front: TLSFront, proxy: ConnectProxy, reports: Path, **extra: str) -> dict[str, str]:
-    drop = ("AZURE_", "OPENAI_", "AOAI_CONFORMANCE_", "PYTEST_XDIST", "SSL_CERT_", "REQUESTS_CA_BUNDLE",
-            "CURL_CA_BUNDLE")
-    env = {k: v for k, v in os.environ.items()
-           if not k.upper().startswith(drop) and k.upper() not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")}
-    env.update(AZURE_OPENAI_ENDPOINT=f"https://localhost:{front.port}/openai/v1", AZURE_OPENAI_API_KEY=KEY,
-               HTTPS_PROXY=f"http://127.0.0.1:{proxy.port}", AOAI_CONFORMANCE_REPORTS_DIR=str(reports), **extra)
+    drop = (
+        "AZURE_",
+        "OPENAI_",
+        "AOAI_CONFORMANCE_",
+        "PYTEST_XDIST",
+        "SSL_CERT_",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.upper().startswith(drop)
+        and k.upper() not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+    }
+    env.update(
+        AZURE_OPENAI_ENDPOINT=f"https://localhost:{front.port}/openai/v1",
+        AZURE_OPENAI_API_KEY=KEY,
+        HTTPS_PROXY=f"http://127.0.0.1:{proxy.port}",
+        AOAI_CONFORMANCE_REPORTS_DIR=str(reports),
+        **extra,
+    )
     return env
 
 
 def _run(env: dict[str, str], keyword: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "aoai_conformance.cli", "run", "--mode", "live", "--target", "endpoint",
-           CHAT, "-k", keyword]
+    cmd = [
+        sys.executable,
+        "-m",
+        "aoai_conformance.cli",
+        "run",
+        "--mode",
+        "live",
+        "--target",
+        "endpoint",
+        CHAT,
+        "-k",
+        keyword,
+    ]
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
@@ -188,7 +215,8 @@ def test_live_run_through_https_proxy_with_custom_ca_passes(https_standin, proxy
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     cases = _cases(tmp_path)
     assert cases and {c["status"] for c in cases} <= {"pass", "doc-sdk-difference"}, [
-        (c["id"], c["status"], c.get("failure")) for c in cases]
+        (c["id"], c["status"], c.get("failure")) for c in cases
+    ]
     assert any(c["test"] == "test_chat_completion" and c["params"]["auth"] == "key" for c in cases)
     assert f"CONNECT localhost:{https_standin.port} HTTP/1.1" in proxy.log, proxy.log
     assert all(line.startswith("CONNECT ") for line in proxy.log)

@@ -47,10 +47,17 @@ def make_case(
         }
         if evidence is None:
             evidence = {
-                "request": {"method": "POST", "url": "https://RESOURCE.openai.azure.com/openai/v1/chat/completions",
-                            "headers": {"api-key": "<scrubbed>"}, "body": '{"model": "gpt-4o"}'},
-                "response": {"status": 200, "headers": {"content-type": "text/event-stream"},
-                             "body": "data: {\"id\": 1}\n\n"},
+                "request": {
+                    "method": "POST",
+                    "url": "https://RESOURCE.openai.azure.com/openai/v1/chat/completions",
+                    "headers": {"api-key": "<scrubbed>"},
+                    "body": '{"model": "gpt-4o"}',
+                },
+                "response": {
+                    "status": 200,
+                    "headers": {"content-type": "text/event-stream"},
+                    "body": 'data: {"id": 1}\n\n',
+                },
             }
     return {
         "id": cid,
@@ -73,7 +80,9 @@ def make_case(
     }
 
 
-def make_results(cases: list[dict], *, started: str = "2026-11-22T01:00:00Z", models: dict | None = None) -> dict:
+def make_results(
+    cases: list[dict], *, started: str = "2026-11-22T01:00:00Z", models: dict | None = None
+) -> dict:
     return {
         "format": "aoai-conformance/results",
         "version": 1,
@@ -121,24 +130,70 @@ def sample() -> dict:
             make_case(),
             make_case(client="async"),
             failing_case(test="test_chat_stream", call="chat.completions.create(stream=True)"),
-            make_case(test="test_embeddings", call="embeddings.create", section="Embeddings / embeddings.create()",
-                      status="expected-fail", reason="docs: dimensions is not supported on ada-002"),
-            make_case(test="test_retry", call="client retries", section="SDK / retries",
-                      status="doc-sdk-difference", reason="the SDK also retries 409",
-                      notes=[{"kind": "doc-sdk-difference",
-                              "message": "the SDK also retries 409; the docs list 408, 429, >=500"}]),
+            make_case(
+                test="test_embeddings",
+                call="embeddings.create",
+                section="Embeddings / embeddings.create()",
+                status="expected-fail",
+                reason="docs: dimensions is not supported on ada-002",
+            ),
+            make_case(
+                test="test_retry",
+                call="client retries",
+                section="SDK / retries",
+                status="doc-sdk-difference",
+                reason="the SDK also retries 409",
+                notes=[
+                    {
+                        "kind": "doc-sdk-difference",
+                        "message": "the SDK also retries 409; the docs list 408, 429, >=500",
+                    }
+                ],
+            ),
             make_case(test="test_entra_only", auth="entra", status="not-applicable", reason="profile openai"),
-            make_case(test="test_images", call="images.generate", section="Images / images.generate()",
-                      status="skipped", reason="throttled: 429 after retries"),
-            make_case(test="test_files", call="files.create", section="Files / files.create()",
-                      status="unexpected-pass", reason="docs say purpose=batch is rejected"),
-            make_case(test="test_models", call="models.list", section="Models / models.list()", status="error",
-                      failure={"promise": "", "detail": "KeyError: 'data'", "path": None, "expected": None,
-                               "received": None, "message": "KeyError: 'data'"}),
-            make_case(test="test_chat_fields", notes=[
-                {"kind": "drift", "message": "unknown field", "path": "$.choices[0].content_filter_results"},
-                {"kind": "spec-deviation", "message": "strict: additional property", "path": "$.prompt_filter_results"},
-            ]),
+            make_case(
+                test="test_images",
+                call="images.generate",
+                section="Images / images.generate()",
+                status="skipped",
+                reason="throttled: 429 after retries",
+            ),
+            make_case(
+                test="test_files",
+                call="files.create",
+                section="Files / files.create()",
+                status="unexpected-pass",
+                reason="docs say purpose=batch is rejected",
+            ),
+            make_case(
+                test="test_models",
+                call="models.list",
+                section="Models / models.list()",
+                status="error",
+                failure={
+                    "promise": "",
+                    "detail": "KeyError: 'data'",
+                    "path": None,
+                    "expected": None,
+                    "received": None,
+                    "message": "KeyError: 'data'",
+                },
+            ),
+            make_case(
+                test="test_chat_fields",
+                notes=[
+                    {
+                        "kind": "drift",
+                        "message": "unknown field",
+                        "path": "$.choices[0].content_filter_results",
+                    },
+                    {
+                        "kind": "spec-deviation",
+                        "message": "strict: additional property",
+                        "path": "$.prompt_filter_results",
+                    },
+                ],
+            ),
         ]
     )
 
@@ -180,13 +235,22 @@ def test_render_writes_both_files_and_returns_paths(tmp_path):
 
 def test_every_status_renders_with_symbol_and_label(tmp_path):
     page, md = rendered(tmp_path, sample())
-    table = page[page.index('id="matrix-table"'): page.index("</table>", page.index('id="matrix-table"'))]
-    for status in ("pass", "fail", "expected-fail", "unexpected-pass", "skipped", "not-applicable",
-                   "doc-sdk-difference"):
+    table = page[page.index('id="matrix-table"') : page.index("</table>", page.index('id="matrix-table"'))]
+    for status in (
+        "pass",
+        "fail",
+        "expected-fail",
+        "unexpected-pass",
+        "skipped",
+        "not-applicable",
+        "doc-sdk-difference",
+    ):
         sym, label, _ = report.STATUS_INFO[status]
         assert f'<td class="st-{status}">' in table, status
-        assert f'<span class="sym" aria-hidden="true">{sym}</span><span class="lbl">{html.escape(label)}</span>' \
-            in table, status
+        assert (
+            f'<span class="sym" aria-hidden="true">{sym}</span><span class="lbl">{html.escape(label)}</span>'
+            in table
+        ), status
         assert f"{sym} {label}".replace("/", "/") in md.replace("\\", ""), status
     # the symbols are distinct, so the matrix never relies on colour alone
     symbols = [v[0] for v in report.STATUS_INFO.values()]
@@ -212,7 +276,7 @@ def test_failing_case_shows_evidence_and_cell_links_to_it(tmp_path):
     assert anchor, "the failing cell is a link"
     target = anchor.group(1)
     start = page.index(f'id="{target}"')
-    block = page[start: page.index("</article>", start)]
+    block = page[start : page.index("</article>", start)]
     assert html.escape(failing["id"]) in block
     assert "chat.stream.done-marker" in block
     assert "$.choices[0]" in block
@@ -229,7 +293,7 @@ def test_failing_case_shows_evidence_and_cell_links_to_it(tmp_path):
 
 def test_error_and_unexpected_pass_have_evidence_too(tmp_path):
     page, _ = rendered(tmp_path, sample())
-    evidence = page[page.index('<section id="evidence">'): page.index('<section id="drift">')]
+    evidence = page[page.index('<section id="evidence">') : page.index('<section id="drift">')]
     assert evidence.count("<article") == 3
     assert "KeyError: &#x27;data&#x27;" in evidence
     # failures before errors before unexpected passes
@@ -246,23 +310,35 @@ def test_unexpected_pass_is_shouted(tmp_path):
 
 def test_header_states_target_models_versions_and_tokens(tmp_path):
     page, md = rendered(tmp_path, sample())
-    for text in ("RESOURCE.openai.azure.com", "Sweden Central", "gpt-4o-2024-08-06", "text-embedding-3-small",
-                 "3.54.0", "0.1.0", "replay", "2026-11-22T01:00:00Z", "123", "expectations.toml"):
+    for text in (
+        "RESOURCE.openai.azure.com",
+        "Sweden Central",
+        "gpt-4o-2024-08-06",
+        "text-embedding-3-small",
+        "3.54.0",
+        "0.1.0",
+        "replay",
+        "2026-11-22T01:00:00Z",
+        "123",
+        "expectations.toml",
+    ):
         assert text in page, text
         assert text in md.replace("\\", ""), text
-    tokens = page[page.index("<th>Call</th><th>prompt</th>"):]
+    tokens = page[page.index("<th>Call</th><th>prompt</th>") :]
     assert "<td><code>chat.completions.create</code></td><td>22</td><td>24</td><td>46</td>" in tokens
 
 
 def test_matrix_rows_grouped_by_section_and_columns_by_auth_and_target(tmp_path):
     page, md = rendered(tmp_path, sample())
-    table = page[page.index('id="matrix-table"'):]
+    table = page[page.index('id="matrix-table"') :]
     table = table[: table.index("</table>")]
     groups = re.findall(r'<tr class="group"><th colspan="\d+" scope="colgroup">([^<]+)</th>', table)
     assert groups == ["Chat", "Embeddings", "Files", "Images", "Models", "SDK"]
     headers = re.findall(r'<th scope="col">(.*?)</th>', table)
-    assert headers[1:] == ["<span>auth: entra</span><span>target: replay</span>",
-                           "<span>auth: key</span><span>target: replay</span>"]
+    assert headers[1:] == [
+        "<span>auth: entra</span><span>target: replay</span>",
+        "<span>auth: key</span><span>target: replay</span>",
+    ]
     # sync + async of one call fold into one cell; the row appears once
     assert table.count("<code>chat.completions.create</code></th>") == 1
     assert "| Call | auth: entra · target: replay | auth: key · target: replay |" in md
@@ -284,10 +360,10 @@ def test_several_sdk_versions_become_columns(tmp_path):
 
 def test_drift_and_doc_sdk_sections(tmp_path):
     page, md = rendered(tmp_path, sample())
-    drift = page[page.index('<section id="drift">'): page.index('<section id="doc-sdk">')]
+    drift = page[page.index('<section id="drift">') : page.index('<section id="doc-sdk">')]
     assert "$.choices[0].content_filter_results" in drift and "$.prompt_filter_results" in drift
     assert "spec-deviation" in drift and "2026-11-22T01:00:00Z" in drift  # first seen = this run
-    docsdk = page[page.index('<section id="doc-sdk">'):]
+    docsdk = page[page.index('<section id="doc-sdk">') :]
     assert "the SDK also retries 409; the docs list 408, 429, &gt;=500" in docsdk
     assert "the SDK also retries 409; the docs list 408, 429, \\>=500" in md
     # the doc/SDK cell jumps to its section
@@ -307,7 +383,9 @@ def test_diff_lists_new_failure_before_fixes(tmp_path):
     )
     d = diff(previous, current)
     assert [f["id"] for f in d.new_failures] == [current["cases"][0]["id"]]
-    assert d.new_failures[0]["previous"] == "pass" and d.new_failures[0]["promise"] == "chat.stream.done-marker"
+    assert (
+        d.new_failures[0]["previous"] == "pass" and d.new_failures[0]["promise"] == "chat.stream.done-marker"
+    )
     assert [f["id"] for f in d.fixed] == [current["cases"][1]["id"]]
     assert not d.new_cases and not d.removed_cases and not d.empty
 
@@ -315,7 +393,7 @@ def test_diff_lists_new_failure_before_fixes(tmp_path):
     changes = page.index('<section id="changes">')
     assert changes < page.index('<section id="run">') < page.index('<section id="matrix">')
     assert page.index("New failures (1)") < page.index("Fixed (1)")
-    new_block = page[page.index("New failures (1)"): page.index("Fixed (1)")]
+    new_block = page[page.index("New failures (1)") : page.index("Fixed (1)")]
     assert "chat.completions.create" in new_block and "was pass" in new_block
     assert f'href="#{report._model.anchor("ev", current["cases"][0]["id"])}"' in new_block
     assert "compared with the run of 2026-11-21T01:00:00Z" in page
@@ -326,15 +404,27 @@ def test_diff_lists_new_failure_before_fixes(tmp_path):
 def test_diff_new_drift_changed_models_and_case_sets():
     drift_a = {"kind": "drift", "message": "unknown field", "path": "$.a"}
     drift_b = {"kind": "drift", "message": "unknown field", "path": "$.b"}
-    previous = make_results([make_case(notes=[drift_a]), make_case(test="test_gone")],
-                            models={"gpt-4o": ["gpt-4o-2024-05-13"], "o1": ["o1-2024-12-17"]})
-    current = make_results([make_case(notes=[drift_a, drift_b]), make_case(test="test_new", status="skipped")],
-                           models={"gpt-4o": ["gpt-4o-2024-08-06"], "o1": ["o1-2024-12-17"]})
+    previous = make_results(
+        [make_case(notes=[drift_a]), make_case(test="test_gone")],
+        models={"gpt-4o": ["gpt-4o-2024-05-13"], "o1": ["o1-2024-12-17"]},
+    )
+    current = make_results(
+        [make_case(notes=[drift_a, drift_b]), make_case(test="test_new", status="skipped")],
+        models={"gpt-4o": ["gpt-4o-2024-08-06"], "o1": ["o1-2024-12-17"]},
+    )
     d = diff(previous, current)
-    assert d.new_drift == [{"kind": "drift", "call": "chat.completions.create", "path": "$.b",
-                            "message": "unknown field", "cases": [current["cases"][0]["id"]]}]
-    assert d.changed_models == [{"model": "gpt-4o", "previous": ["gpt-4o-2024-05-13"],
-                                 "current": ["gpt-4o-2024-08-06"]}]
+    assert d.new_drift == [
+        {
+            "kind": "drift",
+            "call": "chat.completions.create",
+            "path": "$.b",
+            "message": "unknown field",
+            "cases": [current["cases"][0]["id"]],
+        }
+    ]
+    assert d.changed_models == [
+        {"model": "gpt-4o", "previous": ["gpt-4o-2024-05-13"], "current": ["gpt-4o-2024-08-06"]}
+    ]
     assert [c["id"] for c in d.new_cases] == [current["cases"][1]["id"]]
     assert [c["id"] for c in d.removed_cases] == [previous["cases"][1]["id"]]
     assert not d.new_failures and not d.fixed
@@ -342,11 +432,14 @@ def test_diff_new_drift_changed_models_and_case_sets():
 
 
 def test_report_lists_new_drift_and_changed_models(tmp_path):
-    previous = make_results([make_case()], started="2026-11-21T01:00:00Z",
-                            models={"gpt-4o": ["gpt-4o-2024-05-13"]})
-    current = make_results([make_case(notes=[{"kind": "drift", "message": "unknown field", "path": "$.obfuscation"}])])
+    previous = make_results(
+        [make_case()], started="2026-11-21T01:00:00Z", models={"gpt-4o": ["gpt-4o-2024-05-13"]}
+    )
+    current = make_results(
+        [make_case(notes=[{"kind": "drift", "message": "unknown field", "path": "$.obfuscation"}])]
+    )
     page, md = rendered(tmp_path, current, previous)
-    changes = page[page.index('<section id="changes">'): page.index('<section id="run">')]
+    changes = page[page.index('<section id="changes">') : page.index('<section id="run">')]
     assert "New drift (1)" in changes and "$.obfuscation" in changes
     assert "Changed model versions (1)" in changes
     assert "gpt-4o-2024-05-13 \u2192 gpt-4o-2024-08-06" in changes
@@ -358,7 +451,7 @@ def test_drift_first_seen_comes_from_the_previous_run(tmp_path):
     previous = make_results([make_case(notes=[note])], started="2026-11-20T01:00:00Z")
     current = make_results([make_case(notes=[note])])
     page, _ = rendered(tmp_path, current, previous)
-    drift = page[page.index('<section id="drift">'):]
+    drift = page[page.index('<section id="drift">') :]
     assert "2026-11-20T01:00:00Z" in drift and ">new<" not in drift
     assert diff(previous, current).new_drift == []
 
@@ -380,10 +473,14 @@ def test_no_changes_says_so(tmp_path):
 
 def test_html_escapes_every_untrusted_value(tmp_path):
     evil = '<script>alert("x")</script>'
-    case = failing_case(call=f"chat{evil}", section=f"Chat{evil} / x", notes=[
-        {"kind": "drift", "message": evil, "path": f"$.{evil}"},
-        {"kind": "doc-sdk-difference", "message": evil},
-    ])
+    case = failing_case(
+        call=f"chat{evil}",
+        section=f"Chat{evil} / x",
+        notes=[
+            {"kind": "drift", "message": evil, "path": f"$.{evil}"},
+            {"kind": "doc-sdk-difference", "message": evil},
+        ],
+    )
     case["failure"]["message"] = evil
     case["failure"]["detail"] = evil
     case["rerun"] = f"aoai-conformance run -k '{evil}'"
@@ -452,11 +549,25 @@ def test_load_reads_a_valid_file(tmp_path):
         (b"\xff\xfe", "not UTF-8"),
         (json.dumps([1, 2]).encode(), "top level is a JSON array"),
         (json.dumps({"format": "junit", "version": 1}).encode(), "format is 'junit'"),
-        (json.dumps({"format": "aoai-conformance/results", "version": 2, "run": {}, "cases": []}).encode(),
-         "newer than this renderer"),
-        (json.dumps({"format": "aoai-conformance/results", "version": 1, "run": {}}).encode(), "'cases' is missing"),
-        (json.dumps({"format": "aoai-conformance/results", "version": 1, "run": {},
-                     "cases": [{"id": "a", "status": "weird"}]}).encode(), "status 'weird'"),
+        (
+            json.dumps({"format": "aoai-conformance/results", "version": 2, "run": {}, "cases": []}).encode(),
+            "newer than this renderer",
+        ),
+        (
+            json.dumps({"format": "aoai-conformance/results", "version": 1, "run": {}}).encode(),
+            "'cases' is missing",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "aoai-conformance/results",
+                    "version": 1,
+                    "run": {},
+                    "cases": [{"id": "a", "status": "weird"}],
+                }
+            ).encode(),
+            "status 'weird'",
+        ),
     ],
 )
 def test_load_gives_one_clear_line(tmp_path, content, expected):
@@ -486,8 +597,12 @@ def test_schema_validates_a_sample_and_rejects_a_bad_status():
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     validator.validate(sample())
-    minimal = {"format": "aoai-conformance/results", "version": 1, "run": {}, "cases": [
-        {"id": "x", "call": "c", "status": "pass"}]}
+    minimal = {
+        "format": "aoai-conformance/results",
+        "version": 1,
+        "run": {},
+        "cases": [{"id": "x", "call": "c", "status": "pass"}],
+    }
     validator.validate(minimal)
     bad = sample()
     bad["cases"][0]["status"] = "passed"
@@ -519,9 +634,20 @@ def test_module_cli_end_to_end(tmp_path):
     current.write_text(json.dumps(sample()), "utf-8")
     out = tmp_path / "site"
     proc = subprocess.run(
-        [sys.executable, "-m", "aoai_conformance.report", str(current), "--out", str(out),
-         "--compare-to", str(previous)],
-        capture_output=True, text=True, cwd=REPO, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "aoai_conformance.report",
+            str(current),
+            "--out",
+            str(out),
+            "--compare-to",
+            str(previous),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
@@ -534,8 +660,13 @@ def test_module_cli_end_to_end(tmp_path):
 def test_module_cli_defaults_to_the_results_directory(tmp_path):
     current = tmp_path / "results.json"
     current.write_text(json.dumps(sample()), "utf-8")
-    proc = subprocess.run([sys.executable, "-m", "aoai_conformance.report", str(current)],
-                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "aoai_conformance.report", str(current)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == str(tmp_path / "compat.md")
 
@@ -543,7 +674,10 @@ def test_module_cli_defaults_to_the_results_directory(tmp_path):
 def test_module_cli_bad_input_exits_2_with_one_line(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "aoai_conformance.report", str(tmp_path / "missing.json")],
-        capture_output=True, text=True, cwd=REPO, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert proc.stdout == ""

@@ -19,12 +19,11 @@ from test_report import make_case, make_results, sample  # noqa: E402
 
 from aoai_conformance.report import render  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-)
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium not installed (Debian: apt-get install -y chromium); browser check skipped"
+    CHROMIUM is None,
+    reason="chromium not installed (Debian: apt-get install -y chromium); browser check skipped",
 )
 
 
@@ -32,9 +31,18 @@ def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / "profile"
     profile.mkdir(exist_ok=True)
     cmd = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args,
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        *args,
     ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=30)
 
@@ -59,7 +67,9 @@ def test_matrix_is_in_the_rendered_dom(page, tmp_path):
 
 def test_phone_width_screenshot(page, tmp_path):
     shot = tmp_path / "phone.png"
-    proc = _chromium(tmp_path, "--window-size=390,844", "--hide-scrollbars", f"--screenshot={shot}", page.as_uri())
+    proc = _chromium(
+        tmp_path, "--window-size=390,844", "--hide-scrollbars", f"--screenshot={shot}", page.as_uri()
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -19,9 +19,8 @@ import httpx2
 import openai
 import pytest
 
-from aoai_conformance.cassettes import ReplayExhausted
-
 from aoai_conformance import retries
+from aoai_conformance.cassettes import ReplayExhausted
 from aoai_conformance.checks import ConformanceFailure
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,8 +47,9 @@ def broken(promise: str):
 
 
 def status_error(code: int, headers: dict | None = None) -> openai.APIStatusError:
-    response = httpx2.Response(code, headers=headers or {}, json={"error": {"code": str(code)}},
-                               request=REQUEST)
+    response = httpx2.Response(
+        code, headers=headers or {}, json={"error": {"code": str(code)}}, request=REQUEST
+    )
     client = openai.OpenAI(api_key="k", base_url="https://resource.openai.azure.invalid/openai/v1/")
     return client._make_status_error_from_response(response)
 
@@ -116,10 +116,12 @@ def test_backoff_accepts_the_documented_exponential_waits_only():
     assert retries.backoff_window(10) == (6.0, 8.0)  # capped at 8 s
     retries.backoff(log(0, 0.45, 0.45 + 0.9))
     retries.backoff(log(0, 0.376, 0.376 + 0.751))  # the most jitter
-    for times in ((0, 0.45, 0.9),  # no growth: constant backoff
-                  (0, 0.05, 0.1),  # no backoff at all
-                  (0, 1.5, 3.0),  # too slow
-                  (0, 0.45, 0.45 + 2.0)):  # grows too fast
+    for times in (
+        (0, 0.45, 0.9),  # no growth: constant backoff
+        (0, 0.05, 0.1),  # no backoff at all
+        (0, 1.5, 3.0),  # too slow
+        (0, 0.45, 0.45 + 2.0),
+    ):  # grows too fast
         with broken("retries.backoff"):
             retries.backoff(log(*times))
     with broken("retries.attempts"):
@@ -127,12 +129,21 @@ def test_backoff_accepts_the_documented_exponential_waits_only():
 
 
 # --- exceptions after retries run out ---------------------------------------------------------------------
-@pytest.mark.parametrize("code,name", [
-    (400, "BadRequestError"), (401, "AuthenticationError"), (403, "PermissionDeniedError"),
-    (404, "NotFoundError"), (422, "UnprocessableEntityError"), (429, "RateLimitError"),
-    (500, "InternalServerError"), (503, "InternalServerError"), (408, "APIStatusError"),
-    (409, "APIStatusError"),
-])
+@pytest.mark.parametrize(
+    "code,name",
+    [
+        (400, "BadRequestError"),
+        (401, "AuthenticationError"),
+        (403, "PermissionDeniedError"),
+        (404, "NotFoundError"),
+        (422, "UnprocessableEntityError"),
+        (429, "RateLimitError"),
+        (500, "InternalServerError"),
+        (503, "InternalServerError"),
+        (408, "APIStatusError"),
+        (409, "APIStatusError"),
+    ],
+)
 def test_exception_follows_the_error_codes_table(code, name):
     assert retries.documented_error_type(code) == name
     retries.exception(status_error(code), code)
@@ -167,6 +178,7 @@ def test_documented_retry_list():
 def test_every_promise_raised_is_declared():
     source = (ROOT / "aoai_conformance" / "retries.py").read_text()
     import re
+
     used = set(re.findall(r'"(retries\.[a-z-]+)"', source.split("PROMISES = {", 1)[1].split("}", 1)[1]))
     assert used and used <= set(retries.PROMISES), used - set(retries.PROMISES)
     assert all(k.startswith("retries.") for k in retries.PROMISES)
@@ -178,7 +190,9 @@ def test_call_keeps_failures_for_after_the_attempt_checks():
     assert ok.result() == "exchange" and ok.elapsed >= 0
 
     def replay_ran_out():
-        raise ReplayExhausted("no recorded interaction in x.json matches POST /chat/completions", pytrace=False)
+        raise ReplayExhausted(
+            "no recorded interaction in x.json matches POST /chat/completions", pytrace=False
+        )
 
     kept = retries.call(replay_ran_out)  # kept: the attempt checks run first and name the promise
     with pytest.raises(ReplayExhausted):
@@ -242,14 +256,26 @@ CASES = {
     "test_other_status_is_not_retried[key-async-standin-400]": ("retries-400", "fail", "retries.not-retried"),
     f"{RETRYABLE}[key-sync-standin-500]": ("no-5xx", "fail", "retries.attempts"),
     f"{RETRYABLE}[key-async-standin-503]": ("no-5xx", "fail", "retries.attempts"),
-    "test_retry_after_ms_is_honoured[key-sync-standin]":
-        ("ignores-retry-after-ms", "fail", "retries.retry-after"),
-    "test_retried_twice_by_default_then_succeeds[key-sync-standin]":
-        ("one-attempt-too-few", "fail", "retries.attempts"),
-    "test_with_options_max_retries_5[entra-sync-standin]":
-        ("one-attempt-too-many", "fail", "retries.attempts"),
-    "test_x_should_retry_false_stops_retrying_a_500[key-sync-standin]":
-        ("ignores-x-should-retry", "fail", "retries.not-retried"),
+    "test_retry_after_ms_is_honoured[key-sync-standin]": (
+        "ignores-retry-after-ms",
+        "fail",
+        "retries.retry-after",
+    ),
+    "test_retried_twice_by_default_then_succeeds[key-sync-standin]": (
+        "one-attempt-too-few",
+        "fail",
+        "retries.attempts",
+    ),
+    "test_with_options_max_retries_5[entra-sync-standin]": (
+        "one-attempt-too-many",
+        "fail",
+        "retries.attempts",
+    ),
+    "test_x_should_retry_false_stops_retrying_a_500[key-sync-standin]": (
+        "ignores-x-should-retry",
+        "fail",
+        "retries.not-retried",
+    ),
     # 409: an SDK following the documentation (no retry) passes without the doc-SDK difference note.
     "test_409_conflict[key-sync-standin]": ("no-409", "pass", None),
     # Controls, real SDK: the same tests pass (409 noted as a doc-SDK difference).
@@ -264,14 +290,37 @@ CASES = {
 def run_sabotaged(tmp: Path):
     """One replay of the named suite tests, each under its SDK rule (one subprocess, whatever xdist does)."""
     (tmp / "sabotage_plugin.py").write_text(SABOTAGE_PLUGIN)
-    env = {**os.environ, "PYTHONPATH": f"{tmp}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "SABOTAGE": json.dumps({k: v[0] for k, v in CASES.items() if v[0]})}
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{tmp}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        "SABOTAGE": json.dumps({k: v[0] for k, v in CASES.items() if v[0]}),
+    }
     env = {k: v for k, v in env.items() if not k.startswith(("AOAI_CONFORMANCE_", "PYTEST_"))}
     nodes = [f"suites/test_retries.py::{k}" for k in CASES]
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *nodes, "-p", "sabotage_plugin", "--mode", "replay", "-q",
-         "--reports-dir", str(tmp / "reports"), "-p", "no:cacheprovider", "-o", "addopts="],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *nodes,
+            "-p",
+            "sabotage_plugin",
+            "--mode",
+            "replay",
+            "-q",
+            "--reports-dir",
+            str(tmp / "reports"),
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     results = tmp / "reports" / "results.json"
     assert results.is_file(), proc.stdout[-3000:] + proc.stderr[-3000:]
     cases = {c["id"].split("::", 1)[-1]: c for c in json.loads(results.read_text())["cases"]}
@@ -288,8 +337,10 @@ def test_suite_fails_naming_the_promise_against_other_retry_rules(tmp_path):
             continue
         failure = case.get("failure") or {}
         if case["status"] != expected_status or (promise and failure.get("promise") != promise):
-            wrong.append(f"{test_id} under {rule}: {case['status']} {failure.get('message')!r}, "
-                         f"expected {expected_status} naming {promise}")
+            wrong.append(
+                f"{test_id} under {rule}: {case['status']} {failure.get('message')!r}, "
+                f"expected {expected_status} naming {promise}"
+            )
     assert not wrong, "\n".join(wrong) + "\n" + proc.stdout[-3000:]
     assert proc.returncode == 1  # the run fails: exit code 1, conformance failures
 

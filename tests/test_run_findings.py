@@ -21,7 +21,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 FINDING = "azure-v1-image-prompt-filter-singular"
 
-PLUGIN = textwrap.dedent('''
+PLUGIN = textwrap.dedent("""
     import os
 
 
@@ -38,22 +38,53 @@ PLUGIN = textwrap.dedent('''
 
     def pytest_aoai_standin_started(standin):
         standin.mutator = mutator
-''')
+""")
 
 
 def _run(tmp: Path, how: str, findings: str | None = None) -> tuple[int, str, list[dict]]:
     (tmp / "findings_plugin.py").write_text(PLUGIN)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AZURE_", "OPENAI_", "AOAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
-    env.update(PYTHONPATH=os.pathsep.join(p for p in (str(tmp), str(REPO), env.get("PYTHONPATH")) if p),
-               AOAI_TEST_PROMPT_FILTER=how)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AZURE_", "OPENAI_", "AOAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))
+    }
+    env.update(
+        PYTHONPATH=os.pathsep.join(p for p in (str(tmp), str(REPO), env.get("PYTHONPATH")) if p),
+        AOAI_TEST_PROMPT_FILTER=how,
+    )
     if findings:
         env["AOAI_CONFORMANCE_FINDINGS"] = findings
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/test_chat.py", "-k", "image_url", "--mode", "live",
-         "--target", "standin", "--auth", "key", "--client", "sync", "-p", "findings_plugin",
-         "--reports-dir", str(tmp / "reports"), "-p", "no:cacheprovider", "-q"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites/test_chat.py",
+            "-k",
+            "image_url",
+            "--mode",
+            "live",
+            "--target",
+            "standin",
+            "--auth",
+            "key",
+            "--client",
+            "sync",
+            "-p",
+            "findings_plugin",
+            "--reports-dir",
+            str(tmp / "reports"),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+    )
     results = tmp / "reports" / "results.json"
     return proc.returncode, proc.stdout, json.loads(results.read_text())["cases"] if results.is_file() else []
 

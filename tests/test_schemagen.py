@@ -66,8 +66,10 @@ def test_generation_is_reproducible_and_canonical(fresh):
 @needs_specs
 def test_every_file_records_source_commit_and_component(fresh):
     commits = schemagen.read_sources(SPECS)
-    assert commits == {"azure": "31c65e1b80195ae589bc7f4b3d9a0c850c668b3c",
-                       "openai": "f85dbe223d40e1a31cba812ab2d755c7e98a92a3"}
+    assert commits == {
+        "azure": "31c65e1b80195ae589bc7f4b3d9a0c850c668b3c",
+        "openai": "f85dbe223d40e1a31cba812ab2d755c7e98a92a3",
+    }
     for rel, text in fresh.items():
         if rel == "index.json":
             continue
@@ -114,8 +116,14 @@ def test_no_openapi_constructs_survive(fresh):
         for verdict in ("strict", "compatible"):
             doc = json.loads(fresh[f"{profile}/components.{verdict}.json"])
             for path, node in _walk(doc["$defs"]):
-                for bad in ("nullable", "discriminator", "$recursiveRef", "$recursiveAnchor", "example",
-                            "description"):
+                for bad in (
+                    "nullable",
+                    "discriminator",
+                    "$recursiveRef",
+                    "$recursiveAnchor",
+                    "example",
+                    "description",
+                ):
                     assert bad not in node, (profile, path, bad)
                 assert not any(k.startswith("x-") for k in node), (profile, path)
                 for key in ("exclusiveMinimum", "exclusiveMaximum"):
@@ -179,13 +187,16 @@ def test_openai_duplicate_required_and_boolean_exclusive_minimum(fresh):
 # -- converter units (synthetic components) ------------------------------------------------------------------
 def test_nullable_forms():
     comps = {
-        "T": {"type": "object", "properties": {
-            "s": {"type": "string", "nullable": True},
-            "e": {"type": "string", "enum": ["a", "b"], "nullable": True},
-            "r": {"$ref": "#/components/schemas/U", "nullable": True},
-            "o": {"type": "object", "allOf": [{"$ref": "#/components/schemas/U"}], "nullable": True},
-            "n": {"type": "integer"},
-        }},
+        "T": {
+            "type": "object",
+            "properties": {
+                "s": {"type": "string", "nullable": True},
+                "e": {"type": "string", "enum": ["a", "b"], "nullable": True},
+                "r": {"$ref": "#/components/schemas/U", "nullable": True},
+                "o": {"type": "object", "allOf": [{"$ref": "#/components/schemas/U"}], "nullable": True},
+                "n": {"type": "integer"},
+            },
+        },
         "U": {"type": "object", "required": ["x"], "properties": {"x": {"type": "integer"}}},
     }
     v = convert_components(comps, "T")
@@ -197,9 +208,21 @@ def test_nullable_forms():
 
 
 def test_exclusive_bounds_and_duplicate_required():
-    comps = {"T": {"type": "object", "required": ["a", "a"], "properties": {
-        "a": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1,
-              "exclusiveMaximum": False}}}}
+    comps = {
+        "T": {
+            "type": "object",
+            "required": ["a", "a"],
+            "properties": {
+                "a": {
+                    "type": "number",
+                    "minimum": 0,
+                    "exclusiveMinimum": True,
+                    "maximum": 1,
+                    "exclusiveMaximum": False,
+                }
+            },
+        }
+    }
     v = convert_components(comps, "T")
     assert v.is_valid({"a": 1}) and v.is_valid({"a": 0.5})
     assert not v.is_valid({"a": 0}) and not v.is_valid({"a": 1.1}) and not v.is_valid({})
@@ -208,33 +231,56 @@ def test_exclusive_bounds_and_duplicate_required():
 
 
 def test_recursive_ref():
-    comps = {"Tree": {"$recursiveAnchor": True, "type": "object", "required": ["v"], "properties": {
-        "v": {"type": "integer"}, "kids": {"type": "array", "items": {"$recursiveRef": "#"}}}}}
+    comps = {
+        "Tree": {
+            "$recursiveAnchor": True,
+            "type": "object",
+            "required": ["v"],
+            "properties": {
+                "v": {"type": "integer"},
+                "kids": {"type": "array", "items": {"$recursiveRef": "#"}},
+            },
+        }
+    }
     v = convert_components(comps, "Tree")
     assert v.is_valid({"v": 1, "kids": [{"v": 2, "kids": [{"v": 3}]}]})
     assert not v.is_valid({"v": 1, "kids": [{"v": 2, "kids": [{"v": "3"}]}]})
 
 
 BASE_COMPONENTS = {
-    "Item": {"type": "object", "required": ["type", "id"], "properties": {
-        "type": {"type": "string"}, "id": {"type": "string"}},
-        "discriminator": {"propertyName": "type", "mapping": {
-            "call": "#/components/schemas/Call", "list": "#/components/schemas/List"}}},
-    "Call": {"type": "object", "required": ["type", "label"], "properties": {
-        "type": {"type": "string", "enum": ["call"]}, "label": {"type": "string"}},
-        "allOf": [{"$ref": "#/components/schemas/Item"}]},
-    "List": {"type": "object", "required": ["type", "tools"], "properties": {
-        "type": {"type": "string", "enum": ["list"]}, "tools": {"type": "array"}},
-        "allOf": [{"$ref": "#/components/schemas/Item"}]},
-    "Holder": {"type": "object", "properties": {"items": {"type": "array", "items": {
-        "$ref": "#/components/schemas/Item"}}}},
+    "Item": {
+        "type": "object",
+        "required": ["type", "id"],
+        "properties": {"type": {"type": "string"}, "id": {"type": "string"}},
+        "discriminator": {
+            "propertyName": "type",
+            "mapping": {"call": "#/components/schemas/Call", "list": "#/components/schemas/List"},
+        },
+    },
+    "Call": {
+        "type": "object",
+        "required": ["type", "label"],
+        "properties": {"type": {"type": "string", "enum": ["call"]}, "label": {"type": "string"}},
+        "allOf": [{"$ref": "#/components/schemas/Item"}],
+    },
+    "List": {
+        "type": "object",
+        "required": ["type", "tools"],
+        "properties": {"type": {"type": "string", "enum": ["list"]}, "tools": {"type": "array"}},
+        "allOf": [{"$ref": "#/components/schemas/Item"}],
+    },
+    "Holder": {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}},
+    },
 }
 
 
 def test_base_with_mapping_dispatches_to_child_without_cycle():
     v = convert_components(BASE_COMPONENTS, "Holder")
-    assert v.is_valid({"items": [{"type": "call", "id": "1", "label": "x"}, {"type": "list", "id": "2",
-                                                                           "tools": []}]})
+    assert v.is_valid(
+        {"items": [{"type": "call", "id": "1", "label": "x"}, {"type": "list", "id": "2", "tools": []}]}
+    )
     assert not v.is_valid({"items": [{"type": "call", "id": "1", "label": 123}]})
     assert not v.is_valid({"items": [{"type": "list", "id": "1", "label": "x"}]})  # needs tools
     assert not v.is_valid({"items": [{"type": "call", "label": "x"}]})  # base's required id still applies
@@ -245,12 +291,20 @@ def test_base_with_mapping_dispatches_to_child_without_cycle():
 
 def test_oneof_with_implicit_discriminator_selects_by_const():
     comps = {
-        "A": {"type": "object", "required": ["type", "a"], "properties": {
-            "type": {"type": "string", "enum": ["a"]}, "a": {"type": "string"}}},
-        "B": {"type": "object", "required": ["type"], "properties": {
-            "type": {"type": "string", "const": "b"}, "a": {"type": "integer"}}},
-        "U": {"oneOf": [{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/B"}],
-              "discriminator": {"propertyName": "type"}},
+        "A": {
+            "type": "object",
+            "required": ["type", "a"],
+            "properties": {"type": {"type": "string", "enum": ["a"]}, "a": {"type": "string"}},
+        },
+        "B": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": {"type": "string", "const": "b"}, "a": {"type": "integer"}},
+        },
+        "U": {
+            "oneOf": [{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/B"}],
+            "discriminator": {"propertyName": "type"},
+        },
     }
     v = convert_components(comps, "U")
     assert v.is_valid({"type": "a", "a": "x"}) and v.is_valid({"type": "b", "a": 1})
@@ -262,7 +316,8 @@ def test_oneof_with_implicit_discriminator_selects_by_const():
 def test_single_allof_ref_collapses_and_unknown_keywords_refuse():
     conv = Converter({"U": {"type": "string"}})
     assert conv.convert({"allOf": [{"$ref": "#/components/schemas/U"}], "description": "d"}, "X") == {
-        "$ref": "#/$defs/U"}
+        "$ref": "#/$defs/U"
+    }
     with pytest.raises(ConversionError, match="unknown keyword 'unevaluatedProperties'"):
         conv.convert({"type": "object", "unevaluatedProperties": False}, "X")
     with pytest.raises(ConversionError, match="unsupported \\$ref"):
@@ -270,15 +325,26 @@ def test_single_allof_ref_collapses_and_unknown_keywords_refuse():
 
 
 def test_compatible_drops_constraints_but_keeps_types_required_enums():
-    strict = {"type": "object", "required": ["a"], "additionalProperties": False, "properties": {
-        "a": {"type": "string", "maxLength": 2, "enum": ["ab", "cd"], "format": "uri"},
-        "b": {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "number"}]},
-        "m": {"type": "object", "additionalProperties": {"type": "string"}}}}
+    strict = {
+        "type": "object",
+        "required": ["a"],
+        "additionalProperties": False,
+        "properties": {
+            "a": {"type": "string", "maxLength": 2, "enum": ["ab", "cd"], "format": "uri"},
+            "b": {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "number"}]},
+            "m": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
     compat = convert.compatible(strict)
-    assert compat == {"type": "object", "required": ["a"], "properties": {
-        "a": {"type": "string", "enum": ["ab", "cd"]},
-        "b": {"anyOf": [{"type": "integer"}, {"type": "number"}]},
-        "m": {"type": "object", "additionalProperties": {"type": "string"}}}}
+    assert compat == {
+        "type": "object",
+        "required": ["a"],
+        "properties": {
+            "a": {"type": "string", "enum": ["ab", "cd"]},
+            "b": {"anyOf": [{"type": "integer"}, {"type": "number"}]},
+            "m": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
 
 
 # -- overlays ------------------------------------------------------------------------------------------------
@@ -309,15 +375,27 @@ def test_overlay_ops_refuse_stale_or_missing_targets():
         one({"op": "add-component", "name": "T", "value": {}})
     with pytest.raises(overlays.OverlayError, match="unknown op"):
         one({"op": "delete-everything"})
-    out = one({"op": "wrap-component", "name": "T", "spec_name": "T.spec", "value": {
-        "$ref": "#/components/schemas/T.spec"}})
+    out = one(
+        {
+            "op": "wrap-component",
+            "name": "T",
+            "spec_name": "T.spec",
+            "value": {"$ref": "#/components/schemas/T.spec"},
+        }
+    )
     assert out["T"] == {"$ref": "#/components/schemas/T.spec"} and "required" in out["T.spec"]
     assert comps["T"]["required"] == ["a"]  # the input is not modified
 
 
 def test_overlay_verdicts_default_to_both_and_are_checked(tmp_path):
-    base = {"id": "x", "title": "t", "spec_says": "s", "sends": "r", "evidence": ["e"],
-            "ops": {"azure": [{"op": "test", "path": "/T/type", "value": "object"}]}}
+    base = {
+        "id": "x",
+        "title": "t",
+        "spec_says": "s",
+        "sends": "r",
+        "evidence": ["e"],
+        "ops": {"azure": [{"op": "test", "path": "/T/type", "value": "object"}]},
+    }
     (tmp_path / "01-x.json").write_text(json.dumps(base))
     (loaded,) = overlays.load_overlays(tmp_path)
     assert loaded["verdicts"] == ["strict", "compatible"]  # 'sends' is accepted for 'azure_sends'
@@ -394,8 +472,14 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     import os
 
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "aoai_conformance.schemagen", *args], cwd=REPO,
-                          capture_output=True, text=True, env=full_env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "aoai_conformance.schemagen", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+    )
 
 
 @needs_specs

@@ -82,8 +82,11 @@ MCP_LIST_TOOLS = {
         {
             "name": "microsoft_docs_search",
             "description": "Search official Microsoft/Azure documentation.",
-            "input_schema": {"type": "object", "properties": {"query": {"type": "string"}},
-                             "required": ["query"]},
+            "input_schema": {
+                "type": "object",
+                "properties": {"query": {"type": "string"}},
+                "required": ["query"],
+            },
             "annotations": None,
         }
     ],
@@ -105,8 +108,13 @@ MCP_APPROVAL = {
     "name": "microsoft_docs_search",
     "arguments": '{"query":"Azure Functions"}',
 }
-MSG_IN_PROGRESS = {"id": MSG_ID, "type": "message", "status": "in_progress", "content": [],
-                   "role": "assistant"}
+MSG_IN_PROGRESS = {
+    "id": MSG_ID,
+    "type": "message",
+    "status": "in_progress",
+    "content": [],
+    "role": "assistant",
+}
 PART_EMPTY = {"type": "output_text", "annotations": [], "text": "", "logprobs": []}
 PART_DONE = {"type": "output_text", "annotations": [], "text": TEXT, "logprobs": []}
 SUMMARY_PART = {"type": "summary_text", "text": ""}
@@ -127,8 +135,13 @@ def events() -> dict[str, dict[str, Any]]:
         "response.in_progress": {"response": in_progress_response()},
         "response.output_item.added": {"output_index": 0, "item": MSG_IN_PROGRESS},
         "response.content_part.added": {**at, "content_index": 0, "part": PART_EMPTY},
-        "response.output_text.delta": {**at, "content_index": 0, "delta": "Hello", "logprobs": [],
-                                       "obfuscation": "x8Rq1"},
+        "response.output_text.delta": {
+            **at,
+            "content_index": 0,
+            "delta": "Hello",
+            "logprobs": [],
+            "obfuscation": "x8Rq1",
+        },
         "response.output_text.done": {**at, "content_index": 0, "text": TEXT, "logprobs": []},
         "response.content_part.done": {**at, "content_index": 0, "part": PART_DONE},
         "response.output_item.done": {"output_index": 0, "item": RESPONSE["output"][0]},
@@ -136,14 +149,31 @@ def events() -> dict[str, dict[str, Any]]:
         "response.failed": {"response": failed},
         "response.incomplete": {"response": incomplete},
         "error": {"code": "server_error", "message": "The server had an error.", "param": None},
-        "response.reasoning_summary_part.added": {"item_id": RS_ID, "output_index": 0, "summary_index": 0,
-                                                  "part": SUMMARY_PART},
-        "response.reasoning_summary_part.done": {"item_id": RS_ID, "output_index": 0, "summary_index": 0,
-                                                 "part": {"type": "summary_text", "text": "Thinking."}},
-        "response.reasoning_summary_text.delta": {"item_id": RS_ID, "output_index": 0, "summary_index": 0,
-                                                  "delta": "Thinking", "obfuscation": "q9"},
-        "response.reasoning_summary_text.done": {"item_id": RS_ID, "output_index": 0, "summary_index": 0,
-                                                 "text": "Thinking."},
+        "response.reasoning_summary_part.added": {
+            "item_id": RS_ID,
+            "output_index": 0,
+            "summary_index": 0,
+            "part": SUMMARY_PART,
+        },
+        "response.reasoning_summary_part.done": {
+            "item_id": RS_ID,
+            "output_index": 0,
+            "summary_index": 0,
+            "part": {"type": "summary_text", "text": "Thinking."},
+        },
+        "response.reasoning_summary_text.delta": {
+            "item_id": RS_ID,
+            "output_index": 0,
+            "summary_index": 0,
+            "delta": "Thinking",
+            "obfuscation": "q9",
+        },
+        "response.reasoning_summary_text.done": {
+            "item_id": RS_ID,
+            "output_index": 0,
+            "summary_index": 0,
+            "text": "Thinking.",
+        },
         "response.mcp_list_tools.in_progress": {"item_id": MCP_LIST_TOOLS["id"], "output_index": 0},
         "response.mcp_list_tools.completed": {"item_id": MCP_LIST_TOOLS["id"], "output_index": 0},
         "response.mcp_list_tools.failed": {"item_id": MCP_LIST_TOOLS["id"], "output_index": 0},
@@ -156,8 +186,9 @@ def events() -> dict[str, dict[str, Any]]:
     for profile_names in MCP_ARGUMENT_EVENTS.values():
         for event_type in profile_names:
             ev[event_type] = args_delta if event_type.endswith("delta") else args_done
-    return {t: {"type": t, "sequence_number": i, **copy.deepcopy(body)}
-            for i, (t, body) in enumerate(ev.items())}
+    return {
+        t: {"type": t, "sequence_number": i, **copy.deepcopy(body)} for i, (t, body) in enumerate(ev.items())
+    }
 
 
 EVENTS = events()
@@ -170,39 +201,85 @@ def profile_events(profile: str) -> list[str]:
 CFR_CHOICE = CHAT["choices"][0]["content_filter_results"]
 CFR_PROMPT = CHAT["prompt_filter_results"][0]["content_filter_results"]
 FIRST_CHUNK = {
-    "choices": [], "created": 0, "id": "", "model": "", "object": "",
+    "choices": [],
+    "created": 0,
+    "id": "",
+    "model": "",
+    "object": "",
     "prompt_filter_results": copy.deepcopy(CHAT["prompt_filter_results"]),
 }
 CHUNK = {
-    "id": CHAT["id"], "object": "chat.completion.chunk", "created": CHAT["created"], "model": CHAT["model"],
+    "id": CHAT["id"],
+    "object": "chat.completion.chunk",
+    "created": CHAT["created"],
+    "model": CHAT["model"],
     "system_fingerprint": CHAT["system_fingerprint"],
-    "choices": [{"index": 0, "delta": {"content": "Microsoft", "refusal": None}, "logprobs": None,
-                 "finish_reason": None, "content_filter_results": copy.deepcopy(CFR_CHOICE)}],
+    "choices": [
+        {
+            "index": 0,
+            "delta": {"content": "Microsoft", "refusal": None},
+            "logprobs": None,
+            "finish_reason": None,
+            "content_filter_results": copy.deepcopy(CFR_CHOICE),
+        }
+    ],
 }
 LAST_CHUNK = mutate(mutate(CHUNK, ("choices", 0, "finish_reason"), "stop"), ("choices", 0, "delta"), {})
 USAGE_CHUNK = {**mutate(CHUNK, ("choices",), []), "usage": copy.deepcopy(CHAT["usage"])}
-AZURE_ERROR = {"error": {"code": "DeploymentNotFound", "message": "The API deployment for this resource does "
-                         "not exist. If you created the deployment within the last 5 minutes, please wait a "
-                         "moment and try again."}}
-AZURE_ERROR_INNER = {"error": {"code": "content_filter", "message": "The response was filtered.",
-                               "param": "prompt", "innererror": {"code": "ResponsibleAIPolicyViolation"}}}
+AZURE_ERROR = {
+    "error": {
+        "code": "DeploymentNotFound",
+        "message": "The API deployment for this resource does "
+        "not exist. If you created the deployment within the last 5 minutes, please wait a "
+        "moment and try again.",
+    }
+}
+AZURE_ERROR_INNER = {
+    "error": {
+        "code": "content_filter",
+        "message": "The response was filtered.",
+        "param": "prompt",
+        "innererror": {"code": "ResponsibleAIPolicyViolation"},
+    }
+}
 AZURE_ERROR_NULL_CODE = {"error": {"code": None, "message": "Bad request.", "inner_error": {"code": "x"}}}
-OPENAI_ERROR = {"error": {"message": "Invalid value for 'model'.", "type": "invalid_request_error",
-                          "param": "model", "code": None}}
+OPENAI_ERROR = {
+    "error": {
+        "message": "Invalid value for 'model'.",
+        "type": "invalid_request_error",
+        "param": "model",
+        "code": None,
+    }
+}
 
 # name -> (profiles it is valid under, body)
 VALID: dict[str, list[tuple[tuple[str, ...], Any]]] = {
-    "response": [(PROFILES, RESPONSE), (PROFILES, in_progress_response()),
-                 (PROFILES, {**RESPONSE, "tools": [MCP_TOOL], "output": [MCP_LIST_TOOLS, MCP_CALL,
-                                                                         RESPONSE["output"][0]]})],
+    "response": [
+        (PROFILES, RESPONSE),
+        (PROFILES, in_progress_response()),
+        (
+            PROFILES,
+            {**RESPONSE, "tools": [MCP_TOOL], "output": [MCP_LIST_TOOLS, MCP_CALL, RESPONSE["output"][0]]},
+        ),
+    ],
     "chat.completion": [(PROFILES, CHAT), (PROFILES, CHAT_IMAGE)],
-    "chat.completion.chunk": [(("azure",), FIRST_CHUNK), (PROFILES, CHUNK), (PROFILES, LAST_CHUNK),
-                              (PROFILES, USAGE_CHUNK)],
+    "chat.completion.chunk": [
+        (("azure",), FIRST_CHUNK),
+        (PROFILES, CHUNK),
+        (PROFILES, LAST_CHUNK),
+        (PROFILES, USAGE_CHUNK),
+    ],
     "embeddings": [(PROFILES, EMBEDDINGS)],
-    "error": [(("azure",), AZURE_ERROR), (("azure",), AZURE_ERROR_INNER), (("azure",), AZURE_ERROR_NULL_CODE),
-              (("openai",), OPENAI_ERROR)],
-    "content-filter.prompt": [(("azure",), CFR_PROMPT),
-                              (("azure",), CHAT_IMAGE["prompt_filter_results"][1]["content_filter_results"])],
+    "error": [
+        (("azure",), AZURE_ERROR),
+        (("azure",), AZURE_ERROR_INNER),
+        (("azure",), AZURE_ERROR_NULL_CODE),
+        (("openai",), OPENAI_ERROR),
+    ],
+    "content-filter.prompt": [
+        (("azure",), CFR_PROMPT),
+        (("azure",), CHAT_IMAGE["prompt_filter_results"][1]["content_filter_results"]),
+    ],
     "content-filter.prompt-entry": [(("azure",), e) for e in CHAT_IMAGE["prompt_filter_results"]],
     "content-filter.choice": [(("azure",), CFR_CHOICE)],
     "mcp.tool": [(PROFILES, MCP_TOOL)],
@@ -219,61 +296,163 @@ MUTANTS: list[tuple[str, tuple[str, ...], Any, str, tuple[str, ...]]] = [
     ("response", PROFILES, mutate(RESPONSE, ("id",), DELETE), "$", ("'id' is a required property",)),
     ("response", PROFILES, mutate(RESPONSE, ("status",), "done"), "$.status", ("'done'",)),
     ("response", PROFILES, mutate(RESPONSE, ("output", 0, "role"), 7), "$.output[0].role", ("7",)),
-    ("response", PROFILES, {**RESPONSE, "output": [{**MCP_CALL, "server_label": 123}]},
-     "$.output[0].server_label", ("123 is not of type 'string'",)),
-    ("response", PROFILES, mutate(RESPONSE, ("usage", "output_tokens"), "23"), "$.usage.output_tokens",
-     ("not of type 'integer'",)),
-    ("chat.completion", PROFILES, mutate(CHAT, ("choices", 0, "finish_reason"), "done"),
-     "$.choices[0].finish_reason", ("'done'",)),
+    (
+        "response",
+        PROFILES,
+        {**RESPONSE, "output": [{**MCP_CALL, "server_label": 123}]},
+        "$.output[0].server_label",
+        ("123 is not of type 'string'",),
+    ),
+    (
+        "response",
+        PROFILES,
+        mutate(RESPONSE, ("usage", "output_tokens"), "23"),
+        "$.usage.output_tokens",
+        ("not of type 'integer'",),
+    ),
+    (
+        "chat.completion",
+        PROFILES,
+        mutate(CHAT, ("choices", 0, "finish_reason"), "done"),
+        "$.choices[0].finish_reason",
+        ("'done'",),
+    ),
     ("chat.completion", PROFILES, mutate(CHAT, ("choices",), DELETE), "$", ("'choices' is a required",)),
     ("chat.completion", PROFILES, mutate(CHAT, ("created",), "1731880663"), "$.created", ("not of type",)),
-    ("chat.completion", PROFILES, mutate(CHAT, ("object",), "chat.completion.chunk"), "$.object",
-     ("is not one of",)),
-    ("chat.completion", ("azure",), mutate(CHAT, ("choices", 0, "content_filter_results", "hate", "severity"),
-                                           "extreme"),
-     "$.choices[0].content_filter_results.hate.severity", ("'extreme'",)),
-    ("chat.completion", ("azure",), mutate(CHAT, ("prompt_filter_results", 0, "content_filter_results",
-                                                  "jailbreak", "detected"), "no"),
-     "$.prompt_filter_results[0].content_filter_results.jailbreak.detected", ("not of type 'boolean'",)),
-    ("chat.completion.chunk", PROFILES, mutate(CHUNK, ("object",), "chat.completion"), "$.object",
-     ("is not one of",)),
-    ("chat.completion.chunk", PROFILES, mutate(CHUNK, ("choices", 0, "index"), DELETE), "$.choices[0]",
-     ("'index' is a required",)),
-    ("chat.completion.chunk", ("azure",), mutate(FIRST_CHUNK, ("prompt_filter_results",), DELETE), "$",
-     ("'prompt_filter_results' is a required",)),
+    (
+        "chat.completion",
+        PROFILES,
+        mutate(CHAT, ("object",), "chat.completion.chunk"),
+        "$.object",
+        ("is not one of",),
+    ),
+    (
+        "chat.completion",
+        ("azure",),
+        mutate(CHAT, ("choices", 0, "content_filter_results", "hate", "severity"), "extreme"),
+        "$.choices[0].content_filter_results.hate.severity",
+        ("'extreme'",),
+    ),
+    (
+        "chat.completion",
+        ("azure",),
+        mutate(CHAT, ("prompt_filter_results", 0, "content_filter_results", "jailbreak", "detected"), "no"),
+        "$.prompt_filter_results[0].content_filter_results.jailbreak.detected",
+        ("not of type 'boolean'",),
+    ),
+    (
+        "chat.completion.chunk",
+        PROFILES,
+        mutate(CHUNK, ("object",), "chat.completion"),
+        "$.object",
+        ("is not one of",),
+    ),
+    (
+        "chat.completion.chunk",
+        PROFILES,
+        mutate(CHUNK, ("choices", 0, "index"), DELETE),
+        "$.choices[0]",
+        ("'index' is a required",),
+    ),
+    (
+        "chat.completion.chunk",
+        ("azure",),
+        mutate(FIRST_CHUNK, ("prompt_filter_results",), DELETE),
+        "$",
+        ("'prompt_filter_results' is a required",),
+    ),
     ("chat.completion.chunk", ("openai",), FIRST_CHUNK, "$.object", ("''",)),
-    ("embeddings", PROFILES, mutate(EMBEDDINGS, ("data", 0, "embedding", 3), "x"), "$.data[0].embedding[3]",
-     ("not of type",)),
-    ("embeddings", PROFILES, mutate(EMBEDDINGS, ("object",), "embedding_list"), "$.object",
-     ("is not one of",)),
+    (
+        "embeddings",
+        PROFILES,
+        mutate(EMBEDDINGS, ("data", 0, "embedding", 3), "x"),
+        "$.data[0].embedding[3]",
+        ("not of type",),
+    ),
+    (
+        "embeddings",
+        PROFILES,
+        mutate(EMBEDDINGS, ("object",), "embedding_list"),
+        "$.object",
+        ("is not one of",),
+    ),
     ("embeddings", PROFILES, mutate(EMBEDDINGS, ("usage",), DELETE), "$", ("'usage' is a required",)),
     ("error", PROFILES, mutate(OPENAI_ERROR, ("error", "message"), 5), "$.error.message", ("not of type",)),
     # error.type is a free category string (overlay azure-error-openai-passthrough), so break its type.
     ("error", ("azure",), mutate(AZURE_ERROR, ("error", "type"), 7), "$.error.type", ("not of type",)),
     ("error", ("openai",), AZURE_ERROR, "$.error", ("is a required property",)),
-    ("content-filter.prompt", ("azure",), mutate(CFR_PROMPT, ("hate", "severity"), "extreme"),
-     "$.hate.severity", ("'extreme'",)),
-    ("content-filter.prompt-entry", ("azure",),
-     mutate(CHAT["prompt_filter_results"][0], ("prompt_index",), "0"),
-     "$.prompt_index", ("not of type 'integer'",)),
-    ("content-filter.choice", ("azure",), mutate(CFR_CHOICE, ("hate", "filtered"), DELETE), "$.hate",
-     ("'filtered' is a required",)),
-    ("mcp.tool", PROFILES, mutate(MCP_TOOL, ("server_label",), DELETE), "$",
-     ("'server_label' is a required",)),
-    ("mcp.tool", PROFILES, mutate(MCP_TOOL, ("require_approval",), "sometimes"), "$.require_approval",
-     ("'sometimes'",)),
-    ("item.mcp_call", PROFILES, mutate(MCP_CALL, ("server_label",), 123), "$.server_label",
-     ("123 is not of type 'string'",)),
+    (
+        "content-filter.prompt",
+        ("azure",),
+        mutate(CFR_PROMPT, ("hate", "severity"), "extreme"),
+        "$.hate.severity",
+        ("'extreme'",),
+    ),
+    (
+        "content-filter.prompt-entry",
+        ("azure",),
+        mutate(CHAT["prompt_filter_results"][0], ("prompt_index",), "0"),
+        "$.prompt_index",
+        ("not of type 'integer'",),
+    ),
+    (
+        "content-filter.choice",
+        ("azure",),
+        mutate(CFR_CHOICE, ("hate", "filtered"), DELETE),
+        "$.hate",
+        ("'filtered' is a required",),
+    ),
+    (
+        "mcp.tool",
+        PROFILES,
+        mutate(MCP_TOOL, ("server_label",), DELETE),
+        "$",
+        ("'server_label' is a required",),
+    ),
+    (
+        "mcp.tool",
+        PROFILES,
+        mutate(MCP_TOOL, ("require_approval",), "sometimes"),
+        "$.require_approval",
+        ("'sometimes'",),
+    ),
+    (
+        "item.mcp_call",
+        PROFILES,
+        mutate(MCP_CALL, ("server_label",), 123),
+        "$.server_label",
+        ("123 is not of type 'string'",),
+    ),
     ("item", PROFILES, mutate(MCP_CALL, ("server_label",), 123), "$.server_label", ("123 is not of type",)),
     ("item", PROFILES, mutate(MCP_CALL, ("type",), "mcp_calls"), "$.type", ("'mcp_calls'",)),
-    ("item.mcp_list_tools", PROFILES, mutate(MCP_LIST_TOOLS, ("tools",), "none"), "$.tools",
-     ("not of type",)),
-    ("item.mcp_list_tools", PROFILES, mutate(MCP_LIST_TOOLS, ("tools", 0, "name"), DELETE), "$.tools[0]",
-     ("'name' is a required",)),
-    ("item.mcp_approval_request", PROFILES, mutate(MCP_APPROVAL, ("arguments",), DELETE), "$",
-     ("'arguments' is a required",)),
-    ("item.message", PROFILES, mutate(RESPONSE["output"][0], ("content", 0, "type"), "output_txt"),
-     "$.content[0].type", ("'output_txt'",)),
+    (
+        "item.mcp_list_tools",
+        PROFILES,
+        mutate(MCP_LIST_TOOLS, ("tools",), "none"),
+        "$.tools",
+        ("not of type",),
+    ),
+    (
+        "item.mcp_list_tools",
+        PROFILES,
+        mutate(MCP_LIST_TOOLS, ("tools", 0, "name"), DELETE),
+        "$.tools[0]",
+        ("'name' is a required",),
+    ),
+    (
+        "item.mcp_approval_request",
+        PROFILES,
+        mutate(MCP_APPROVAL, ("arguments",), DELETE),
+        "$",
+        ("'arguments' is a required",),
+    ),
+    (
+        "item.message",
+        PROFILES,
+        mutate(RESPONSE["output"][0], ("content", 0, "type"), "output_txt"),
+        "$.content[0].type",
+        ("'output_txt'",),
+    ),
 ]
 
 
@@ -297,12 +476,15 @@ def _ids(cases: list[tuple[Any, ...]]) -> list[str]:
 
 # -- the documented example bodies ---------------------------------------------------------------------------
 @pytest.mark.parametrize("profile", PROFILES)
-@pytest.mark.parametrize("fixture,name", [
-    ("responses.create.response.json", "response"),
-    ("chat.completions.create.response.json", "chat.completion"),
-    ("chat.completions.create-image-input.response.json", "chat.completion"),
-    ("embeddings.create.response.json", "embeddings"),
-])
+@pytest.mark.parametrize(
+    "fixture,name",
+    [
+        ("responses.create.response.json", "response"),
+        ("chat.completions.create.response.json", "chat.completion"),
+        ("chat.completions.create-image-input.response.json", "chat.completion"),
+        ("embeddings.create.response.json", "embeddings"),
+    ],
+)
 def test_documented_examples_pass_both_verdicts(fixture, name, profile):
     verdict = schemas.validate(doc(fixture), name, profile)
     assert verdict.compatible_errors == []
@@ -312,20 +494,37 @@ def test_documented_examples_pass_both_verdicts(fixture, name, profile):
 def test_documented_examples_drift_is_reported_not_hidden():
     # Fields the Azure spec does not declare but the documented body has.
     assert schemas.validate(RESPONSE, "response").drift == [
-        "$.conversation", "$.prompt_cache_key", "$.safety_identifier", "$.service_tier", "$.text.verbosity",
-        "$.content_filters", "$.store",
+        "$.conversation",
+        "$.prompt_cache_key",
+        "$.safety_identifier",
+        "$.service_tier",
+        "$.text.verbosity",
+        "$.content_filters",
+        "$.store",
     ]
     assert schemas.validate(CHAT, "chat.completion").drift == ["$.service_tier"]
     # Under the OpenAI spec the Azure-only fields are drift, not errors.
     assert schemas.validate(CHAT, "chat.completion", "openai").drift == [
-        "$.choices[0].content_filter_results", "$.prompt_filter_results",
+        "$.choices[0].content_filter_results",
+        "$.prompt_filter_results",
     ]
 
 
 # -- every named schema: realistic bodies pass, mutants fail with a clear message ----------------------------
-REQUIRED_NAMES = ("response", "response.stream-event", "chat.completion", "chat.completion.chunk",
-                  "embeddings", "error", "content-filter.prompt", "content-filter.choice", "mcp.tool",
-                  "item.mcp_list_tools", "item.mcp_call", "item.mcp_approval_request")
+REQUIRED_NAMES = (
+    "response",
+    "response.stream-event",
+    "chat.completion",
+    "chat.completion.chunk",
+    "embeddings",
+    "error",
+    "content-filter.prompt",
+    "content-filter.choice",
+    "mcp.tool",
+    "item.mcp_list_tools",
+    "item.mcp_call",
+    "item.mcp_approval_request",
+)
 
 
 def test_required_names_exist():
@@ -339,8 +538,12 @@ def test_required_names_exist():
 
 def test_every_name_has_a_passing_body_and_a_failing_mutant():
     for name in schemas.names("azure"):
-        if name.startswith("event.") or name in ("response.stream-event", "response.usage",
-                                                 "chat.completion.usage", "response.openai-base"):
+        if name.startswith("event.") or name in (
+            "response.stream-event",
+            "response.usage",
+            "chat.completion.usage",
+            "response.openai-base",
+        ):
             continue  # events: see the event tests; usages/base: inside the response tests
         assert name in VALID, name
         assert any(m[0] == name for m in MUTANTS), name
@@ -414,8 +617,13 @@ def test_stream_event_passes_and_mutant_fails(etype, profile):
     with pytest.raises(ConformanceFailure) as exc:
         schemas.check_stream_event(mutate(event, ("sequence_number",), "1"), profile)
     assert exc.value.promise == "schema.compatible" and exc.value.path == "$.sequence_number"
-    required = [r for r in schemas._defs(profile, "compatible")[schemas.names(profile)["event." + etype]]
-                .get("required", []) if r not in ("type", "sequence_number")]
+    required = [
+        r
+        for r in schemas._defs(profile, "compatible")[schemas.names(profile)["event." + etype]].get(
+            "required", []
+        )
+        if r not in ("type", "sequence_number")
+    ]
     for field in required:
         with pytest.raises(ConformanceFailure, match=f"'{field}' is a required property"):
             schemas.check_stream_event(mutate(event, (field,), DELETE), profile)
@@ -460,57 +668,177 @@ def test_chunk_content_filter_per_choice_is_declared():
 # -- compatible-only overlays (the verdict rule, schemas/README.md) ------------------------------------------
 # Each case: the value real traffic sends (accepted by compatible, because every official SDK accepts it), a
 # value a client would break on (still a compatible failure), and whether strict notes the spec's letter.
-WS_CALL = {"id": "ws_0dcf1a118189f28100691daa56c6488194b41c751d5cb3b4c3", "type": "web_search_call",
-           "status": "in_progress", "action": {"type": "search", "query": "news"}}
+WS_CALL = {
+    "id": "ws_0dcf1a118189f28100691daa56c6488194b41c751d5cb3b4c3",
+    "type": "web_search_call",
+    "status": "in_progress",
+    "action": {"type": "search", "query": "news"},
+}
 ANNOTATION_ADDED = {  # vercel-ai.har _aoai.id 065 (Azure v1), shortened
-    "type": "response.output_text.annotation.added", "sequence_number": 354,
-    "item_id": "msg_0dcf1a118189f28100691daa5a28488194b14fd6fa1d2895be", "output_index": 1,
+    "type": "response.output_text.annotation.added",
+    "sequence_number": 354,
+    "item_id": "msg_0dcf1a118189f28100691daa5a28488194b14fd6fa1d2895be",
+    "output_index": 1,
     "content_index": 0,
-    "annotation_index": 0, "annotation": {"type": "url_citation", "end_index": 577, "start_index": 458,
-                                          "title": "While You Were Sleeping", "url": "https://example.com/a"}}
-JSON_SCHEMA_FORMAT = {"type": "json_schema", "name": "answer", "schema": {"type": "object"}, "strict": True,
-                      "description": "An answer."}
+    "annotation_index": 0,
+    "annotation": {
+        "type": "url_citation",
+        "end_index": 577,
+        "start_index": 458,
+        "title": "While You Were Sleeping",
+        "url": "https://example.com/a",
+    },
+}
+JSON_SCHEMA_FORMAT = {
+    "type": "json_schema",
+    "name": "answer",
+    "schema": {"type": "object"},
+    "strict": True,
+    "description": "An answer.",
+}
 ARGUMENTS_DONE = {  # openai-openai-dotnet.har _aoai.id 106, with the spec's name
-    "type": "response.function_call_arguments.done", "sequence_number": 7, "item_id": "fc_68d3a8a6bd1c8193",
-    "output_index": 1, "arguments": "{\"location\":\"Paris\"}", "name": "get_weather"}
-CONTENT_FILTER_400 = {"error": {"code": "content_filter", "message": "The response was filtered.",
-                                "param": "prompt", "type": "error",
-                                "innererror": {"code": "ResponsibleAIPolicyViolation"}}}
+    "type": "response.function_call_arguments.done",
+    "sequence_number": 7,
+    "item_id": "fc_68d3a8a6bd1c8193",
+    "output_index": 1,
+    "arguments": '{"location":"Paris"}',
+    "name": "get_weather",
+}
+CONTENT_FILTER_400 = {
+    "error": {
+        "code": "content_filter",
+        "message": "The response was filtered.",
+        "param": "prompt",
+        "type": "error",
+        "innererror": {"code": "ResponsibleAIPolicyViolation"},
+    }
+}
 # (overlay, name, profiles, body, path, real value, breaking value, strict notes it under these profiles)
 RELAXED = [
-    ("chat-system-fingerprint-null", "chat.completion", PROFILES, CHAT, ("system_fingerprint",), None, 5,
-     PROFILES),
-    ("chat-system-fingerprint-null", "chat.completion.chunk", PROFILES, CHUNK, ("system_fingerprint",), None,
-     5, PROFILES),
-    ("azure-reasoning-effort-sdk-values", "response", PROFILES, RESPONSE, ("reasoning", "effort"), "none",
-     "ultra", ("azure",)),
-    ("azure-reasoning-effort-sdk-values", "response", ("azure",), RESPONSE, ("reasoning", "effort"), "xhigh",
-     "ultra", ("azure",)),
-    ("azure-web-search-query-optional", "item", ("azure",), WS_CALL, ("action", "query"), DELETE, 5,
-     ("azure",)),
-    ("openai-mcp-server-description-null", "mcp.tool", ("openai",), MCP_TOOL, ("server_description",), None,
-     5, ("openai",)),
-    ("text-format-description-null", "response", PROFILES,
-     {**RESPONSE, "text": {"format": JSON_SCHEMA_FORMAT, "verbosity": "medium"}},
-     ("text", "format", "description"), None, 5, PROFILES),
-    ("azure-error-type-null", "error", ("azure",), CONTENT_FILTER_400, ("error", "type"), None, 5,
-     ("azure",)),
-    ("chat-choice-logprobs-optional", "chat.completion", PROFILES, CHAT, ("choices", 0, "logprobs"), DELETE,
-     "none", PROFILES),
-    ("chat-message-refusal-optional", "chat.completion", PROFILES, CHAT, ("choices", 0, "message", "refusal"),
-     DELETE, 5, PROFILES),
-    ("openai-function-call-arguments-done-name-optional", "event.response.function_call_arguments.done",
-     ("openai",), ARGUMENTS_DONE, ("name",), DELETE, 5, ("openai",)),
+    (
+        "chat-system-fingerprint-null",
+        "chat.completion",
+        PROFILES,
+        CHAT,
+        ("system_fingerprint",),
+        None,
+        5,
+        PROFILES,
+    ),
+    (
+        "chat-system-fingerprint-null",
+        "chat.completion.chunk",
+        PROFILES,
+        CHUNK,
+        ("system_fingerprint",),
+        None,
+        5,
+        PROFILES,
+    ),
+    (
+        "azure-reasoning-effort-sdk-values",
+        "response",
+        PROFILES,
+        RESPONSE,
+        ("reasoning", "effort"),
+        "none",
+        "ultra",
+        ("azure",),
+    ),
+    (
+        "azure-reasoning-effort-sdk-values",
+        "response",
+        ("azure",),
+        RESPONSE,
+        ("reasoning", "effort"),
+        "xhigh",
+        "ultra",
+        ("azure",),
+    ),
+    (
+        "azure-web-search-query-optional",
+        "item",
+        ("azure",),
+        WS_CALL,
+        ("action", "query"),
+        DELETE,
+        5,
+        ("azure",),
+    ),
+    (
+        "openai-mcp-server-description-null",
+        "mcp.tool",
+        ("openai",),
+        MCP_TOOL,
+        ("server_description",),
+        None,
+        5,
+        ("openai",),
+    ),
+    (
+        "text-format-description-null",
+        "response",
+        PROFILES,
+        {**RESPONSE, "text": {"format": JSON_SCHEMA_FORMAT, "verbosity": "medium"}},
+        ("text", "format", "description"),
+        None,
+        5,
+        PROFILES,
+    ),
+    (
+        "azure-error-type-null",
+        "error",
+        ("azure",),
+        CONTENT_FILTER_400,
+        ("error", "type"),
+        None,
+        5,
+        ("azure",),
+    ),
+    (
+        "chat-choice-logprobs-optional",
+        "chat.completion",
+        PROFILES,
+        CHAT,
+        ("choices", 0, "logprobs"),
+        DELETE,
+        "none",
+        PROFILES,
+    ),
+    (
+        "chat-message-refusal-optional",
+        "chat.completion",
+        PROFILES,
+        CHAT,
+        ("choices", 0, "message", "refusal"),
+        DELETE,
+        5,
+        PROFILES,
+    ),
+    (
+        "openai-function-call-arguments-done-name-optional",
+        "event.response.function_call_arguments.done",
+        ("openai",),
+        ARGUMENTS_DONE,
+        ("name",),
+        DELETE,
+        5,
+        ("openai",),
+    ),
 ]
-RELAXED_CASES = [(o, n, p, b, path, real, bad, p in noted)
-                 for o, n, ps, b, path, real, bad, noted in RELAXED for p in ps]
+RELAXED_CASES = [
+    (o, n, p, b, path, real, bad, p in noted) for o, n, ps, b, path, real, bad, noted in RELAXED for p in ps
+]
 
 
-@pytest.mark.parametrize("overlay,name,profile,body,path,real,bad,noted", RELAXED_CASES,
-                         ids=[f"{c[0]}-{c[1]}-{c[2]}-{'missing' if c[5] is DELETE else repr(c[5])}"
-                              for c in RELAXED_CASES])
+@pytest.mark.parametrize(
+    "overlay,name,profile,body,path,real,bad,noted",
+    RELAXED_CASES,
+    ids=[f"{c[0]}-{c[1]}-{c[2]}-{'missing' if c[5] is DELETE else repr(c[5])}" for c in RELAXED_CASES],
+)
 def test_compatible_accepts_what_every_sdk_accepts_and_still_rejects_a_breaking_value(
-        overlay, name, profile, body, path, real, bad, noted):
+    overlay, name, profile, body, path, real, bad, noted
+):
     source = json.loads((schemas.schema_dir() / profile / f"{name}.json").read_text())["x-source"]
     assert (overlay in source["compatible_only"]) == noted  # where the spec already agrees, no overlay
     assert schemas.validate(body, name, profile).strict_errors == []  # the base body is the spec's letter
@@ -534,8 +862,7 @@ def test_annotation_added_event_is_known_under_azure_compatible_and_noted_by_str
     assert schemas.validate(ANNOTATION_ADDED, "response.stream-event", "azure").compatible_errors == []
     assert schemas.check_stream_event(mutate(ANNOTATION_ADDED, ("annotation",), None), "azure").ok
     assert schemas.check_stream_event(ANNOTATION_ADDED, "openai").strict_errors == []  # OpenAI's spec has it
-    for path, bad in [(("annotation_index",), "0"), (("item_id",), DELETE),
-                      (("annotation", "url"), DELETE)]:
+    for path, bad in [(("annotation_index",), "0"), (("item_id",), DELETE), (("annotation", "url"), DELETE)]:
         with pytest.raises(ConformanceFailure, match="schema.compatible|annotation"):
             schemas.check_stream_event(mutate(ANNOTATION_ADDED, path, bad), "azure")
 
@@ -549,12 +876,14 @@ def test_real_deviations_stay_compatible_failures():
     assert exc.value.path == "$.prompt_filter_results[0]"
     # Stream events without sequence_number (openai-python and openai-java require it).
     with pytest.raises(ConformanceFailure, match="sequence_number"):
-        schemas.check_stream_event(mutate(EVENTS["response.output_text.delta"], ("sequence_number",), DELETE),
-                                   "openai")
+        schemas.check_stream_event(
+            mutate(EVENTS["response.output_text.delta"], ("sequence_number",), DELETE), "openai"
+        )
     # output_text.logprobs is required by openai-java's ResponseOutputText.validate() (getRequired).
     with pytest.raises(ConformanceFailure, match="logprobs"):
-        schemas.check_stream_event(mutate(EVENTS["response.content_part.done"], ("part", "logprobs"), DELETE),
-                                   "openai")
+        schemas.check_stream_event(
+            mutate(EVENTS["response.content_part.done"], ("part", "logprobs"), DELETE), "openai"
+        )
 
 
 # -- check(): notes for strict deviations and drift ----------------------------------------------------------
@@ -576,8 +905,10 @@ def test_strict_only_error_is_a_note_not_a_failure():
 
 
 def test_additional_properties_false_is_strict_and_drift():
-    tool = {**MCP_TOOL, "allowed_tools": {"tool_names": ["microsoft_docs_search"], "read_only": False,
-                                          "colour": "blue"}}
+    tool = {
+        **MCP_TOOL,
+        "allowed_tools": {"tool_names": ["microsoft_docs_search"], "read_only": False, "colour": "blue"},
+    }
     verdict = schemas.validate(tool, "mcp.tool", "openai")  # MCPToolFilter: additionalProperties: false
     assert verdict.compatible_errors == []
     assert any(e.keyword == "additionalProperties" for e in verdict.strict_errors)
@@ -653,21 +984,48 @@ def test_fast_path_keyword_semantics():
         ({"const": {"a": [1]}}, [{"a": [1]}], [{"a": [True]}, {"a": [1], "b": 1}]),
         ({"type": ["string", "null"], "minLength": 2}, ["ab", None], ["a", 1]),
         ({"exclusiveMinimum": 0, "maximum": 2}, [0.1, 2, "x"], [0, 2.1]),
-        ({"properties": {"a": {"type": "string"}}, "additionalProperties": False}, [{}, {"a": "x"}, 3],
-         [{"a": 1}, {"b": 1}]),
-        ({"patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": {"type": "string"}},
-         [{"x-a": 1, "b": "c"}], [{"x-a": "1"}, {"b": 1}]),
-        ({"prefixItems": [{"type": "string"}], "items": {"type": "integer"}, "maxItems": 3}, [["a", 1, 2]],
-         [[1], ["a", "b"], ["a", 1, 2, 3]]),
+        (
+            {"properties": {"a": {"type": "string"}}, "additionalProperties": False},
+            [{}, {"a": "x"}, 3],
+            [{"a": 1}, {"b": 1}],
+        ),
+        (
+            {"patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": {"type": "string"}},
+            [{"x-a": 1, "b": "c"}],
+            [{"x-a": "1"}, {"b": 1}],
+        ),
+        (
+            {"prefixItems": [{"type": "string"}], "items": {"type": "integer"}, "maxItems": 3},
+            [["a", 1, 2]],
+            [[1], ["a", "b"], ["a", 1, 2, 3]],
+        ),
         ({"uniqueItems": True}, [[1, True], [[1], [2]]], [[1, 1.0], [{"a": 1}, {"a": 1}]]),
         ({"oneOf": [{"type": "integer"}, {"type": "number"}]}, [1.5], [1]),
-        ({"if": {"properties": {"t": {"const": "a"}}, "required": ["t"]}, "then": {"required": ["x"]},
-          "else": {"required": ["y"]}}, [{"t": "a", "x": 1}, {"y": 1}], [{"t": "a"}, {}]),
-        ({"not": {"type": "null"}, "propertyNames": {"maxLength": 2}, "minProperties": 1}, [{"ab": 1}],
-         [None, {}, {"abc": 1}]),
-        ({"allOf": [{"required": ["type"]}, rule("a", {"required": ["x"]}), rule("b", {"required": ["y"]})]},
-         [{"type": "a", "x": 1}, {"type": "b", "y": 1}, {"type": "c"}, 5],
-         [{"type": "a"}, {"type": "b", "x": 1}, {}]),
+        (
+            {
+                "if": {"properties": {"t": {"const": "a"}}, "required": ["t"]},
+                "then": {"required": ["x"]},
+                "else": {"required": ["y"]},
+            },
+            [{"t": "a", "x": 1}, {"y": 1}],
+            [{"t": "a"}, {}],
+        ),
+        (
+            {"not": {"type": "null"}, "propertyNames": {"maxLength": 2}, "minProperties": 1},
+            [{"ab": 1}],
+            [None, {}, {"abc": 1}],
+        ),
+        (
+            {
+                "allOf": [
+                    {"required": ["type"]},
+                    rule("a", {"required": ["x"]}),
+                    rule("b", {"required": ["y"]}),
+                ]
+            },
+            [{"type": "a", "x": 1}, {"type": "b", "y": 1}, {"type": "c"}, 5],
+            [{"type": "a"}, {"type": "b", "x": 1}, {}],
+        ),
     ]
     for schema, good, bad in cases:
         f = c.compile(schema)
@@ -683,7 +1041,8 @@ def test_fast_path_keyword_semantics():
 def test_validators_are_cached():
     schemas.validate(CHAT, "chat.completion")
     assert schemas._validator("azure", "chat.completion", "strict") is schemas._validator(
-        "azure", "chat.completion", "strict")
+        "azure", "chat.completion", "strict"
+    )
     fast = schemas._fast("azure", "chat.completion", "strict")
     assert fast is schemas._fast("azure", "chat.completion", "strict")
 
@@ -731,8 +1090,12 @@ def _real_bodies() -> list[tuple[dict, str, str]]:
         for it in read(path):
             if not isinstance(it, Interaction):
                 continue
-            call = identify(it.method, it.url, it.request_body,
-                            response_type=(it.response_headers or {}).get("content-type", ""))
+            call = identify(
+                it.method,
+                it.url,
+                it.request_body,
+                response_type=(it.response_headers or {}).get("content-type", ""),
+            )
             if call.kind is None:
                 continue
             if it.status < 400 and call.kind.endswith("_stream"):
@@ -744,8 +1107,13 @@ def _real_bodies() -> list[tuple[dict, str, str]]:
                     elif isinstance(d, dict) and f"event.{d.get('type')}" in schemas.names(call.profile):
                         out.append((d, f"event.{d['type']}", call.profile))
                 continue
-            name = "error" if it.status >= 400 else {"chat": "chat.completion", "responses": "response",
-                                                      "embeddings": "embeddings"}.get(call.kind)
+            name = (
+                "error"
+                if it.status >= 400
+                else {"chat": "chat.completion", "responses": "response", "embeddings": "embeddings"}.get(
+                    call.kind
+                )
+            )
             body = json.loads(it.content) if it.content.strip()[:1] == b"{" else None
             if name and isinstance(body, dict):
                 out.append((body, name, call.profile))
@@ -773,6 +1141,10 @@ def test_localised_errors_equal_jsonschemas_on_real_and_broken_bodies():
         for candidate in [body, *_broken(body)]:
             for verdict in ("strict", "compatible"):
                 full = schemas._errors(schemas._validator(profile, name, verdict), candidate, name)
-                assert schemas._errors_local(profile, name, verdict, candidate) == full, (name, profile, verdict)
+                assert schemas._errors_local(profile, name, verdict, candidate) == full, (
+                    name,
+                    profile,
+                    verdict,
+                )
                 compared += 1
     assert compared > 1000

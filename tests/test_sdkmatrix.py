@@ -11,13 +11,25 @@ from aoai_conformance import sdkmatrix
 
 def case(test, call, status="pass", auth="key", client="sync", promise=None, message=None, reason=None):
     failure = {"promise": promise, "message": message} if (promise or message) else None
-    return {"id": f"suites/test_x.py::{test}[{auth}-{client}-standin]", "test": test, "call": call,
-            "title": test.replace("_", " "), "status": status, "failure": failure, "reason": reason,
-            "params": {"auth": auth, "client": client, "target": "standin"}}
+    return {
+        "id": f"suites/test_x.py::{test}[{auth}-{client}-standin]",
+        "test": test,
+        "call": call,
+        "title": test.replace("_", " "),
+        "status": status,
+        "failure": failure,
+        "reason": reason,
+        "params": {"auth": auth, "client": client, "target": "standin"},
+    }
 
 
 def results(version, *cases):
-    return {"format": "aoai-conformance/results", "version": 1, "run": {"sdk_version": version}, "cases": list(cases)}
+    return {
+        "format": "aoai-conformance/results",
+        "version": 1,
+        "run": {"sdk_version": version},
+        "cases": list(cases),
+    }
 
 
 NOT_IN = "not in this SDK: openai 1.55.3 has no client.responses"
@@ -25,28 +37,61 @@ NOT_IN = "not in this SDK: openai 1.55.3 has no client.responses"
 
 @pytest.fixture
 def matrix():
-    old = results("1.55.3",
-                  case("test_chat", "chat.completions.create"),
-                  case("test_chat", "chat.completions.create", auth="entra", status="fail",
-                       promise="auth.credential-sent", message="[auth.credential-sent] attempt 1 did not send the token"),
-                  case("test_responses", "responses.create", status="skipped", reason=NOT_IN),
-                  case("test_parse", "chat.completions.create", status="fail", promise="sdk.parse",
-                       message="[sdk.parse] did not parse into ChatCompletion"),
-                  case("test_cap", "retries (retry-after above 120 s)", status="fail", promise="retries.not-retried",
-                       message="made 2 attempt(s)"),
-                  case("test_err", "error code 400", status="fail", promise="errors.response",
-                       message="e.response is not the HTTP response"),
-                  case("test_body", "embeddings.create", status="fail",
-                       message="Failed: no recorded interaction in x.json matches POST /openai/v1/embeddings"))
-    new = results("3.54.0",
-                  case("test_chat", "chat.completions.create"),
-                  case("test_chat", "chat.completions.create", auth="entra"),
-                  case("test_responses", "responses.create"),
-                  case("test_parse", "chat.completions.create"),
-                  case("test_cap", "retries (retry-after above 120 s)", status="doc-sdk-difference",
-                       reason="the SDK caps retry-after at 60 s"),
-                  case("test_err", "error code 400"),
-                  case("test_body", "embeddings.create"))
+    old = results(
+        "1.55.3",
+        case("test_chat", "chat.completions.create"),
+        case(
+            "test_chat",
+            "chat.completions.create",
+            auth="entra",
+            status="fail",
+            promise="auth.credential-sent",
+            message="[auth.credential-sent] attempt 1 did not send the token",
+        ),
+        case("test_responses", "responses.create", status="skipped", reason=NOT_IN),
+        case(
+            "test_parse",
+            "chat.completions.create",
+            status="fail",
+            promise="sdk.parse",
+            message="[sdk.parse] did not parse into ChatCompletion",
+        ),
+        case(
+            "test_cap",
+            "retries (retry-after above 120 s)",
+            status="fail",
+            promise="retries.not-retried",
+            message="made 2 attempt(s)",
+        ),
+        case(
+            "test_err",
+            "error code 400",
+            status="fail",
+            promise="errors.response",
+            message="e.response is not the HTTP response",
+        ),
+        case(
+            "test_body",
+            "embeddings.create",
+            status="fail",
+            message="Failed: no recorded interaction in x.json matches POST /openai/v1/embeddings",
+        ),
+    )
+    new = results(
+        "3.54.0",
+        case("test_chat", "chat.completions.create"),
+        case("test_chat", "chat.completions.create", auth="entra"),
+        case("test_responses", "responses.create"),
+        case("test_parse", "chat.completions.create"),
+        case(
+            "test_cap",
+            "retries (retry-after above 120 s)",
+            status="doc-sdk-difference",
+            reason="the SDK caps retry-after at 60 s",
+        ),
+        case("test_err", "error code 400"),
+        case("test_body", "embeddings.create"),
+    )
     return sdkmatrix.merge({"3.54.0": new, "1.55.3": old})
 
 
@@ -66,10 +111,16 @@ def test_call_missing_from_an_old_sdk_is_not_a_failure(matrix):
     assert matrix["summary"]["1.55.3"]["counts"]["not in this SDK"] == 1
 
 
-@pytest.mark.parametrize("test, kind", [
-    ("test_chat", "auth"), ("test_parse", "parse failure"), ("test_cap", "retry rules"),
-    ("test_err", "exception type"), ("test_body", "request differs"),
-])
+@pytest.mark.parametrize(
+    "test, kind",
+    [
+        ("test_chat", "auth"),
+        ("test_parse", "parse failure"),
+        ("test_cap", "retry rules"),
+        ("test_err", "exception type"),
+        ("test_body", "request differs"),
+    ],
+)
 def test_what_differs_is_classified(matrix, test, kind):
     r = row(matrix, test)
     assert r["differs"]
@@ -90,8 +141,10 @@ def test_doc_sdk_difference_counts_as_passing(matrix):
 
 
 def test_a_version_without_results_is_a_no_run_column():
-    m = sdkmatrix.merge({"1.0.0": None, "3.54.0": results("3.54.0", case("test_chat", "chat"))},
-                        {"1.0.0": "pip install failed for openai==1.0.0: boom"})
+    m = sdkmatrix.merge(
+        {"1.0.0": None, "3.54.0": results("3.54.0", case("test_chat", "chat"))},
+        {"1.0.0": "pip install failed for openai==1.0.0: boom"},
+    )
     cell = m["rows"][0]["cells"]["1.0.0"]
     assert cell["status"] == "no run" and "boom" in cell["details"][0]
     assert m["summary"]["1.0.0"]["problem"].startswith("pip install failed")
@@ -110,8 +163,10 @@ def test_renderers_show_every_version_and_the_differences(matrix, tmp_path):
 
 
 def test_merge_only_reads_results_from_the_out_dir(tmp_path, capsys):
-    for v, res in {"2.54.0": results("2.54.0", case("test_chat", "chat")),
-                   "3.54.0": results("3.54.0", case("test_chat", "chat"))}.items():
+    for v, res in {
+        "2.54.0": results("2.54.0", case("test_chat", "chat")),
+        "3.54.0": results("3.54.0", case("test_chat", "chat")),
+    }.items():
         (tmp_path / v).mkdir()
         (tmp_path / v / "results.json").write_text(json.dumps(res))
     code = sdkmatrix.main(["--merge-only", "--out", str(tmp_path), "--versions", "3.54.0,2.54.0"])
@@ -161,12 +216,18 @@ def _harness():
     from aoai_conformance.auth import BuiltClient
     from aoai_conformance.config import standin_target
 
-    return calls.Aoai(built=BuiltClient(_OldSDKClient(), "key", False), target=standin_target(), mode="replay",
-                      traffic=cassettes.Traffic(mode="replay"))
+    return calls.Aoai(
+        built=BuiltClient(_OldSDKClient(), "key", False),
+        target=standin_target(),
+        mode="replay",
+        traffic=cassettes.Traffic(mode="replay"),
+    )
 
 
 def test_a_call_the_installed_sdk_lacks_skips_as_not_in_this_sdk():
-    with pytest.raises(pytest.skip.Exception, match=r"^not in this SDK: openai \S+ has no client\.responses$"):
+    with pytest.raises(
+        pytest.skip.Exception, match=r"^not in this SDK: openai \S+ has no client\.responses$"
+    ):
         _harness().create("responses", model="m", input="x")
     with pytest.raises(pytest.skip.Exception, match=r"has no client\.responses"):
         _harness().stream("responses", model="m", input="x")

@@ -26,8 +26,10 @@ DOC_MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},
     {"role": "user", "content": "When was Microsoft founded?"},
 ]
-SEATTLE = ("https://raw.githubusercontent.com/MicrosoftDocs/azure-ai-docs/main/articles/ai-foundry/openai/media/"
-           "how-to/generated-seattle.png")
+SEATTLE = (
+    "https://raw.githubusercontent.com/MicrosoftDocs/azure-ai-docs/main/articles/ai-foundry/openai/media/"
+    "how-to/generated-seattle.png"
+)
 MCP_TOOL = {
     "type": "mcp",
     "server_label": "microsoft_learn",
@@ -73,11 +75,17 @@ def test_chat_completion_matches_documented_shape(client, standin):
     body = json.loads(r.text)
     assert body["id"].startswith("chatcmpl-") and len(body["id"]) == len("chatcmpl-") + 29
     assert body["object"] == "chat.completion" and body["model"] == "gpt-4o-2024-08-06"
-    assert body["service_tier"] is None and body["system_fingerprint"] is None  # Azure v1 as recorded (issue 12)
+    assert (
+        body["service_tier"] is None and body["system_fingerprint"] is None
+    )  # Azure v1 as recorded (issue 12)
     choice = body["choices"][0]
     assert choice["message"] == {
         "content": "Microsoft was founded on April 4, 1975, by Bill Gates and Paul Allen in Albuquerque, New Mexico.",
-        "refusal": None, "role": "assistant", "function_call": None, "tool_calls": None}
+        "refusal": None,
+        "role": "assistant",
+        "function_call": None,
+        "tool_calls": None,
+    }
     assert choice["finish_reason"] == "stop" and choice["logprobs"] is None
     assert choice["content_filter_results"] == {c: SAFE for c in ("hate", "self_harm", "sexual", "violence")}
     pfr = body["prompt_filter_results"]
@@ -95,7 +103,9 @@ def test_chat_completion_matches_documented_shape(client, standin):
     assert h["content-type"] == "application/json"
     rec = standin.requests[-1]
     assert (rec.method, rec.path) == ("POST", "/openai/v1/chat/completions")
-    assert rec.body["messages"] == DOC_MESSAGES and rec.headers["authorization"] == f"Bearer {standin.api_key}"
+    assert (
+        rec.body["messages"] == DOC_MESSAGES and rec.headers["authorization"] == f"Bearer {standin.api_key}"
+    )
 
 
 def test_chat_max_tokens_truncates_with_length(client):
@@ -108,24 +118,50 @@ def test_chat_max_tokens_truncates_with_length(client):
 def test_chat_image_input_url_and_data_url_not_fetched(client):
     png = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\nstand-in").decode()
     for url in (SEATTLE, png):
-        c = client.chat.completions.create(model="gpt-4o", max_tokens=300, messages=[{"role": "user", "content": [
-            {"type": "text", "text": "What's in this image?"}, {"type": "image_url", "image_url": {"url": url}}]}])
+        c = client.chat.completions.create(
+            model="gpt-4o",
+            max_tokens=300,
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "What's in this image?"},
+                        {"type": "image_url", "image_url": {"url": url}},
+                    ],
+                }
+            ],
+        )
         assert "Seattle" in c.choices[0].message.content
         assert c.usage.prompt_tokens == 639  # the documented count
         assert [p["prompt_index"] for p in c.prompt_filter_results] == [0, 1]  # type: ignore[attr-defined]
 
 
 def test_chat_stream_azure_chunks_and_done(standin):
-    status, headers, text = raw(standin, "POST", "/openai/v1/chat/completions", {
-        "model": "gpt-4o", "messages": DOC_MESSAGES, "stream": True, "stream_options": {"include_usage": True}})
+    status, headers, text = raw(
+        standin,
+        "POST",
+        "/openai/v1/chat/completions",
+        {
+            "model": "gpt-4o",
+            "messages": DOC_MESSAGES,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        },
+    )
     assert status == 200 and headers["content-type"] == "text/event-stream"
     assert headers["transfer-encoding"] == "chunked" and "content-length" not in headers
     assert "event:" not in text
-    datas = [line[len("data: "):] for line in text.split("\n") if line.startswith("data: ")]
+    datas = [line[len("data: ") :] for line in text.split("\n") if line.startswith("data: ")]
     assert datas[-1] == DONE
     chunks = [json.loads(d) for d in datas[:-1]]
     first = chunks[0]
-    assert (first["id"], first["object"], first["created"], first["model"], first["choices"]) == ("", "", 0, "", [])
+    assert (first["id"], first["object"], first["created"], first["model"], first["choices"]) == (
+        "",
+        "",
+        0,
+        "",
+        [],
+    )
     assert first["prompt_filter_results"][0]["prompt_index"] == 0
     body = chunks[1:-1]
     assert len({c["id"] for c in body}) == 1 and all(c["object"] == "chat.completion.chunk" for c in body)
@@ -143,7 +179,9 @@ def test_chat_stream_through_sdk_arrives_incrementally():
     with StandIn(stream_delay=0.04) as s:
         cl = openai.OpenAI(base_url=s.base_url, api_key=s.api_key, max_retries=0)
         stamps, content = [], ""
-        for chunk in cl.chat.completions.create(model="gpt-4o", messages=DOC_MESSAGES, stream=True, max_tokens=3):
+        for chunk in cl.chat.completions.create(
+            model="gpt-4o", messages=DOC_MESSAGES, stream=True, max_tokens=3
+        ):
             stamps.append(time.monotonic())
             if chunk.choices and chunk.choices[0].delta.content:
                 content += chunk.choices[0].delta.content
@@ -152,12 +190,15 @@ def test_chat_stream_through_sdk_arrives_incrementally():
         assert stamps[-1] - stamps[0] >= 0.15  # spread out, not one buffered blob
 
 
-@pytest.mark.parametrize("change, code, param", [
-    ({"temperature": 2.5}, "decimal_above_max_value", "temperature"),
-    ({"messages": []}, "empty_array", "messages"),
-    ({"messages": None}, "missing_required_parameter", "messages"),
-    ({"messages": [{"role": "robot", "content": "hi"}]}, "invalid_value", "messages[0].role"),
-])
+@pytest.mark.parametrize(
+    "change, code, param",
+    [
+        ({"temperature": 2.5}, "decimal_above_max_value", "temperature"),
+        ({"messages": []}, "empty_array", "messages"),
+        ({"messages": None}, "missing_required_parameter", "messages"),
+        ({"messages": [{"role": "robot", "content": "hi"}]}, "invalid_value", "messages[0].role"),
+    ],
+)
 def test_chat_invalid_parameters_are_400_bad_request(client, change, code, param):
     kwargs = {"model": "gpt-4o", "messages": DOC_MESSAGES, **change}
     if kwargs["messages"] is None:
@@ -167,8 +208,12 @@ def test_chat_invalid_parameters_are_400_bad_request(client, change, code, param
     else:
         with pytest.raises(openai.BadRequestError) as e:
             client.chat.completions.create(**kwargs)
-    assert e.value.body == {"message": e.value.body["message"], "type": "invalid_request_error",
-                            "param": param, "code": code}
+    assert e.value.body == {
+        "message": e.value.body["message"],
+        "type": "invalid_request_error",
+        "param": param,
+        "code": code,
+    }
 
 
 def test_unknown_deployment_is_404_deployment_not_found(client):
@@ -180,31 +225,57 @@ def test_unknown_deployment_is_404_deployment_not_found(client):
 
 # --- responses ---------------------------------------------------------------------------------------------
 def test_responses_create_matches_documented_shape(client):
-    r = client.responses.with_raw_response.create(model="gpt-4.1-nano", input="This is a test.",
-                                                  instructions="Be brief.")
+    r = client.responses.with_raw_response.create(
+        model="gpt-4.1-nano", input="This is a test.", instructions="Be brief."
+    )
     body = json.loads(r.text)
     assert body["id"].startswith("resp_") and len(body["id"]) == 55
     assert body["object"] == "response" and body["status"] == "completed" and body["model"] == "gpt-4.1-nano"
     assert body["instructions"] == "Be brief." and body["content_filters"] is None and body["store"] is True
     msg = body["output"][0]
     assert msg["id"].startswith("msg_") and msg["type"] == "message" and msg["role"] == "assistant"
-    assert msg["content"][0]["text"] == ('Hello! I see you\'ve sent a message saying "This is a test." '
-                                         "How can I assist you today?")
+    assert msg["content"][0]["text"] == (
+        'Hello! I see you\'ve sent a message saying "This is a test." How can I assist you today?'
+    )
     assert msg["content"][0]["logprobs"] == [] and msg["content"][0]["annotations"] == []
     u = body["usage"]
     assert u["total_tokens"] == u["input_tokens"] + u["output_tokens"]
-    assert u["input_tokens_details"] == {"cached_tokens": 0} and u["output_tokens_details"] == {"reasoning_tokens": 0}
-    documented = {"error", "incomplete_details", "metadata", "parallel_tool_calls", "temperature", "tool_choice",
-                  "tools", "top_p", "background", "conversation", "max_output_tokens", "max_tool_calls",
-                  "previous_response_id", "prompt", "prompt_cache_key", "reasoning", "safety_identifier",
-                  "service_tier", "text", "top_logprobs", "truncation", "user", "created_at"}
+    assert u["input_tokens_details"] == {"cached_tokens": 0} and u["output_tokens_details"] == {
+        "reasoning_tokens": 0
+    }
+    documented = {
+        "error",
+        "incomplete_details",
+        "metadata",
+        "parallel_tool_calls",
+        "temperature",
+        "tool_choice",
+        "tools",
+        "top_p",
+        "background",
+        "conversation",
+        "max_output_tokens",
+        "max_tool_calls",
+        "previous_response_id",
+        "prompt",
+        "prompt_cache_key",
+        "reasoning",
+        "safety_identifier",
+        "service_tier",
+        "text",
+        "top_logprobs",
+        "truncation",
+        "user",
+        "created_at",
+    }
     assert documented <= set(body)
     assert client.responses.retrieve(body["id"]).output_text == r.parse().output_text
 
 
 def test_responses_reasoning_and_max_output_tokens(client):
-    r = client.responses.create(model="o4-mini", input="Tell me about the bitter lesson",
-                                reasoning={"effort": "low"})
+    r = client.responses.create(
+        model="o4-mini", input="Tell me about the bitter lesson", reasoning={"effort": "low"}
+    )
     assert [o.type for o in r.output] == ["reasoning", "message"]
     assert r.output[0].id.startswith("rs_") and r.reasoning.effort == "low"
     assert r.usage.output_tokens_details.reasoning_tokens > 0
@@ -217,10 +288,19 @@ def test_responses_stream_event_sequence(client):
     events = list(client.responses.create(model="gpt-4.1-nano", input="This is a test.", stream=True))
     types = [e.type for e in events]
     assert [e.sequence_number for e in events] == list(range(len(events)))
-    assert types[:5] == ["response.created", "response.in_progress", "response.output_item.added",
-                         "response.content_part.added", "response.output_text.delta"]
-    assert types[-4:] == ["response.output_text.done", "response.content_part.done", "response.output_item.done",
-                          "response.completed"]
+    assert types[:5] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+    ]
+    assert types[-4:] == [
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
     assert events[0].response.status == "in_progress" and events[0].response.usage is None
     deltas = [e for e in events if e.type == "response.output_text.delta"]
     assert len(deltas) > 3 and all(d.item_id == deltas[0].item_id and d.logprobs == [] for d in deltas)
@@ -229,18 +309,22 @@ def test_responses_stream_event_sequence(client):
 
 
 def test_responses_stream_has_event_lines(standin):
-    _, headers, text = raw(standin, "POST", "/openai/v1/responses",
-                           {"model": "gpt-4.1-nano", "input": "hi", "stream": True})
+    _, headers, text = raw(
+        standin, "POST", "/openai/v1/responses", {"model": "gpt-4.1-nano", "input": "hi", "stream": True}
+    )
     blocks = [b for b in text.split("\n\n") if b.strip()]
     for b in blocks:
         event_line, data_line = b.split("\n")
-        assert event_line == f"event: {json.loads(data_line[len('data: '):])['type']}"
+        assert event_line == f"event: {json.loads(data_line[len('data: ') :])['type']}"
     assert headers["content-type"] == "text/event-stream"
 
 
 def test_responses_mcp_never_requires_no_approval(client):
-    r = client.responses.create(model="gpt-5", input="Search for information about Azure Functions",
-                                tools=[{**MCP_TOOL, "require_approval": "never"}])
+    r = client.responses.create(
+        model="gpt-5",
+        input="Search for information about Azure Functions",
+        tools=[{**MCP_TOOL, "require_approval": "never"}],
+    )
     kinds = [o.type for o in r.output]
     assert kinds[-3:] == ["mcp_list_tools", "mcp_call", "message"]
     listing, call = r.output[-3], r.output[-2]
@@ -251,14 +335,19 @@ def test_responses_mcp_never_requires_no_approval(client):
 
 
 def test_responses_mcp_approval_round_trip(client):
-    first = client.responses.create(model="gpt-5", input="Search for information about Azure Functions",
-                                    tools=[MCP_TOOL])  # require_approval unset: "always"
+    first = client.responses.create(
+        model="gpt-5", input="Search for information about Azure Functions", tools=[MCP_TOOL]
+    )  # require_approval unset: "always"
     assert first.status == "completed"
     request = first.output[-1]
     assert request.type == "mcp_approval_request" and request.id.startswith("mcpr_")
     assert first.output_text == ""
-    follow = client.responses.create(model="gpt-5", previous_response_id=first.id, tools=[MCP_TOOL], input=[
-        {"type": "mcp_approval_response", "approve": True, "approval_request_id": request.id}])
+    follow = client.responses.create(
+        model="gpt-5",
+        previous_response_id=first.id,
+        tools=[MCP_TOOL],
+        input=[{"type": "mcp_approval_response", "approve": True, "approval_request_id": request.id}],
+    )
     assert [o.type for o in follow.output][-2:] == ["mcp_call", "message"]
     assert follow.output[-2].approval_request_id == request.id and follow.previous_response_id == first.id
     with pytest.raises(openai.BadRequestError) as e:
@@ -267,20 +356,29 @@ def test_responses_mcp_approval_round_trip(client):
 
 
 def test_responses_mcp_stream_events(client):
-    events = list(client.responses.create(model="gpt-5", input="Search x", stream=True,
-                                          tools=[{**MCP_TOOL, "require_approval": "never"}]))
+    events = list(
+        client.responses.create(
+            model="gpt-5", input="Search x", stream=True, tools=[{**MCP_TOOL, "require_approval": "never"}]
+        )
+    )
     types = [e.type for e in events]
-    for t in ("response.mcp_list_tools.in_progress", "response.mcp_list_tools.completed",
-              "response.mcp_call.in_progress", "response.mcp_call_arguments.delta",
-              "response.mcp_call_arguments.done", "response.mcp_call.completed"):
+    for t in (
+        "response.mcp_list_tools.in_progress",
+        "response.mcp_list_tools.completed",
+        "response.mcp_call.in_progress",
+        "response.mcp_call_arguments.delta",
+        "response.mcp_call_arguments.done",
+        "response.mcp_call.completed",
+    ):
         assert t in types
     assert types[-1] == "response.completed"
 
 
 # --- embeddings --------------------------------------------------------------------------------------------
 def test_embeddings_float_base64_dimensions(client):
-    e = client.embeddings.create(model="text-embedding-3-large", input="Attenion is all you need",
-                                 encoding_format="float")
+    e = client.embeddings.create(
+        model="text-embedding-3-large", input="Attenion is all you need", encoding_format="float"
+    )
     vec = e.data[0].embedding
     assert len(vec) == 3072 and abs(math.fsum(x * x for x in vec) - 1) < 1e-5
     assert e.object == "list" and e.data[0].object == "embedding" and e.data[0].index == 0
@@ -293,8 +391,12 @@ def test_embeddings_float_base64_dimensions(client):
 
 
 def test_embeddings_base64_wire_format(standin):
-    _, _, text = raw(standin, "POST", "/openai/v1/embeddings",
-                     {"model": "text-embedding-3-small", "input": "x", "encoding_format": "base64"})
+    _, _, text = raw(
+        standin,
+        "POST",
+        "/openai/v1/embeddings",
+        {"model": "text-embedding-3-small", "input": "x", "encoding_format": "base64"},
+    )
     blob = base64.b64decode(json.loads(text)["data"][0]["embedding"])
     assert len(blob) == 1536 * 4 and abs(sum(v * v for v in struct.unpack("<1536f", blob)) - 1) < 1e-4
 
@@ -311,9 +413,13 @@ def test_wrong_or_missing_credential_is_401(standin):
     bad = openai.OpenAI(base_url=standin.base_url, api_key="wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError) as e:
         bad.chat.completions.create(model="gpt-4o", messages=DOC_MESSAGES)
-    assert e.value.body == {"code": "401", "message": (
-        "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for "
-        "an active subscription and use a correct regional API endpoint for your resource.")}
+    assert e.value.body == {
+        "code": "401",
+        "message": (
+            "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for "
+            "an active subscription and use a correct regional API endpoint for your resource."
+        ),
+    }
     assert e.value.request_id is None  # Azure's 401 carries apim-request-id but no x-request-id (issue 12)
     status, headers, _ = raw(standin, "GET", "/openai/v1/models", headers={"api-key": ""})
     assert status == 401 and headers["apim-request-id"] and "x-request-id" not in headers
@@ -344,9 +450,15 @@ def test_system_fingerprint_switch():
     with StandIn(stream_delay=0) as s:
         s.system_fingerprint = "fp_04751d0b65"
         cl = openai.OpenAI(base_url=s.base_url, api_key=s.api_key, max_retries=0)
-        assert cl.chat.completions.create(model="gpt-4o", messages=DOC_MESSAGES).system_fingerprint == "fp_04751d0b65"
-        chunks = list(cl.chat.completions.create(model="gpt-4o", messages=DOC_MESSAGES, stream=True,
-                                                 stream_options={"include_usage": True}))
+        assert (
+            cl.chat.completions.create(model="gpt-4o", messages=DOC_MESSAGES).system_fingerprint
+            == "fp_04751d0b65"
+        )
+        chunks = list(
+            cl.chat.completions.create(
+                model="gpt-4o", messages=DOC_MESSAGES, stream=True, stream_options={"include_usage": True}
+            )
+        )
         assert {c.system_fingerprint for c in chunks[1:]} == {"fp_04751d0b65"}
 
 
@@ -384,6 +496,7 @@ def test_async_client_chat_and_stream(standin):
         types = [e.type async for e in stream]
         await cl.close()
         return c, types
+
     c, types = asyncio.run(go())
     assert c.choices[0].message.content.startswith("Microsoft") and types[-1] == "response.completed"
 
@@ -400,20 +513,31 @@ def test_mutator_sees_route_and_changes_replies():
         if route == "chat.completions" and reply.events is not None:
             reply.events = [e for e in reply.events if e != DONE]
         if route == "embeddings":
-            return Reply(status=429, headers={"content-type": "application/json", "retry-after": "0"},
-                         body={"error": {"code": "429", "message": "Rate limit"}})
+            return Reply(
+                status=429,
+                headers={"content-type": "application/json", "retry-after": "0"},
+                body={"error": {"code": "429", "message": "Rate limit"}},
+            )
         return reply
 
     with StandIn(stream_delay=0, mutator=mutator) as s:
         cl = openai.OpenAI(base_url=s.base_url, api_key=s.api_key, max_retries=0)
         r = cl.chat.completions.with_raw_response.create(model="gpt-4o", messages=DOC_MESSAGES)
         assert r.parse().choices[0].message.content == "mutated" and "apim-request-id" not in r.headers
-        _, _, text = raw(s, "POST", "/openai/v1/chat/completions",
-                         {"model": "gpt-4o", "messages": DOC_MESSAGES, "stream": True})
+        _, _, text = raw(
+            s,
+            "POST",
+            "/openai/v1/chat/completions",
+            {"model": "gpt-4o", "messages": DOC_MESSAGES, "stream": True},
+        )
         assert "[DONE]" not in text and "chat.completion.chunk" in text
         with pytest.raises(openai.RateLimitError):
             cl.embeddings.create(model="text-embedding-3-large", input="x")
-    assert seen == [("chat.completions", 200, False), ("chat.completions", 200, True), ("embeddings", 200, False)]
+    assert seen == [
+        ("chat.completions", 200, False),
+        ("chat.completions", 200, True),
+        ("embeddings", 200, False),
+    ]
 
 
 def test_deterministic_ids_for_same_requests():
@@ -421,21 +545,31 @@ def test_deterministic_ids_for_same_requests():
         with StandIn(stream_delay=0) as s:
             cl = openai.OpenAI(base_url=s.base_url, api_key=s.api_key, max_retries=0)
             r = cl.chat.completions.with_raw_response.create(model="gpt-4o", messages=DOC_MESSAGES)
-            return r.parse().id, r.headers["apim-request-id"], cl.responses.create(model="gpt-5", input="x").id
+            return (
+                r.parse().id,
+                r.headers["apim-request-id"],
+                cl.responses.create(model="gpt-5", input="x").id,
+            )
+
     assert ids() == ids()
 
 
 # --- command line --------------------------------------------------------------------------------------------
 def test_module_starts_prints_line_and_stops_cleanly():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "aoai_conformance.standin", "--port", "0", "--api-key", "k1",
-                             "--token", "t1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aoai_conformance.standin", "--port", "0", "--api-key", "k1", "--token", "t1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         line = proc.stdout.readline().strip()
         prefix = "aoai-conformance stand-in listening on "
         assert line.startswith(prefix) and line.endswith("/openai/v1/")
-        url = line[len(prefix):]
+        url = line[len(prefix) :]
         assert openai.OpenAI(base_url=url, api_key=lambda: "t1", max_retries=0).models.list().data
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=5)
@@ -453,9 +587,14 @@ def test_concurrent_requests_and_broken_mutator():
 
         def one(i):
             if i % 2:
-                return "".join(c.choices[0].delta.content or "" for c in cl.chat.completions.create(
-                    model="gpt-4o", messages=DOC_MESSAGES, stream=True) if c.choices)
-            return cl.chat.completions.create(model="gpt-4o", messages=DOC_MESSAGES).choices[0].message.content
+                return "".join(
+                    c.choices[0].delta.content or ""
+                    for c in cl.chat.completions.create(model="gpt-4o", messages=DOC_MESSAGES, stream=True)
+                    if c.choices
+                )
+            return (
+                cl.chat.completions.create(model="gpt-4o", messages=DOC_MESSAGES).choices[0].message.content
+            )
 
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(one, range(16)))

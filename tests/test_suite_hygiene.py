@@ -12,7 +12,10 @@ import pytest
 from conftest import SUITES
 
 SUITE_FILES = sorted(SUITES.glob("test_*.py"))
-GENERATING = {"chat.completions": ("max_tokens", "max_completion_tokens"), "responses": ("max_output_tokens",)}
+GENERATING = {
+    "chat.completions": ("max_tokens", "max_completion_tokens"),
+    "responses": ("max_output_tokens",),
+}
 
 
 def _tree(path: Path) -> ast.Module:
@@ -35,9 +38,16 @@ def _documented(fn: ast.FunctionDef, module: ast.Module) -> bool:
     names = _marker_names(fn)
     if names & {"documented", "doc"}:
         return True
-    wrappers = {f.name for f in module.body if isinstance(f, ast.FunctionDef) and "documented(" in ast.unparse(f)}
-    wrappers |= {t.id for a in module.body if isinstance(a, ast.Assign) and "documented" in ast.unparse(a.value)
-                 for t in a.targets if isinstance(t, ast.Name)}
+    wrappers = {
+        f.name for f in module.body if isinstance(f, ast.FunctionDef) and "documented(" in ast.unparse(f)
+    }
+    wrappers |= {
+        t.id
+        for a in module.body
+        if isinstance(a, ast.Assign) and "documented" in ast.unparse(a.value)
+        for t in a.targets
+        if isinstance(t, ast.Name)
+    }
     return bool(names & wrappers)
 
 
@@ -53,9 +63,15 @@ def test_every_test_cites_its_doc_section_and_has_a_title(path):
 def test_every_generating_call_caps_its_output_tokens(path):
     uncapped = []
     for node in ast.walk(_tree(path)):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("create", "stream") and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "aoai" and node.args and isinstance(node.args[0], ast.Constant)):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("create", "stream")
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "aoai"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
             continue
         caps = GENERATING.get(node.args[0].value)
         if caps is None:
@@ -70,27 +86,40 @@ def test_every_generating_call_caps_its_output_tokens(path):
 
 @pytest.mark.parametrize("path", SUITE_FILES, ids=[p.name for p in SUITE_FILES])
 def test_suites_never_build_clients_or_parse_sse(path):
-    forbidden_calls = {"OpenAI", "AsyncOpenAI", "get_bearer_token_provider", "iter_lines", "iter_bytes",
-                       "DefaultAzureCredential"}
+    forbidden_calls = {
+        "OpenAI",
+        "AsyncOpenAI",
+        "get_bearer_token_provider",
+        "iter_lines",
+        "iter_bytes",
+        "DefaultAzureCredential",
+    }
     for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Call):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            assert name not in forbidden_calls, f"{path.name}:{node.lineno} calls {name}: that belongs in aoai_conformance"
+            assert name not in forbidden_calls, (
+                f"{path.name}:{node.lineno} calls {name}: that belongs in aoai_conformance"
+            )
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
-            assert not any(m.split(".")[0] in ("httpx", "httpx2", "azure") for m in modules), \
+            assert not any(m.split(".")[0] in ("httpx", "httpx2", "azure") for m in modules), (
                 f"{path.name}:{node.lineno} imports an HTTP or credential library: use aoai_conformance"
+            )
 
 
 def _raised_promises() -> set[str]:
     """Every promise id the package and suites can raise: PROMISES tables and literal ids in expect/fail."""
     root = SUITES.parent
-    files = [p for p in (root / "aoai_conformance").rglob("*.py") if not {"mutation", "thirdparty"} & set(p.parts)]
+    files = [
+        p for p in (root / "aoai_conformance").rglob("*.py") if not {"mutation", "thirdparty"} & set(p.parts)
+    ]
     ids: set[str] = set()
     for path in files + sorted(SUITES.glob("*.py")):
         for node in ast.walk(_tree(path)):
             if isinstance(node, ast.Call):
-                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                name = (
+                    node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                )
                 at = {"expect": 1, "fail": 0, "ConformanceFailure": 0}.get(name)
                 if at is not None and len(node.args) > at and isinstance(node.args[at], ast.Constant):
                     ids.add(node.args[at].value)
@@ -103,8 +132,11 @@ def _raised_promises() -> set[str]:
 
 def test_every_promise_has_an_own_test_that_names_it():
     """A check that cannot fail is a defect: each promise id must appear in an own test (its failing case)."""
-    tests = "".join(p.read_text(encoding="utf-8") for p in (SUITES.parent / "tests").glob("*.py")
-                    if p.name != "test_suite_hygiene.py")
+    tests = "".join(
+        p.read_text(encoding="utf-8")
+        for p in (SUITES.parent / "tests").glob("*.py")
+        if p.name != "test_suite_hygiene.py"
+    )
     ids = _raised_promises()
     assert len(ids) > 100, "the scan found too few promises: it is broken"
     missing = sorted(i for i in ids if i not in tests)

@@ -99,8 +99,11 @@ def stream_missing_output_item_done(route, reply):
 def stream_reasoning_item_never_done(route, reply):
     events = _events(route, reply)
     if events:
-        kept = [e for e in events
-                if not (e["type"] == "response.output_item.done" and e["item"]["type"] == "reasoning")]
+        kept = [
+            e
+            for e in events
+            if not (e["type"] == "response.output_item.done" and e["item"]["type"] == "reasoning")
+        ]
         for i, e in enumerate(kept):
             e["sequence_number"] = i
         reply.events = kept
@@ -179,9 +182,13 @@ def mcp_approval_requested_anyway(route, reply):
     if body:
         for i, item in enumerate(body["output"]):
             if item["type"] == "mcp_call":
-                body["output"][i] = {"id": "mcpr_" + item["id"][4:], "type": "mcp_approval_request",
-                                     "arguments": item["arguments"], "name": item["name"],
-                                     "server_label": item["server_label"]}
+                body["output"][i] = {
+                    "id": "mcpr_" + item["id"][4:],
+                    "type": "mcp_approval_request",
+                    "arguments": item["arguments"],
+                    "name": item["name"],
+                    "server_label": item["server_label"],
+                }
     return reply
 
 
@@ -210,35 +217,71 @@ R, E = f"{RESPONSES}::test_responses_", f"{EMBEDDINGS}::test_embeddings_"
 CASES = {
     "responses-usage-sum": (R + "create", "responses.usage.sum", responses_usage_sum),
     "responses-no-x-request-id": (R + "create", "sdk.request-id", responses_no_request_id),
-    "responses-instructions-dropped": (R + "create_with_instructions", "responses.instructions.echo",
-                                       responses_instructions_dropped),
-    "responses-effort-not-echoed": (R + "create_reasoning_effort_low", "responses.reasoning.effort",
-                                    responses_effort_not_echoed),
-    "stream-sequence-out-of-order": (R + "streaming", "responses.stream.sequence-number",
-                                     stream_sequence_out_of_order),
-    "stream-delta-disagrees": (R + "streaming", "responses.stream.text.output-text-done",
-                               stream_delta_disagrees),
-    "stream-missing-output-item-done": (R + "streaming", "responses.stream.item-pairing",
-                                        stream_missing_output_item_done),
-    "stream-terminal-text-differs": (R + "streaming", "responses.stream.text.terminal-response",
-                                     stream_terminal_text_differs),
-    "stream-reasoning-item-never-done": (R + "streaming_reasoning", "responses.stream.item-pairing",
-                                         stream_reasoning_item_never_done),
+    "responses-instructions-dropped": (
+        R + "create_with_instructions",
+        "responses.instructions.echo",
+        responses_instructions_dropped,
+    ),
+    "responses-effort-not-echoed": (
+        R + "create_reasoning_effort_low",
+        "responses.reasoning.effort",
+        responses_effort_not_echoed,
+    ),
+    "stream-sequence-out-of-order": (
+        R + "streaming",
+        "responses.stream.sequence-number",
+        stream_sequence_out_of_order,
+    ),
+    "stream-delta-disagrees": (
+        R + "streaming",
+        "responses.stream.text.output-text-done",
+        stream_delta_disagrees,
+    ),
+    "stream-missing-output-item-done": (
+        R + "streaming",
+        "responses.stream.item-pairing",
+        stream_missing_output_item_done,
+    ),
+    "stream-terminal-text-differs": (
+        R + "streaming",
+        "responses.stream.text.terminal-response",
+        stream_terminal_text_differs,
+    ),
+    "stream-reasoning-item-never-done": (
+        R + "streaming_reasoning",
+        "responses.stream.item-pairing",
+        stream_reasoning_item_never_done,
+    ),
     "mcp-call-server-label": (R + "mcp_tool", "mcp.call.server-label", mcp_call_server_label),
     "mcp-call-arguments-not-json": (R + "mcp_tool", "mcp.call.arguments-json", mcp_call_arguments_not_json),
-    "mcp-approval-requested-anyway": (R + "mcp_tool", "mcp.approval.not-requested",
-                                      mcp_approval_requested_anyway),
-    "mcp-approval-wrong-previous": (R + "mcp_tool_approval", "mcp.approval.previous-response",
-                                    mcp_approval_wrong_previous),
-    "mcp-approval-other-tool": (R + "mcp_tool_approval", "mcp.approval.call-matches",
-                                mcp_approval_other_tool),
+    "mcp-approval-requested-anyway": (
+        R + "mcp_tool",
+        "mcp.approval.not-requested",
+        mcp_approval_requested_anyway,
+    ),
+    "mcp-approval-wrong-previous": (
+        R + "mcp_tool_approval",
+        "mcp.approval.previous-response",
+        mcp_approval_wrong_previous,
+    ),
+    "mcp-approval-other-tool": (
+        R + "mcp_tool_approval",
+        "mcp.approval.call-matches",
+        mcp_approval_other_tool,
+    ),
     "embeddings-usage-sum": (E + "create_float", "embeddings.usage", embeddings_usage_sum),
     "embeddings-index-swapped": (E + "batch_input", "embeddings.index-order", embeddings_index_swapped),
     "embeddings-lengths-differ": (E + "batch_input", "embeddings.vector-length", embeddings_lengths_differ),
-    "embeddings-dimensions-ignored": (E + "dimensions", "embeddings.dimensions",
-                                      embeddings_dimensions_ignored),
-    "embeddings-base64-other-floats": (E + "sdk_default_base64", "embeddings.base64.matches",
-                                       embeddings_base64_other_floats),
+    "embeddings-dimensions-ignored": (
+        E + "dimensions",
+        "embeddings.dimensions",
+        embeddings_dimensions_ignored,
+    ),
+    "embeddings-base64-other-floats": (
+        E + "sdk_default_base64",
+        "embeddings.base64.matches",
+        embeddings_base64_other_floats,
+    ),
 }
 BASELINE = "none"
 ENTRA, ENTRA_WORKS = "entra", "entra-works"
@@ -322,8 +365,9 @@ class Run:
         return self
 
 
-def _start(root: Path, label: str, plan: dict[str, str], nodeids: list[str], auth: str = "key",
-           **extra_env: str) -> Run:
+def _start(
+    root: Path, label: str, plan: dict[str, str], nodeids: list[str], auth: str = "key", **extra_env: str
+) -> Run:
     """Start the run unless another xdist worker already did (an O_EXCL marker decides)."""
     reports, log = root / f"reports-{label}", root / f"{label}.log"
     run = Run(log, reports)
@@ -331,17 +375,44 @@ def _start(root: Path, label: str, plan: dict[str, str], nodeids: list[str], aut
         os.close(os.open(root / f"{label}.started", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError:
         return run
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AZURE_", "OPENAI_", "AOAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AZURE_", "OPENAI_", "AOAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))
+    }
     env["PYTHONPATH"] = os.pathsep.join([str(root), str(TESTS), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["AOAI_MUTATIONS"] = json.dumps({nodeid.split("::")[-1]: name for nodeid, name in plan.items()})
     env.update(extra_env)
-    args = [sys.executable, "-m", "pytest", *nodeids, "--mode", "live", "--target", "standin",
-            "--auth", auth, "--client", "sync", "-p", "aoai_mutation_plugin", "--reports-dir", str(reports),
-            "-p", "no:cacheprovider", "-q", "--tb=line"]
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *nodeids,
+        "--mode",
+        "live",
+        "--target",
+        "standin",
+        "--auth",
+        auth,
+        "--client",
+        "sync",
+        "-p",
+        "aoai_mutation_plugin",
+        "--reports-dir",
+        str(reports),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--tb=line",
+    ]
     with open(log, "w", encoding="utf-8") as f:  # a file, not a pipe: nothing blocks while others are read
-        subprocess.Popen([sys.executable, "-c", LAUNCHER, str(TIMEOUT), str(run.code_file), *args], cwd=REPO,
-                         env=env, stdout=f, stderr=subprocess.STDOUT)
+        subprocess.Popen(
+            [sys.executable, "-c", LAUNCHER, str(TIMEOUT), str(run.code_file), *args],
+            cwd=REPO,
+            env=env,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+        )
     return run
 
 
@@ -361,16 +432,20 @@ def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         os.replace(tmp, plugin)
     mine = [item for item in request.session.items if getattr(item, "module", None) is request.module]
     wanted = {item.originalname for item in mine}
-    selected = [item.callspec.params["mutation"] for item in mine
-                if hasattr(item, "callspec") and "mutation" in item.callspec.params]
+    selected = [
+        item.callspec.params["mutation"]
+        for item in mine
+        if hasattr(item, "callspec") and "mutation" in item.callspec.params
+    ]
     started: dict[str, Run] = {}
     if "test_baseline_passes" in wanted:
         started[BASELINE] = _start(root, BASELINE, {}, sorted({case[0] for case in CASES.values()}))
     if "test_embeddings_entra_is_a_documented_gap" in wanted:
         started[ENTRA] = _start(root, ENTRA, {}, EMBEDDINGS_TESTS, auth="entra")
     if "test_embeddings_entra_pass_is_reported_as_doc_out_of_date" in wanted:
-        started[ENTRA_WORKS] = _start(root, ENTRA_WORKS, {}, EMBEDDINGS_TESTS[:1], auth="entra",
-                                      AOAI_ENTRA_EMBEDDINGS="1")
+        started[ENTRA_WORKS] = _start(
+            root, ENTRA_WORKS, {}, EMBEDDINGS_TESTS[:1], auth="entra", AOAI_ENTRA_EMBEDDINGS="1"
+        )
     for i, plan in enumerate(rounds(selected)):
         run = _start(root, f"round{i}", plan, sorted(plan))
         started.update({name: run for name in plan.values()})
@@ -403,7 +478,8 @@ def test_suite_catches_broken_promise(runs, mutation):
     failure = case.get("failure") or {}
     assert case["status"] == "fail" and failure.get("promise") == promise, (
         f"{test} under {mutation}: status {case['status']}, promise {failure.get('promise')!r}, "
-        f"expected {promise!r}: {failure.get('message')}")
+        f"expected {promise!r}: {failure.get('message')}"
+    )
     assert f"[{promise}]" in run.out, run.out[-3000:]
 
 

@@ -18,9 +18,13 @@ from aoai_conformance.thirdparty.__main__ import run_suite
 from aoai_conformance.thirdparty.known import KNOWN_DEVIATIONS
 
 pytestmark = [
-    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (aimock is a Node.js server)"),
-    pytest.mark.skipif(not servers.aimock_cli().is_file(),
-                       reason="node_modules/@copilotkit/aimock is missing: run `npm ci` at the repo root"),
+    pytest.mark.skipif(
+        shutil.which("node") is None, reason="node is not installed (aimock is a Node.js server)"
+    ),
+    pytest.mark.skipif(
+        not servers.aimock_cli().is_file(),
+        reason="node_modules/@copilotkit/aimock is missing: run `npm ci` at the repo root",
+    ),
 ]
 
 
@@ -52,17 +56,25 @@ def test_suite_against_aimock_live(tmp_path):
         if case["status"] in ("fail", "error"):
             failure = case.get("failure") or {}
             if known.get(case["test"]) != failure.get("promise"):
-                unexpected.append(f"{case['id']}: [{failure.get('promise')}] {failure.get('message', '')[:300]}")
+                unexpected.append(
+                    f"{case['id']}: [{failure.get('promise')}] {failure.get('message', '')[:300]}"
+                )
     assert not unexpected, "aimock failed cells not in thirdparty/known.py:\n" + "\n".join(unexpected)
     passed = {c["call"] for c in cases if c["status"] in ("pass", "doc-sdk-difference")}
-    assert {"chat.completions.create", "chat.completions.create (stream)", "error code 404 NotFoundError"} <= passed
+    assert {
+        "chat.completions.create",
+        "chat.completions.create (stream)",
+        "error code 404 NotFoundError",
+    } <= passed
 
     # A listed deviation that now passes means aimock changed: update known.py and FINDINGS.md.
     seen = {c["test"] for c in cases}
     for test, promise in known.items():
         if test in seen:
             statuses = {c["status"] for c in cases if c["test"] == test}
-            assert statuses <= {"fail"}, f"{test} ({promise}) is listed as an aimock deviation but was {statuses}"
+            assert statuses <= {"fail"}, (
+                f"{test} ({promise}) is listed as an aimock deviation but was {statuses}"
+            )
 
     # What aimock does not claim (MCP server tools) is reported unsupported, never failed.
     mcp = [c for c in cases if c["test"].startswith("test_responses_mcp")]
@@ -78,6 +90,7 @@ def test_servers_are_stopped_even_on_error(tmp_path):
             assert url.startswith("http://127.0.0.1:") and url.endswith("/openai/v1")
             raise RuntimeError("boom")
     import urllib.request
+
     with pytest.raises(OSError):
         urllib.request.urlopen(url.rsplit("/openai", 1)[0] + "/health", timeout=2)
     assert proc.key and not errors

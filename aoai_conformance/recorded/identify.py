@@ -14,9 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-AZURE_HOSTS = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com",
-               # this project's own scrubbed cassettes
-               ".openai.azure.invalid")
+AZURE_HOSTS = (
+    ".openai.azure.com",
+    ".cognitiveservices.azure.com",
+    ".services.ai.azure.com",
+    # this project's own scrubbed cassettes
+    ".openai.azure.invalid",
+)
 
 # path after the API prefix -> (documented call, kind)
 _OPERATIONS = {
@@ -58,8 +62,9 @@ def _request_json(body: bytes | None) -> Any:
         return None
 
 
-def identify(method: str, url: str, request_body: bytes | None, *, response_type: str = "",
-             profile: str | None = None) -> Call:
+def identify(
+    method: str, url: str, request_body: bytes | None, *, response_type: str = "", profile: str | None = None
+) -> Call:
     parts = urlsplit(url)
     path = parts.path
     version = (parse_qs(parts.query).get("api-version") or [""])[0]
@@ -67,19 +72,20 @@ def identify(method: str, url: str, request_body: bytes | None, *, response_type
     request = _request_json(request_body)
     op, api = None, "unknown"
     if path.startswith("/openai/v1/"):
-        op, api = path[len("/openai/v1/"):], "azure-v1"
+        op, api = path[len("/openai/v1/") :], "azure-v1"
     elif (m := _DEPLOYMENT.match(path)) and version:
         op, api = m["op"], f"azure-deployments api-version={version}"
     elif path.startswith("/openai/") and version:
-        op, api = path[len("/openai/"):], f"azure-preview api-version={version}"
+        op, api = path[len("/openai/") :], f"azure-preview api-version={version}"
     elif "/v1/" in path:
         op, api = path.split("/v1/", 1)[1], "openai-v1"
     op = (op or "").strip("/")
     if method != "POST" or op not in _OPERATIONS:
         return Call(f"{method} {path}", None, api, prof, request)
     call, kind = _OPERATIONS[op]
-    streamed = (isinstance(request, dict) and request.get("stream") is True) \
-        or response_type.split(";")[0].strip().lower() == "text/event-stream"
+    streamed = (isinstance(request, dict) and request.get("stream") is True) or response_type.split(";")[
+        0
+    ].strip().lower() == "text/event-stream"
     if streamed and kind in ("chat", "responses"):
         kind += "_stream"
         call += " (stream)"

@@ -25,6 +25,7 @@ __all__ = ["BadRecording", "Recorded", "judge"]
 class BadRecording(ValueError):
     """The recording itself is broken (a stream cut mid-event): bad input, not a verdict on the service."""
 
+
 _TYPES = {
     "chat": ("openai.types.chat", "ChatCompletion"),
     "chat_stream": ("openai.types.chat", "ChatCompletionChunk"),
@@ -62,8 +63,12 @@ def _type(kind: str) -> Any:
 
 
 def _response(it: Interaction, headers: Any) -> Any:
-    return HTTP.Response(it.status, headers=headers, content=it.content,
-                         request=HTTP.Request(it.method, it.url or "https://recorded.invalid/"))
+    return HTTP.Response(
+        it.status,
+        headers=headers,
+        content=it.content,
+        request=HTTP.Request(it.method, it.url or "https://recorded.invalid/"),
+    )
 
 
 def _caveat(it: Interaction, *words: str) -> bool:
@@ -84,33 +89,48 @@ def exchange(it: Interaction, call: Call) -> Exchange | StreamExchange:
         events = parser.feed(it.content, 0.0)  # recorders buffer streams: no timing
         tail = parser.close(0.0)
         if tail and tail[-1].data.strip() != "[DONE]" and _json(tail[-1].data.encode()) is None:
-            raise BadRecording(f"the stream is cut inside an event (after {len(events)} complete events): "
-                               "a truncated recording; record it again")
+            raise BadRecording(
+                f"the stream is cut inside an event (after {len(events)} complete events): "
+                "a truncated recording; record it again"
+            )
         events += tail
         if _caveat(it, "framing") and not (events and events[-1].data.strip() == "[DONE]"):
-            checks.note("not-recorded", "the recording rebuilt this stream's SSE framing without its [DONE] "
-                                        "line: the done marker is not checked")
+            checks.note(
+                "not-recorded",
+                "the recording rebuilt this stream's SSE framing without its [DONE] "
+                "line: the done marker is not checked",
+            )
             events.append(SSEEvent(None, "[DONE]", 0.0))
-        sx = StreamExchange(call.call, it.status, headers, it.content, events,
-                            request_id=headers.get("x-request-id"), request_body=call.request,
-                            headers_recorded=recorded)
+        sx = StreamExchange(
+            call.call,
+            it.status,
+            headers,
+            it.content,
+            events,
+            request_id=headers.get("x-request-id"),
+            request_body=call.request,
+            headers_recorded=recorded,
+        )
         try:
-            sx.sdk_events = list(openai.Stream(cast_to=_type(call.kind), response=_response(it, headers),
-                                               client=_client()))
+            sx.sdk_events = list(
+                openai.Stream(cast_to=_type(call.kind), response=_response(it, headers), client=_client())
+            )
         except Exception as exc:  # the SDK layer reports it; the raw layers still judge the events
             sx.sdk_error = exc
         return sx
     body = _json(it.content)
-    ex = Exchange(call.call, it.status, headers, it.content, body, request_body=call.request,
-                  headers_recorded=recorded)
+    ex = Exchange(
+        call.call, it.status, headers, it.content, body, request_body=call.request, headers_recorded=recorded
+    )
     if it.status >= 400:
         ex.error = _client()._make_status_error_from_response(_response(it, headers))
         ex.request_id = ex.error.request_id
         return ex
     try:
         # the client's own step from JSON to its type (the response object is used only to report an error)
-        ex.sdk = _client()._process_response_data(data=body, cast_to=_type(call.kind),
-                                                  response=_response(it, headers))
+        ex.sdk = _client()._process_response_data(
+            data=body, cast_to=_type(call.kind), response=_response(it, headers)
+        )
         openai._models.add_request_id(ex.sdk, headers.get("x-request-id"))
         ex.request_id = getattr(ex.sdk, "_request_id", None)
     except Exception as exc:  # e.g. a body that is not JSON: the raw layers say why
@@ -124,8 +144,11 @@ def judge(it: Interaction, call: Call) -> None:
     ex = exchange(it, call)
     request = call.request if isinstance(call.request, Mapping) else None
     if request is None:
-        checks.note("not-recorded", "the recording has no request body: checks that compare the answer with "
-                                    "the request (max_tokens, inputs, echoes) are not made")
+        checks.note(
+            "not-recorded",
+            "the recording has no request body: checks that compare the answer with "
+            "the request (max_tokens, inputs, echoes) are not made",
+        )
     req = request or {}
     if it.status >= 400:
         layers.status_error(ctx, ex, it.status)
@@ -168,12 +191,16 @@ def _responses_request(body: Any, req: Mapping) -> None:
     instructions = req.get("instructions") if isinstance(req.get("instructions"), str) else None
     invariants.response_echoes(body, instructions=instructions, effort=effort)
     carried = isinstance(req.get("input"), list) and any(
-        isinstance(i, Mapping) and i.get("type") == "mcp_list_tools" for i in req["input"])
+        isinstance(i, Mapping) and i.get("type") == "mcp_list_tools" for i in req["input"]
+    )
     if carried or req.get("previous_response_id"):
         # a later turn: the tool list came with the conversation, so the server need not list it again
         checks.note("info", "a follow-up turn of an MCP conversation: the tool listing is not checked")
         return
     for tool in req.get("tools") or []:
         if isinstance(tool, Mapping) and tool.get("type") == "mcp" and tool.get("server_label"):
-            invariants.mcp_output(body, server_label=tool["server_label"],
-                                  require_approval=tool.get("require_approval", "never"))
+            invariants.mcp_output(
+                body,
+                server_label=tool["server_label"],
+                require_approval=tool.get("require_approval", "never"),
+            )

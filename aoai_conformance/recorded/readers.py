@@ -76,19 +76,24 @@ def read(path: Path) -> Iterator[Interaction | BadInput]:
     gz = name.lower().endswith(".gz")
     stem = name.lower().removesuffix(".gz")
     try:
-        with (gzip.open(path, "rt", encoding="utf-8-sig") if gz else path.open(encoding="utf-8-sig")) as fh:
+        with gzip.open(path, "rt", encoding="utf-8-sig") if gz else path.open(encoding="utf-8-sig") as fh:
             head = fh.read(4096)
             if stem.endswith((".yaml", ".yml")):
                 yield from _vcr_yaml(name, head + fh.read())
             elif head.lstrip()[:1] != "{":
-                yield BadInput(name, None, "is not a JSON object; give a HAR 1.2 export, a VCR cassette or a "
-                                           "test-proxy recording")
+                yield BadInput(
+                    name,
+                    None,
+                    "is not a JSON object; give a HAR 1.2 export, a VCR cassette or a test-proxy recording",
+                )
             elif re.match(r'\s*\{\s*"log"\s*:', head) or '"entries"' in head:
                 yield from _har(name, _Text(fh, head))
             else:
                 yield from _json_doc(name, head + fh.read())
     except (OSError, EOFError, UnicodeDecodeError) as exc:
-        yield BadInput(name, None, f"cannot be read ({type(exc).__name__}: {exc}); give a HAR, YAML or JSON file")
+        yield BadInput(
+            name, None, f"cannot be read ({type(exc).__name__}: {exc}); give a HAR, YAML or JSON file"
+        )
 
 
 def _json_doc(name: str, text: str) -> Iterator[Interaction | BadInput]:
@@ -104,8 +109,12 @@ def _json_doc(name: str, text: str) -> Iterator[Interaction | BadInput]:
     elif isinstance(doc.get("Entries"), list):
         yield from _test_proxy(name, doc)
     else:
-        yield BadInput(name, None, "is JSON but neither HAR (log.entries), a VCR cassette (interactions) nor a "
-                                   "test-proxy recording (Entries)")
+        yield BadInput(
+            name,
+            None,
+            "is JSON but neither HAR (log.entries), a VCR cassette (interactions) nor a "
+            "test-proxy recording (Entries)",
+        )
 
 
 # --- HAR ----------------------------------------------------------------------------------------------------
@@ -130,7 +139,7 @@ class _Text:
             self.eof = True
             return False
         if self.pos > self.CHUNK:
-            self.buf, self.dropped, self.pos = self.buf[self.pos:], self.dropped + self.pos, 0
+            self.buf, self.dropped, self.pos = self.buf[self.pos :], self.dropped + self.pos, 0
         self.buf += data
         return True
 
@@ -138,7 +147,7 @@ class _Text:
         while True:
             self.pos = _WS.match(self.buf, self.pos).end()  # type: ignore[union-attr]  # \s* always matches
             if self.pos < len(self.buf) or not self._more():
-                return self.buf[self.pos:self.pos + 1]
+                return self.buf[self.pos : self.pos + 1]
 
     def take(self, char: str) -> None:
         if self.peek() != char:
@@ -181,7 +190,9 @@ def _har(name: str, text: _Text) -> Iterator[Interaction | BadInput]:
             text.take(",")
     except ValueError as exc:
         where = "" if index == 0 else f" after {index} entries"
-        yield BadInput(name, index, f"invalid or truncated JSON{where} ({exc}); the entries before it were read")
+        yield BadInput(
+            name, index, f"invalid or truncated JSON{where} ({exc}); the entries before it were read"
+        )
 
 
 def _to_entries(text: _Text) -> bool:
@@ -226,8 +237,11 @@ def _pairs(headers: Any) -> dict[str, str] | None:
 
 
 def _har_entry(name: str, index: int, entry: Any) -> Interaction | BadInput:
-    if not isinstance(entry, dict) or not isinstance(entry.get("request"), dict) \
-            or not isinstance(entry.get("response"), dict):
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(entry.get("request"), dict)
+        or not isinstance(entry.get("response"), dict)
+    ):
         return BadInput(name, index, "is not a HAR entry (request and response objects)")
     req, resp = entry["request"], entry["response"]
     post = req.get("postData") or {}
@@ -241,10 +255,18 @@ def _har_entry(name: str, index: int, entry: Any) -> Interaction | BadInput:
     if not isinstance(status, int) or status <= 0:
         return BadInput(name, index, f"has no HTTP status (got {status!r}): the request did not complete")
     provenance = entry.get("_aoai") if isinstance(entry.get("_aoai"), dict) else {}
-    return Interaction(name, index, str(req.get("method", "GET")).upper(), str(req.get("url", "")),
-                       _pairs(req.get("headers")),
-                       post["text"].encode("utf-8") if isinstance(post.get("text"), str) else None,
-                       status, headers, data, provenance)
+    return Interaction(
+        name,
+        index,
+        str(req.get("method", "GET")).upper(),
+        str(req.get("url", "")),
+        _pairs(req.get("headers")),
+        post["text"].encode("utf-8") if isinstance(post.get("text"), str) else None,
+        status,
+        headers,
+        data,
+        provenance,
+    )
 
 
 # --- VCR cassettes ------------------------------------------------------------------------------------------
@@ -298,9 +320,18 @@ def _vcr_doc(name: str, doc: dict) -> Iterator[Interaction | BadInput]:
         if not isinstance(code, int):
             yield BadInput(name, index, f"has no HTTP status code (got {code!r})")
             continue
-        yield Interaction(name, index, str(req.get("method", "GET")).upper(), str(req.get("uri", "")),
-                          _pairs(req.get("headers")), _vcr_body(req.get("body")), code,
-                          _pairs(resp.get("headers")), _vcr_body(resp.get("body")) or b"", dict(meta))
+        yield Interaction(
+            name,
+            index,
+            str(req.get("method", "GET")).upper(),
+            str(req.get("uri", "")),
+            _pairs(req.get("headers")),
+            _vcr_body(req.get("body")),
+            code,
+            _pairs(resp.get("headers")),
+            _vcr_body(resp.get("body")) or b"",
+            dict(meta),
+        )
 
 
 # --- Azure SDK test-proxy -----------------------------------------------------------------------------------
@@ -320,6 +351,15 @@ def _test_proxy(name: str, doc: dict) -> Iterator[Interaction | BadInput]:
         if not isinstance(e, dict) or not isinstance(e.get("StatusCode"), int):
             yield BadInput(name, index, "is not a test-proxy entry (RequestUri, StatusCode, ...)")
             continue
-        yield Interaction(name, index, str(e.get("RequestMethod", "GET")).upper(), str(e.get("RequestUri", "")),
-                          _pairs(e.get("RequestHeaders")), _proxy_body(e.get("RequestBody")), e["StatusCode"],
-                          _pairs(e.get("ResponseHeaders")), _proxy_body(e.get("ResponseBody")) or b"", {})
+        yield Interaction(
+            name,
+            index,
+            str(e.get("RequestMethod", "GET")).upper(),
+            str(e.get("RequestUri", "")),
+            _pairs(e.get("RequestHeaders")),
+            _proxy_body(e.get("RequestBody")),
+            e["StatusCode"],
+            _pairs(e.get("ResponseHeaders")),
+            _proxy_body(e.get("ResponseBody")) or b"",
+            {},
+        )

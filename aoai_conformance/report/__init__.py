@@ -60,5 +60,3 @@ def render(results: dict, out_dir: Path, previous: dict | None = None) -> dict[s
         "md": write_atomic(out_dir / "compat.md", render_markdown(results, changes, previous, shown)),
     }
     return written
-
-

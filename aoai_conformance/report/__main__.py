@@ -23,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("results", type=Path, help="results.json written by `aoai-conformance run`")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: next to RESULTS)")
     parser.add_argument(
-        "--compare-to", type=Path, default=None, metavar="PREVIOUS", help="an earlier results.json to diff against"
+        "--compare-to",
+        type=Path,
+        default=None,
+        metavar="PREVIOUS",
+        help="an earlier results.json to diff against",
     )
     args = parser.parse_args(argv)
     try:

@@ -18,7 +18,9 @@ _FIXED_BY = frozenset({"pass", "expected-fail", "doc-sdk-difference"})
 class Diff:
     """Each field is a list of small dicts, sorted so the same inputs give the same diff."""
 
-    new_failures: list[dict] = field(default_factory=list)  # id, call, params, status, previous, promise, message
+    new_failures: list[dict] = field(
+        default_factory=list
+    )  # id, call, params, status, previous, promise, message
     fixed: list[dict] = field(default_factory=list)  # id, call, params, status, previous
     new_drift: list[dict] = field(default_factory=list)  # kind, call, path, message, cases
     changed_models: list[dict] = field(default_factory=list)  # model, previous, current
@@ -28,7 +30,14 @@ class Diff:
     @property
     def empty(self) -> bool:
         return not any(
-            (self.new_failures, self.fixed, self.new_drift, self.changed_models, self.new_cases, self.removed_cases)
+            (
+                self.new_failures,
+                self.fixed,
+                self.new_drift,
+                self.changed_models,
+                self.new_cases,
+                self.removed_cases,
+            )
         )
 
     def as_dict(self) -> dict:
@@ -66,17 +75,27 @@ def diff(previous: dict, current: dict) -> Diff:
                     "status": status,
                     "previous": old_status,
                     "promise": text(failure.get("promise")),
-                    "message": text(failure.get("message")) or text(failure.get("detail")) or text(case.get("reason")),
+                    "message": text(failure.get("message"))
+                    or text(failure.get("detail"))
+                    or text(case.get("reason")),
                 }
             )
         elif old_status in BAD and status in _FIXED_BY:
             out.fixed.append(
-                {"id": cid, "call": case_call(case), "params": _params(case), "status": status, "previous": old_status}
+                {
+                    "id": cid,
+                    "call": case_call(case),
+                    "params": _params(case),
+                    "status": status,
+                    "previous": old_status,
+                }
             )
         if old is None:
             out.new_cases.append({"id": cid, "call": case_call(case), "status": status})
     for cid in sorted(set(before) - set(now)):
-        out.removed_cases.append({"id": cid, "call": case_call(before[cid]), "status": status_of(before[cid])})
+        out.removed_cases.append(
+            {"id": cid, "call": case_call(before[cid]), "status": status_of(before[cid])}
+        )
 
     out.new_drift = [
         {k: e[k] for k in ("kind", "call", "path", "message", "cases")}

@@ -11,7 +11,6 @@ from typing import Any
 from . import _model as m
 from ._diff import Diff
 
-
 _CSS = """
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#fff;--soft:#f6f8fa;--link:#0550ae}
 *{box-sizing:border-box}
@@ -103,13 +102,20 @@ def _badge(status: str, label: str | None = None) -> str:
 def render_html(results: dict, diff: Diff | None, previous: dict | None, v: m.View | None = None) -> str:
     v = v or m.view(results, previous)
     run, cases, matrix, evidence, drift, docsdk, unexpected = (
-        v.run, v.cases, v.matrix, v.evidence, v.drift, v.docsdk, v.unexpected)
+        v.run,
+        v.cases,
+        v.matrix,
+        v.evidence,
+        v.drift,
+        v.docsdk,
+        v.unexpected,
+    )
 
     out: list[str] = []
     w = out.append
     targets, target_names = v.targets, v.target_names
     date = m.run_date(results)
-    w("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+    w('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n')
     w('<meta name="viewport" content="width=device-width, initial-scale=1">\n')
     w('<meta name="color-scheme" content="light">\n')
     w(f"<title>Conformance: {_e(target_names)} \u2014 {_e(date or 'undated run')}</title>\n")
@@ -150,7 +156,7 @@ def render_html(results: dict, diff: Diff | None, previous: dict | None, v: m.Vi
     w(_drift_section(drift, previous is not None))
     w(_docsdk_section(docsdk))
     w(
-        f'<footer>Rendered from results.json (format {_e(m.FORMAT)} version {m.VERSION}). Rebuild with '
+        f"<footer>Rendered from results.json (format {_e(m.FORMAT)} version {m.VERSION}). Rebuild with "
         f"<code>python -m aoai_conformance.report reports/results.json</code>.</footer>\n"
     )
     w("</main>\n</body>\n</html>\n")
@@ -225,8 +231,13 @@ def _run_section(run: dict, targets: list[dict]) -> str:
     def row(label: str, value_html: str) -> None:
         out.append(f"<dt>{_e(label)}</dt><dd>{value_html}</dd>\n")
 
-    for label, value in m.run_rows(run, targets, text=_e, code=lambda v: f"<code>{_e(v)}</code>",
-                                   strong=lambda v: f"<strong>{_e(v)}</strong>"):
+    for label, value in m.run_rows(
+        run,
+        targets,
+        text=_e,
+        code=lambda v: f"<code>{_e(v)}</code>",
+        strong=lambda v: f"<strong>{_e(v)}</strong>",
+    ):
         row(label, value)
     tokens = m.as_dict(run.get("tokens"))
     out.append("</dl>\n")
@@ -255,8 +266,16 @@ def _matrix_section(matrix: m.Matrix) -> str:
     if folded:
         note += f" Folded into each cell: {'; '.join(folded)} (a cell lists who did what when they disagree)."
     out.append(f'<p class="lead">{_e(note)}</p>\n<ul class="legend">')
-    for status in ("pass", "fail", "expected-fail", "unexpected-pass", "skipped", "not-applicable",
-                   "doc-sdk-difference", "not-run"):
+    for status in (
+        "pass",
+        "fail",
+        "expected-fail",
+        "unexpected-pass",
+        "skipped",
+        "not-applicable",
+        "doc-sdk-difference",
+        "not-run",
+    ):
         out.append(f'<li title="{_e(m.STATUS_INFO[status][2])}">{_badge(status)}</li>')
     out.append("</ul>\n")
     if not matrix.columns:
@@ -291,12 +310,19 @@ def _cell_html(cell: m.Cell, col: m.Column) -> str:
         tip.append(cell.reason)
     tip.extend(f"{c['id']}: {m.status_of(c)}" for c in cell.cases)
     subs = []
-    if cell.reason and cell.status in ("skipped", "not-applicable", "expected-fail", "unexpected-pass",
-                                       "doc-sdk-difference"):
+    if cell.reason and cell.status in (
+        "skipped",
+        "not-applicable",
+        "expected-fail",
+        "unexpected-pass",
+        "doc-sdk-difference",
+    ):
         subs.append(_e(m.shorten(cell.reason, 90)))
     if cell.breakdown:
         subs.append(
-            " \u00b7 ".join(f"{_e(who)} {m.STATUS_INFO[s][0]}\u00a0{_e(m.STATUS_INFO[s][1])}" for who, s in cell.breakdown)
+            " \u00b7 ".join(
+                f"{_e(who)} {m.STATUS_INFO[s][0]}\u00a0{_e(m.STATUS_INFO[s][1])}" for who, s in cell.breakdown
+            )
         )
     if len(cell.evidence) > 1:
         more = " ".join(
@@ -343,8 +369,19 @@ def _evidence_section(cases: list[dict]) -> str:
         row("Case", f"<code>{_e(case['id'])}</code>")
         params = m.params_text({k: m.text(v) for k, v in m.case_params(case).items()})
         if params or case.get("sdk_version"):
-            row("Parameters", _e(", ".join(p for p in (params, f"sdk={m.text(case.get('sdk_version'))}"
-                                                       if case.get("sdk_version") else "") if p)))
+            row(
+                "Parameters",
+                _e(
+                    ", ".join(
+                        p
+                        for p in (
+                            params,
+                            f"sdk={m.text(case.get('sdk_version'))}" if case.get("sdk_version") else "",
+                        )
+                        if p
+                    )
+                ),
+            )
         if failure.get("promise"):
             row("Broken promise", f"<code>{_e(failure.get('promise'))}</code>")
         if failure.get("detail"):
@@ -371,11 +408,17 @@ def _evidence_section(cases: list[dict]) -> str:
         out.append("</dl>\n")
         ev = m.as_dict(case.get("evidence"))
         if ev.get("request") is not None:
-            out.append(f"<details open><summary>Request (scrubbed)</summary>{_pre(m.http_text(m.as_dict(ev['request']), True))}</details>\n")
+            out.append(
+                f"<details open><summary>Request (scrubbed)</summary>{_pre(m.http_text(m.as_dict(ev['request']), True))}</details>\n"
+            )
         if ev.get("response") is not None:
-            out.append(f"<details open><summary>Response</summary>{_pre(m.http_text(m.as_dict(ev['response']), False))}</details>\n")
+            out.append(
+                f"<details open><summary>Response</summary>{_pre(m.http_text(m.as_dict(ev['response']), False))}</details>\n"
+            )
         if not ev and failure.get("evidence"):
-            out.append(f"<details open><summary>Evidence</summary>{_pre(failure.get('evidence'))}</details>\n")
+            out.append(
+                f"<details open><summary>Evidence</summary>{_pre(failure.get('evidence'))}</details>\n"
+            )
         notes = m.notes_of(case)
         if notes:
             out.append("<ul>")
@@ -406,7 +449,7 @@ def _drift_section(entries: list[dict], compared: bool) -> str:
         out.append(
             f"<tr><td><code>{_e(e['path'] or '(no path)')}</code>{new}</td><td><code>{_e(e['call'])}</code></td>"
             f"<td>{_e(e['kind'])}</td><td>{_e(e['first_seen'] or 'unknown')}</td>"
-            f"<td>{_e(e['message'])} <span class=\"sub\">{_e(len(e['cases']))} case(s)</span></td></tr>\n"
+            f'<td>{_e(e["message"])} <span class="sub">{_e(len(e["cases"]))} case(s)</span></td></tr>\n'
         )
     out.append("</tbody></table></div>\n</section>\n")
     return "".join(out)
@@ -422,7 +465,7 @@ def _docsdk_section(entries: list[dict]) -> str:
         "does not say (or the other way round).</p>\n<ul>\n"
     )
     for e in entries:
-        sec = f" <span class=\"sub\">{_e(e['section'])}</span>" if e["section"] else ""
+        sec = f' <span class="sub">{_e(e["section"])}</span>' if e["section"] else ""
         out.append(
             f"<li>{_badge('doc-sdk-difference', m.STATUS_INFO['doc-sdk-difference'][1])} "
             f"<code>{_e(e['call'])}</code>: {_e(e['message'])} ({_e(len(e['cases']))} case(s)){sec}</li>\n"

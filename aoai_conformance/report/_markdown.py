@@ -51,7 +51,14 @@ def _status(status: str, label: str | None = None) -> str:
 def render_markdown(results: dict, diff: Diff | None, previous: dict | None, v: m.View | None = None) -> str:
     v = v or m.view(results, previous)
     run, cases, matrix, evidence, drift, docsdk, unexpected = (
-        v.run, v.cases, v.matrix, v.evidence, v.drift, v.docsdk, v.unexpected)
+        v.run,
+        v.cases,
+        v.matrix,
+        v.evidence,
+        v.drift,
+        v.docsdk,
+        v.unexpected,
+    )
     targets, names = v.targets, v.target_names
 
     out: list[str] = ["# Azure OpenAI conformance report", ""]
@@ -159,7 +166,9 @@ def _run(run: dict, targets: list[dict]) -> list[str]:
         out += ["| Call | prompt | completion | total |", "|---|---:|---:|---:|"]
         for call, u in sorted(by_call.items()):
             u = m.as_dict(u)
-            out.append(f"| {_tcode(call)} | {_t(u.get('prompt'))} | {_t(u.get('completion'))} | {_t(u.get('total'))} |")
+            out.append(
+                f"| {_tcode(call)} | {_t(u.get('prompt'))} | {_t(u.get('completion'))} | {_t(u.get('total'))} |"
+            )
         out.append("")
     return out
 
@@ -175,15 +184,24 @@ def _matrix(matrix: m.Matrix) -> list[str]:
         "Legend: "
         + " · ".join(
             _status(s)
-            for s in ("pass", "fail", "expected-fail", "unexpected-pass", "skipped", "not-applicable",
-                      "doc-sdk-difference", "not-run")
+            for s in (
+                "pass",
+                "fail",
+                "expected-fail",
+                "unexpected-pass",
+                "skipped",
+                "not-applicable",
+                "doc-sdk-difference",
+                "not-run",
+            )
         ),
         "",
     ]
     if not matrix.columns:
         return out + ["No cases to show.", ""]
     header = ["Call"] + [
-        " · ".join(f"{_t(d)}: {_t(v)}" if d != "sdk" else _t(v) for d, v in col.parts) for col in matrix.columns
+        " · ".join(f"{_t(d)}: {_t(v)}" if d != "sdk" else _t(v) for d, v in col.parts)
+        for col in matrix.columns
     ]
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "---|" * len(header))
@@ -207,8 +225,13 @@ def _cell(cell: m.Cell) -> str:
     elif cell.status == "doc-sdk-difference":
         text = f"[{text}](#documentation--sdk-differences)"
     extra = []
-    if cell.reason and cell.status in ("skipped", "not-applicable", "expected-fail", "unexpected-pass",
-                                       "doc-sdk-difference"):
+    if cell.reason and cell.status in (
+        "skipped",
+        "not-applicable",
+        "expected-fail",
+        "unexpected-pass",
+        "doc-sdk-difference",
+    ):
         extra.append(_t(m.shorten(cell.reason, 90)))
     if cell.breakdown:
         extra.append(" · ".join(f"{_t(who)} {_status(s)}" for who, s in cell.breakdown))
@@ -225,7 +248,9 @@ def _evidence(cases: list[dict]) -> list[str]:
         title = m.text(case.get("title")) or m.text(case.get("test"))
         out.append(f'<a id="{m.anchor("ev", case["id"])}"></a>')
         out.append("")
-        out.append(f"### {_status(status)}: {_code(m.case_call(case))}" + (f" — {_t(title)}" if title else ""))
+        out.append(
+            f"### {_status(status)}: {_code(m.case_call(case))}" + (f" — {_t(title)}" if title else "")
+        )
         out.append("")
         if status == "unexpected-pass":
             out += [
@@ -252,7 +277,9 @@ def _evidence(cases: list[dict]) -> list[str]:
         if failure.get("message"):
             out.append(f"- **Message:** {_code(failure.get('message'))}")
         if case.get("reason"):
-            out.append(f"- **{'Expectation' if status == 'unexpected-pass' else 'Reason'}:** {_t(case.get('reason'))}")
+            out.append(
+                f"- **{'Expectation' if status == 'unexpected-pass' else 'Reason'}:** {_t(case.get('reason'))}"
+            )
         doc = _t(case.get("section")) or "not given"
         if case.get("doc"):
             doc += f" ({_code(case.get('doc'))})"
@@ -298,7 +325,9 @@ def _docsdk(entries: list[dict]) -> list[str]:
         return out + ["None noted.", ""]
     for e in entries:
         sec = f" — {_t(e['section'])}" if e["section"] else ""
-        out.append(f"- {_status('doc-sdk-difference')} {_code(e['call'])}: {_t(e['message'])} "
-                   f"({len(e['cases'])} case(s)){sec}")
+        out.append(
+            f"- {_status('doc-sdk-difference')} {_code(e['call'])}: {_t(e['message'])} "
+            f"({len(e['cases'])} case(s)){sec}"
+        )
     out.append("")
     return out

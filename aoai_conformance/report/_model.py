@@ -34,10 +34,18 @@ STATUS_INFO: dict[str, tuple[str, str, str]] = {
     "fail": ("\u2717", "fail", "a documented promise did not hold (see evidence)"),
     "error": ("\u26a0", "error", "the test itself crashed before reaching a verdict"),
     "expected-fail": ("\u2298", "expected fail", "fails as recorded in the expectations file"),
-    "unexpected-pass": ("\u203c", "unexpected pass", "an expected failure passed: documentation may be out of date"),
+    "unexpected-pass": (
+        "\u203c",
+        "unexpected pass",
+        "an expected failure passed: documentation may be out of date",
+    ),
     "skipped": ("\u21b7", "skipped", "not run this time (reason given)"),
     "not-applicable": ("\u2205", "not applicable", "the promise does not apply to this target/profile"),
-    "doc-sdk-difference": ("\u2260", "doc/SDK difference", "the service is fine; the SDK and the docs disagree"),
+    "doc-sdk-difference": (
+        "\u2260",
+        "doc/SDK difference",
+        "the service is fine; the SDK and the docs disagree",
+    ),
     "not-run": ("\u00b7", "not run", "no test for this combination in this run"),
 }
 
@@ -317,7 +325,9 @@ def build_matrix(cases: list[dict]) -> Matrix:
     for call in by_row:
         secs = sorted(sections.get(call, ()))
         group = section_group(secs[0]) if secs else "Other"
-        cells = [_cell(sorted(by_row[call].get(col.key, []), key=lambda c: c["id"]), dims_of) for col in columns]
+        cells = [
+            _cell(sorted(by_row[call].get(col.key, []), key=lambda c: c["id"]), dims_of) for col in columns
+        ]
         groups.setdefault(group or "Other", []).append(Row(call=call, sections=secs, cells=cells))
     ordered = [
         Group(name=name, rows=sorted(rows, key=lambda r: r.call))
@@ -410,7 +420,9 @@ def drift_entries(results: dict, previous: dict | None = None) -> list[dict]:
                 },
             )
             entry["cases"].append(case["id"])
-            dates = [d for d in (entry["first_seen"], text(n.get("first_seen")), before.get(key, ""), now) if d]
+            dates = [
+                d for d in (entry["first_seen"], text(n.get("first_seen")), before.get(key, ""), now) if d
+            ]
             entry["first_seen"] = min(dates) if dates else ""
             entry["new"] = previous is not None and key not in before
     out = []
@@ -477,11 +489,16 @@ def run_rows(run: dict, targets: list[dict], *, text: Any, code: Any, strong: An
         if deps:
             rows.append(("Deployments", ", ".join(f"{text(k)}: {code(v)}" for k, v in sorted(deps.items()))))
     models = as_dict(run.get("models_seen"))
-    rows.append((
-        "Model versions seen",
-        ", ".join(f"{code(k)} \u2192 {text(', '.join(sorted(text_value(x) for x in as_list(v))) or 'none')}"
-                  for k, v in sorted(models.items())) or "none reported",
-    ))
+    rows.append(
+        (
+            "Model versions seen",
+            ", ".join(
+                f"{code(k)} \u2192 {text(', '.join(sorted(text_value(x) for x in as_list(v))) or 'none')}"
+                for k, v in sorted(models.items())
+            )
+            or "none reported",
+        )
+    )
     rows.append(("openai SDK", text(run.get("sdk_version")) or "unknown"))
     rows.append(("Suite", text(run.get("suite_version")) or "unknown"))
     if run.get("python"):
@@ -525,9 +542,14 @@ def view(results: dict, previous: dict | None) -> View:
     evidence = evidence_cases(cases)
     targets = [as_dict(t) for t in as_list(run.get("targets"))]
     return View(
-        run=run, cases=cases, matrix=build_matrix(cases), evidence=evidence,
-        drift=drift_entries(results, previous), docsdk=doc_sdk_entries(results),
-        unexpected=[c for c in evidence if status_of(c) == "unexpected-pass"], targets=targets,
+        run=run,
+        cases=cases,
+        matrix=build_matrix(cases),
+        evidence=evidence,
+        drift=drift_entries(results, previous),
+        docsdk=doc_sdk_entries(results),
+        unexpected=[c for c in evidence if status_of(c) == "unexpected-pass"],
+        targets=targets,
         target_names=", ".join(text(t.get("name")) for t in targets if t.get("name")) or "unknown target",
     )
 

@@ -85,25 +85,45 @@ TARGETS: dict[str, dict[str, str]] = {
 }
 EVENT_PREFIX = "event."
 # The strict verdict's stand-in for a component only a compatible-only overlay declares.
-NOT_IN_SPEC = {"$comment": "not declared by the spec; a compatible-only overlay declares it (x-source "
-               "compatible_only)", "properties": {"type": {"not": {}}}}
+NOT_IN_SPEC = {
+    "$comment": "not declared by the spec; a compatible-only overlay declares it (x-source compatible_only)",
+    "properties": {"type": {"not": {}}},
+}
 
 # Events the documented calls produce; the generator fails if a spec lacks one of them.
 REQUIRED_EVENTS = (
-    "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
-    "response.output_text.delta", "response.output_text.done", "response.content_part.done",
-    "response.output_item.done", "response.completed", "response.failed", "response.incomplete", "error",
-    "response.reasoning_summary_part.added", "response.reasoning_summary_part.done",
-    "response.reasoning_summary_text.delta", "response.reasoning_summary_text.done",
-    "response.mcp_list_tools.in_progress", "response.mcp_list_tools.completed",
+    "response.created",
+    "response.in_progress",
+    "response.output_item.added",
+    "response.content_part.added",
+    "response.output_text.delta",
+    "response.output_text.done",
+    "response.content_part.done",
+    "response.output_item.done",
+    "response.completed",
+    "response.failed",
+    "response.incomplete",
+    "error",
+    "response.reasoning_summary_part.added",
+    "response.reasoning_summary_part.done",
+    "response.reasoning_summary_text.delta",
+    "response.reasoning_summary_text.done",
+    "response.mcp_list_tools.in_progress",
+    "response.mcp_list_tools.completed",
     "response.mcp_list_tools.failed",
-    "response.mcp_call.in_progress", "response.mcp_call.completed", "response.mcp_call.failed",
+    "response.mcp_call.in_progress",
+    "response.mcp_call.completed",
+    "response.mcp_call.failed",
 )
 # The MCP call-arguments events are spelled differently by the two specs (Azure's TypeSpec keeps an older
 # name; overlay 12 adds the OpenAI/SDK spelling to the Azure profile).
 MCP_ARGUMENT_EVENTS = {
-    "azure": ("response.mcp_call.arguments_delta", "response.mcp_call.arguments_done",
-              "response.mcp_call_arguments.delta", "response.mcp_call_arguments.done"),
+    "azure": (
+        "response.mcp_call.arguments_delta",
+        "response.mcp_call.arguments_done",
+        "response.mcp_call_arguments.delta",
+        "response.mcp_call_arguments.done",
+    ),
     "openai": ("response.mcp_call_arguments.delta", "response.mcp_call_arguments.done"),
 }
 
@@ -130,8 +150,9 @@ def dumps(doc: Any) -> str:
     return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _event_targets(profile: str, components: dict[str, Any], converter: Converter,
-                   required: tuple[str, ...] | None = None) -> dict[str, str]:
+def _event_targets(
+    profile: str, components: dict[str, Any], converter: Converter, required: tuple[str, ...] | None = None
+) -> dict[str, str]:
     """event type -> component, read from the spec's stream-event union (mapping, or the union's branches)."""
     root = components[TARGETS[profile]["response.stream-event"]]
     out: dict[str, str] = {}
@@ -161,8 +182,10 @@ def generate(spec_dir: Path | None = None) -> dict[str, str]:
         spec = json.loads(raw)
         # Each verdict reads the spec plus the overlays that patch it (compatible-only overlays relax the
         # compatible verdict alone, so the strict verdict keeps the spec's letter and notes the deviation).
-        patched = {v: apply_overlays(spec["components"]["schemas"], for_verdict(overlays, v), profile)
-                   for v in VERDICTS}
+        patched = {
+            v: apply_overlays(spec["components"]["schemas"], for_verdict(overlays, v), profile)
+            for v in VERDICTS
+        }
         converters = {v: Converter(patched[v]) for v in VERDICTS}
         targets = dict(TARGETS[profile])
         for etype, comp in _event_targets(profile, patched["compatible"], converters["compatible"]).items():
@@ -188,37 +211,47 @@ def generate(spec_dir: Path | None = None) -> dict[str, str]:
             "sha256": hashlib.sha256(raw).hexdigest(),
             "openapi": spec.get("openapi"),
             "overlays": [o["id"] for o in overlays if profile in o["ops"]],
-            "compatible_only": [o["id"] for o in overlays
-                                if profile in o["ops"] and "strict" not in o["verdicts"]],
+            "compatible_only": [
+                o["id"] for o in overlays if profile in o["ops"] and "strict" not in o["verdicts"]
+            ],
         }
         for verdict, body in bodies.items():
-            files[f"{profile}/components.{verdict}.json"] = dumps({
-                "$schema": DIALECT,
-                "$id": f"{BASE_URI}{profile}/components.{verdict}.json",
-                "$comment": f"GENERATED by python -m aoai_conformance.schemagen ({verdict} verdict); "
-                "do not edit",
-                "x-source": source,
-                "$defs": dict(sorted(body.items())),
-            })
+            files[f"{profile}/components.{verdict}.json"] = dumps(
+                {
+                    "$schema": DIALECT,
+                    "$id": f"{BASE_URI}{profile}/components.{verdict}.json",
+                    "$comment": f"GENERATED by python -m aoai_conformance.schemagen ({verdict} verdict); "
+                    "do not edit",
+                    "x-source": source,
+                    "$defs": dict(sorted(body.items())),
+                }
+            )
         for name, comp in sorted(targets.items()):
-            files[f"{profile}/{name}.json"] = dumps({
-                "$schema": DIALECT,
-                "$id": f"{BASE_URI}{profile}/{name}.json",
-                "$comment": "GENERATED by python -m aoai_conformance.schemagen; do not edit. "
-                "Root: strict verdict; $defs.compatible: compatible verdict.",
-                "x-source": {**source, "component": comp},
-                "$ref": f"components.strict.json#/$defs/{comp}",
-                "$defs": {"compatible": {"$ref": f"components.compatible.json#/$defs/{comp}"}},
-            })
-    files["index.json"] = dumps({
-        "$comment": "GENERATED: name -> component per profile (event.<type> for Responses stream events)",
-        "profiles": {
-            p: {n.split("/", 1)[1][:-5]: json.loads(t)["x-source"]["component"]
-                for n, t in files.items() if n.startswith(p + "/") and "/components." not in n}
-            for p in SPEC_FILES
-        },
-        "sources": {p: {"spec": SPEC_FILES[p], "commit": read_sources(spec_dir)[p]} for p in SPEC_FILES},
-    })
+            files[f"{profile}/{name}.json"] = dumps(
+                {
+                    "$schema": DIALECT,
+                    "$id": f"{BASE_URI}{profile}/{name}.json",
+                    "$comment": "GENERATED by python -m aoai_conformance.schemagen; do not edit. "
+                    "Root: strict verdict; $defs.compatible: compatible verdict.",
+                    "x-source": {**source, "component": comp},
+                    "$ref": f"components.strict.json#/$defs/{comp}",
+                    "$defs": {"compatible": {"$ref": f"components.compatible.json#/$defs/{comp}"}},
+                }
+            )
+    files["index.json"] = dumps(
+        {
+            "$comment": "GENERATED: name -> component per profile (event.<type> for Responses stream events)",
+            "profiles": {
+                p: {
+                    n.split("/", 1)[1][:-5]: json.loads(t)["x-source"]["component"]
+                    for n, t in files.items()
+                    if n.startswith(p + "/") and "/components." not in n
+                }
+                for p in SPEC_FILES
+            },
+            "sources": {p: {"spec": SPEC_FILES[p], "commit": read_sources(spec_dir)[p]} for p in SPEC_FILES},
+        }
+    )
     return files
 
 
@@ -242,8 +275,14 @@ def write(files: dict[str, str], out_dir: Path) -> list[str]:
 
 def diff(files: dict[str, str], out_dir: Path) -> list[str]:
     """Paths whose committed content differs from ``files`` (missing, changed or stale)."""
-    bad = [rel for rel, text in files.items()
-           if not (out_dir / rel).exists() or (out_dir / rel).read_text(encoding="utf-8") != text]
-    bad += [p.relative_to(out_dir).as_posix() + " (stale)" for p in out_dir.rglob("*.json")
-            if p.relative_to(out_dir).as_posix() not in files]
+    bad = [
+        rel
+        for rel, text in files.items()
+        if not (out_dir / rel).exists() or (out_dir / rel).read_text(encoding="utf-8") != text
+    ]
+    bad += [
+        p.relative_to(out_dir).as_posix() + " (stale)"
+        for p in out_dir.rglob("*.json")
+        if p.relative_to(out_dir).as_posix() not in files
+    ]
     return sorted(bad)

@@ -11,8 +11,12 @@ from . import REPO_ROOT, diff, generate, specs_dir, write
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m aoai_conformance.schemagen", description=__doc__)
-    ap.add_argument("--specs", type=Path, default=None, help="specs dir (default ../shared/specs or "
-                    "$AOAI_CONFORMANCE_SPECS_DIR)")
+    ap.add_argument(
+        "--specs",
+        type=Path,
+        default=None,
+        help="specs dir (default ../shared/specs or $AOAI_CONFORMANCE_SPECS_DIR)",
+    )
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "schemas")
     ap.add_argument("--check", action="store_true", help="exit 1 if schemas/ differs from a fresh generation")
     args = ap.parse_args(argv)

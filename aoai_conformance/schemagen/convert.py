@@ -32,9 +32,26 @@ BASE_SUFFIX = ":base"
 
 # Keywords copied as-is (values are not schemas).
 _PLAIN = {
-    "type", "enum", "const", "format", "minimum", "maximum", "multipleOf", "minLength", "maxLength",
-    "pattern", "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "default", "readOnly",
-    "writeOnly", "deprecated", "title",
+    "type",
+    "enum",
+    "const",
+    "format",
+    "minimum",
+    "maximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "default",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "title",
 }
 # Keywords whose value is a schema.
 _SUB = {"items", "not", "if", "then", "else", "contains", "propertyNames", "additionalItems"}
@@ -48,8 +65,20 @@ _DROP = {"description", "example", "examples", "externalDocs", "xml", "$recursiv
 # Keywords the compatible verdict does not check (it keeps required fields, types, enum/const values and the
 # structure that selects them); additionalProperties: false is dropped as well (unknown fields are drift).
 COMPATIBLE_DROP = {
-    "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength",
-    "maxLength", "pattern", "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
     "propertyNames",
 }
 
@@ -61,7 +90,7 @@ class ConversionError(ValueError):
 def ref_name(ref: str) -> str:
     if not ref.startswith(REF_PREFIX):
         raise ConversionError(f"unsupported $ref {ref!r} (only {REF_PREFIX}* is known)")
-    return ref[len(REF_PREFIX):]
+    return ref[len(REF_PREFIX) :]
 
 
 def def_ref(name: str) -> dict[str, str]:
@@ -210,7 +239,7 @@ class Converter:
     def _inherit(self, sub: dict[str, Any]) -> dict[str, Any]:
         """``allOf: [$ref base]`` at a component's top level is inheritance: use the base without dispatch."""
         ref = sub.get("$ref", "")
-        name = ref[len("#/$defs/"):]
+        name = ref[len("#/$defs/") :]
         if len(sub) == 1 and name in self.bases:
             return def_ref(name + BASE_SUFFIX)
         return sub

@@ -66,8 +66,9 @@ def load_overlays(directory: Path = OVERLAY_DIR) -> list[dict[str, Any]]:
             raise OverlayError(f"{path.name}: missing {missing}")
         verdicts = doc.setdefault("verdicts", list(VERDICTS))
         if not verdicts or not isinstance(verdicts, list) or any(v not in VERDICTS for v in verdicts):
-            raise OverlayError(f"{path.name}: verdicts must be a non-empty list of {list(VERDICTS)}, "
-                               f"not {verdicts!r}")
+            raise OverlayError(
+                f"{path.name}: verdicts must be a non-empty list of {list(VERDICTS)}, not {verdicts!r}"
+            )
         if doc["id"] != path.stem.split("-", 1)[1]:
             raise OverlayError(f"{path.name}: id {doc['id']!r} must match the file name after the NN- prefix")
         doc["file"] = path.name

@@ -11,13 +11,20 @@ from .server import StandIn
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m aoai_conformance.standin",
-                                description="Local stand-in for an Azure OpenAI v1 resource.")
+    p = argparse.ArgumentParser(
+        prog="python -m aoai_conformance.standin",
+        description="Local stand-in for an Azure OpenAI v1 resource.",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--api-key", default="standin-key")
-    p.add_argument("--token", action="append", dest="tokens", metavar="T",
-                   help="an accepted Entra ID bearer token (repeatable; default: standin-token)")
+    p.add_argument(
+        "--token",
+        action="append",
+        dest="tokens",
+        metavar="T",
+        help="an accepted Entra ID bearer token (repeatable; default: standin-token)",
+    )
     p.add_argument("--stream-delay", type=float, default=0.005)
     p.add_argument("--verbose", action="store_true", help="log each request to stderr")
     args = p.parse_args(argv)
@@ -25,9 +32,14 @@ def main(argv=None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    standin = StandIn(host=args.host, port=args.port, api_key=args.api_key,
-                      tokens=tuple(args.tokens or ("standin-token",)), stream_delay=args.stream_delay,
-                      verbose=args.verbose)
+    standin = StandIn(
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        tokens=tuple(args.tokens or ("standin-token",)),
+        stream_delay=args.stream_delay,
+        verbose=args.verbose,
+    )
     try:
         standin.start()
     except OSError as e:

@@ -58,25 +58,37 @@ def normalise_deployments(deployments: Optional[dict]) -> dict[str, Deployment]:
     return out
 
 
-def resolve_deployment(deployments: dict[str, Deployment], body: dict, capability: str) -> tuple[str, Deployment]:
+def resolve_deployment(
+    deployments: dict[str, Deployment], body: dict, capability: str
+) -> tuple[str, Deployment]:
     name = body.get("model")
     if name is None:
-        raise ReplyError(invalid_request("Missing required parameter: 'model'.", "model",
-                                         "missing_required_parameter"))
+        raise ReplyError(
+            invalid_request("Missing required parameter: 'model'.", "model", "missing_required_parameter")
+        )
     if not isinstance(name, str):
-        raise ReplyError(invalid_request(f"Invalid type for 'model': expected a string, but got "
-                                         f"{type(name).__name__} instead.", "model", "invalid_type"))
+        raise ReplyError(
+            invalid_request(
+                f"Invalid type for 'model': expected a string, but got {type(name).__name__} instead.",
+                "model",
+                "invalid_type",
+            )
+        )
     dep = deployments.get(name)
     if dep is None:
         raise ReplyError(deployment_not_found())
     if capability not in dep.capabilities:
         # Azure's gateway answer when a deployment's model cannot serve the operation.
         op = OPERATION_NAMES.get(capability, capability)
-        raise ReplyError(gateway_error(
-            400, "OperationNotSupported",
-            f"The {op} operation does not work with the specified model, {dep.model}. Please choose "
-            "different model and try again. You can learn more about which models can be used with each "
-            "operation here: https://go.microsoft.com/fwlink/?linkid=2197993."))
+        raise ReplyError(
+            gateway_error(
+                400,
+                "OperationNotSupported",
+                f"The {op} operation does not work with the specified model, {dep.model}. Please choose "
+                "different model and try again. You can learn more about which models can be used with each "
+                "operation here: https://go.microsoft.com/fwlink/?linkid=2197993.",
+            )
+        )
     return name, dep
 
 
@@ -150,7 +162,10 @@ def image_prompt_filter_results() -> list[dict[str, Any]]:
     """The documented image example: index 0 carries jailbreak only, index 1 the harm categories."""
     return [
         {"prompt_index": 0, "content_filter_results": {"jailbreak": dict(NOT_DETECTED)}},
-        {"prompt_index": 1, "content_filter_results": {c: dict(SAFE) for c in ("sexual", "violence", "hate", "self_harm")}},
+        {
+            "prompt_index": 1,
+            "content_filter_results": {c: dict(SAFE) for c in ("sexual", "violence", "hate", "self_harm")},
+        },
     ]
 
 
@@ -160,14 +175,31 @@ def check_number(body: dict, name: str, lo: float, hi: float) -> None:
         return
     v = body[name]
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ReplyError(invalid_request(f"Invalid type for '{name}': expected a decimal, but got "
-                                         f"{type(v).__name__} instead.", name, "invalid_type"))
+        raise ReplyError(
+            invalid_request(
+                f"Invalid type for '{name}': expected a decimal, but got {type(v).__name__} instead.",
+                name,
+                "invalid_type",
+            )
+        )
     if v > hi:
-        raise ReplyError(invalid_request(f"Invalid '{name}': decimal above maximum value. Expected a value <= "
-                                         f"{hi:g}, but got {v} instead.", name, "decimal_above_max_value"))
+        raise ReplyError(
+            invalid_request(
+                f"Invalid '{name}': decimal above maximum value. Expected a value <= "
+                f"{hi:g}, but got {v} instead.",
+                name,
+                "decimal_above_max_value",
+            )
+        )
     if v < lo:
-        raise ReplyError(invalid_request(f"Invalid '{name}': decimal below minimum value. Expected a value >= "
-                                         f"{lo:g}, but got {v} instead.", name, "decimal_below_min_value"))
+        raise ReplyError(
+            invalid_request(
+                f"Invalid '{name}': decimal below minimum value. Expected a value >= "
+                f"{lo:g}, but got {v} instead.",
+                name,
+                "decimal_below_min_value",
+            )
+        )
 
 
 def check_int(body: dict, name: str, lo: int) -> Optional[int]:
@@ -175,17 +207,33 @@ def check_int(body: dict, name: str, lo: int) -> Optional[int]:
         return None
     v = body[name]
     if isinstance(v, bool) or not isinstance(v, int):
-        raise ReplyError(invalid_request(f"Invalid type for '{name}': expected an integer, but got "
-                                         f"{type(v).__name__} instead.", name, "invalid_type"))
+        raise ReplyError(
+            invalid_request(
+                f"Invalid type for '{name}': expected an integer, but got {type(v).__name__} instead.",
+                name,
+                "invalid_type",
+            )
+        )
     if v < lo:
-        raise ReplyError(invalid_request(f"Invalid '{name}': integer below minimum value. Expected a value >= "
-                                         f"{lo}, but got {v} instead.", name, "integer_below_min_value"))
+        raise ReplyError(
+            invalid_request(
+                f"Invalid '{name}': integer below minimum value. Expected a value >= "
+                f"{lo}, but got {v} instead.",
+                name,
+                "integer_below_min_value",
+            )
+        )
     return v
 
 
 def unsupported_parameter(name: str, extra: str = "") -> ReplyError:
-    return ReplyError(invalid_request(f"Unsupported parameter: '{name}' is not supported with this model.{extra}",
-                                      name, "unsupported_parameter"))
+    return ReplyError(
+        invalid_request(
+            f"Unsupported parameter: '{name}' is not supported with this model.{extra}",
+            name,
+            "unsupported_parameter",
+        )
+    )
 
 
 def echo_answer(text: str) -> str:

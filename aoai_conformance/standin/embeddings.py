@@ -12,6 +12,7 @@ from typing import Any
 from . import common as c
 from .reply import Reply, ReplyError, gateway_error, invalid_request, json_reply
 
+
 # "Embeddings currently don't support Microsoft Entra ID with Azure OpenAI and the v1 API."
 # (000_618f909ca6807cc5.txt, Embeddings, Microsoft Entra ID tab). The body is the one Azure sends with a 401
 # when a token's principal may not call an operation, as reported in MicrosoftDocs/azure-docs#119588
@@ -21,13 +22,16 @@ def entra_refused() -> Reply:
     return gateway_error(401, "PermissionDenied", "Principal does not have access to API/Operation.")
 
 
-_INVALID_INPUT = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+_INVALID_INPUT = (
+    "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+)
 
 
 def _inputs(body: dict) -> list[str]:
     if "input" not in body:
-        raise ReplyError(invalid_request("Missing required parameter: 'input'.", "input",
-                                         "missing_required_parameter"))
+        raise ReplyError(
+            invalid_request("Missing required parameter: 'input'.", "input", "missing_required_parameter")
+        )
     raw = body["input"]
     if isinstance(raw, str):
         items: list[Any] = [raw]
@@ -64,20 +68,34 @@ def handle(ctx, body: dict) -> Reply:
     texts = _inputs(body)
     fmt = body.get("encoding_format", "float")
     if fmt not in ("float", "base64"):
-        raise ReplyError(invalid_request(f"Invalid value: '{fmt}'. Supported values are: 'float' and 'base64'.",
-                                         "encoding_format", "invalid_value"))
+        raise ReplyError(
+            invalid_request(
+                f"Invalid value: '{fmt}'. Supported values are: 'float' and 'base64'.",
+                "encoding_format",
+                "invalid_value",
+            )
+        )
     dims = dep.dimensions
     if body.get("dimensions") is not None:
         d = body["dimensions"]
         if not dep.model.startswith("text-embedding-3"):
-            raise ReplyError(invalid_request("This model does not support specifying dimensions.",
-                                             "dimensions", None))
+            raise ReplyError(
+                invalid_request("This model does not support specifying dimensions.", "dimensions", None)
+            )
         if isinstance(d, bool) or not isinstance(d, int) or d < 1:
-            raise ReplyError(invalid_request(f"Invalid value for 'dimensions' = {d}. Must be a positive integer.",
-                                             "dimensions", None))
+            raise ReplyError(
+                invalid_request(
+                    f"Invalid value for 'dimensions' = {d}. Must be a positive integer.", "dimensions", None
+                )
+            )
         if d > dep.dimensions:
-            raise ReplyError(invalid_request(f"This model's maximum dimensions is {dep.dimensions}, but "
-                                             f"{d} were requested.", "dimensions", None))
+            raise ReplyError(
+                invalid_request(
+                    f"This model's maximum dimensions is {dep.dimensions}, but {d} were requested.",
+                    "dimensions",
+                    None,
+                )
+            )
         dims = d
     data = []
     tokens = 0
@@ -88,5 +106,11 @@ def handle(ctx, body: dict) -> Reply:
         if fmt == "base64":
             emb = base64.b64encode(struct.pack(f"<{dims}f", *vec)).decode("ascii")
         data.append({"object": "embedding", "index": i, "embedding": emb})
-    return json_reply({"object": "list", "data": data, "model": dep.model,
-                       "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+    return json_reply(
+        {
+            "object": "list",
+            "data": data,
+            "model": dep.model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+    )

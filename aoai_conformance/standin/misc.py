@@ -11,8 +11,10 @@ MODELS_CREATED = 1715558400  # fixed, so listings are deterministic
 def models(ctx, method: str, rest: str) -> Reply:
     if method != "GET":
         raise ReplyError(not_found())
+
     def entry(name):
         return {"id": name, "object": "model", "created": MODELS_CREATED, "owned_by": "system"}
+
     if rest.strip("/"):
         name = rest.strip("/")
         if name not in ctx.deployments:
@@ -40,7 +42,11 @@ def fine_tuning_jobs(ctx, method: str, rest: str, body) -> Reply:
         if not body.get(field):
             raise ReplyError(gateway_error(400, "invalidPayload", f"The '{field}' field is required."))
     fid = body["training_file"]
-    raise ReplyError(gateway_error(
-        400, "invalidPayload",
-        f"The specified training file '{fid}' does not exist or is not accessible. Upload the file first and "
-        "use the returned file id."))
+    raise ReplyError(
+        gateway_error(
+            400,
+            "invalidPayload",
+            f"The specified training file '{fid}' does not exist or is not accessible. Upload the file first and "
+            "use the returned file id.",
+        )
+    )

@@ -81,8 +81,9 @@ def deployment_not_found() -> Reply:
     return gateway_error(404, "DeploymentNotFound", DEPLOYMENT_NOT_FOUND)
 
 
-def invalid_request(message: str, param: Optional[str] = None, code: Optional[str] = None,
-                    status: int = 400) -> Reply:
+def invalid_request(
+    message: str, param: Optional[str] = None, code: Optional[str] = None, status: int = 400
+) -> Reply:
     return json_reply(
         {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}},
         status,

@@ -27,8 +27,12 @@ class Store:
 
     def put(self, rid: str, response: dict, approvals: dict, tools: list, query: str = "") -> None:
         with self._lock:
-            self._items[rid] = {"response": copy.deepcopy(response), "approvals": approvals, "tools": tools,
-                                "query": query}
+            self._items[rid] = {
+                "response": copy.deepcopy(response),
+                "approvals": approvals,
+                "tools": tools,
+                "query": query,
+            }
 
     def get(self, rid: str) -> Optional[dict]:
         with self._lock:
@@ -41,30 +45,55 @@ class Store:
 
 
 # --- fake MCP servers -------------------------------------------------------------------------------------
-_SCHEMA_QUERY = {"type": "object", "properties": {"query": {"type": "string", "description": "The search query."}},
-                 "required": ["query"], "additionalProperties": False}
-_SCHEMA_URL = {"type": "object", "properties": {"url": {"type": "string", "description": "The URL to fetch."}},
-               "required": ["url"], "additionalProperties": False}
+_SCHEMA_QUERY = {
+    "type": "object",
+    "properties": {"query": {"type": "string", "description": "The search query."}},
+    "required": ["query"],
+    "additionalProperties": False,
+}
+_SCHEMA_URL = {
+    "type": "object",
+    "properties": {"url": {"type": "string", "description": "The URL to fetch."}},
+    "required": ["url"],
+    "additionalProperties": False,
+}
 FAKE_MCP_TOOLS = {
     # the tools the Microsoft Learn MCP server (the documented example's server) advertises
     "microsoft_learn": [
-        {"name": "microsoft_docs_search",
-         "description": "Search official Microsoft/Azure documentation to find the most relevant and trustworthy "
-                        "content for a user's query.",
-         "input_schema": _SCHEMA_QUERY, "annotations": {"readOnlyHint": True}},
-        {"name": "microsoft_code_sample_search",
-         "description": "Search for code snippets and examples in official Microsoft Learn documentation.",
-         "input_schema": _SCHEMA_QUERY, "annotations": {"readOnlyHint": True}},
-        {"name": "microsoft_docs_fetch",
-         "description": "Fetch and convert a Microsoft Learn documentation page to markdown format.",
-         "input_schema": _SCHEMA_URL, "annotations": {"readOnlyHint": True}},
+        {
+            "name": "microsoft_docs_search",
+            "description": "Search official Microsoft/Azure documentation to find the most relevant and trustworthy "
+            "content for a user's query.",
+            "input_schema": _SCHEMA_QUERY,
+            "annotations": {"readOnlyHint": True},
+        },
+        {
+            "name": "microsoft_code_sample_search",
+            "description": "Search for code snippets and examples in official Microsoft Learn documentation.",
+            "input_schema": _SCHEMA_QUERY,
+            "annotations": {"readOnlyHint": True},
+        },
+        {
+            "name": "microsoft_docs_fetch",
+            "description": "Fetch and convert a Microsoft Learn documentation page to markdown format.",
+            "input_schema": _SCHEMA_URL,
+            "annotations": {"readOnlyHint": True},
+        },
     ],
 }
 GENERIC_MCP_TOOLS = [
-    {"name": "search", "description": "Search the server's content.", "input_schema": _SCHEMA_QUERY,
-     "annotations": {"readOnlyHint": True}},
-    {"name": "fetch", "description": "Fetch one document by URL.", "input_schema": _SCHEMA_URL,
-     "annotations": {"readOnlyHint": True}},
+    {
+        "name": "search",
+        "description": "Search the server's content.",
+        "input_schema": _SCHEMA_QUERY,
+        "annotations": {"readOnlyHint": True},
+    },
+    {
+        "name": "fetch",
+        "description": "Fetch one document by URL.",
+        "input_schema": _SCHEMA_URL,
+        "annotations": {"readOnlyHint": True},
+    },
 ]
 
 AZURE_FUNCTIONS_SUMMARY = (
@@ -106,15 +135,25 @@ def _needs_approval(tool: dict, name: str) -> bool:
 def _mcp_output(tool: dict, name: str, args: dict) -> str:
     query = args.get("query") or args.get("url") or ""
     url = tool.get("server_url") or "https://example.invalid/mcp"
-    return json.dumps([{"title": f"Results for {query}", "content": f"Stand-in result from the {tool.get('server_label')} "
-                        f"MCP server's {name} tool for '{query}'.", "contentUrl": url}])
+    return json.dumps(
+        [
+            {
+                "title": f"Results for {query}",
+                "content": f"Stand-in result from the {tool.get('server_label')} "
+                f"MCP server's {name} tool for '{query}'.",
+                "contentUrl": url,
+            }
+        ]
+    )
 
 
 def _mcp_answer(tool: dict, query: str) -> str:
     if "azure functions" in query.lower():
         return AZURE_FUNCTIONS_SUMMARY
-    return (f"Here is what the {tool.get('server_label')} MCP server returned for \"{query}\": a stand-in result. "
-            "Let me know if you need more detail!")
+    return (
+        f'Here is what the {tool.get("server_label")} MCP server returned for "{query}": a stand-in result. '
+        "Let me know if you need more detail!"
+    )
 
 
 # --- request parsing ----------------------------------------------------------------------------------------
@@ -129,25 +168,47 @@ def _parse_input(body: dict) -> tuple[str, int, list[dict]]:
     if isinstance(raw, str):
         return raw, tokens + 4 + c.count_tokens(raw), approvals
     if not isinstance(raw, list):
-        raise ReplyError(invalid_request(f"Invalid type for 'input': expected one of a string or array of input "
-                                         f"items, but got {type(raw).__name__} instead.", "input", "invalid_type"))
+        raise ReplyError(
+            invalid_request(
+                f"Invalid type for 'input': expected one of a string or array of input "
+                f"items, but got {type(raw).__name__} instead.",
+                "input",
+                "invalid_type",
+            )
+        )
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
-            raise ReplyError(invalid_request(f"Invalid type for 'input[{i}]': expected an object, but got "
-                                             f"{type(item).__name__} instead.", f"input[{i}]", "invalid_type"))
+            raise ReplyError(
+                invalid_request(
+                    f"Invalid type for 'input[{i}]': expected an object, but got "
+                    f"{type(item).__name__} instead.",
+                    f"input[{i}]",
+                    "invalid_type",
+                )
+            )
         kind = item.get("type", "message")
         if kind == "mcp_approval_response":
             if "approval_request_id" not in item or "approve" not in item:
-                raise ReplyError(invalid_request(f"Missing required parameter: 'input[{i}].approval_request_id'.",
-                                                 f"input[{i}].approval_request_id", "missing_required_parameter"))
+                raise ReplyError(
+                    invalid_request(
+                        f"Missing required parameter: 'input[{i}].approval_request_id'.",
+                        f"input[{i}].approval_request_id",
+                        "missing_required_parameter",
+                    )
+                )
             approvals.append(item)
             tokens += 4
         elif kind == "message":
             role = item.get("role")
             if role not in ("user", "assistant", "system", "developer"):
-                raise ReplyError(invalid_request(
-                    f"Invalid value: '{role}'. Supported values are: 'assistant', 'system', 'developer', and "
-                    "'user'.", f"input[{i}].role", "invalid_value"))
+                raise ReplyError(
+                    invalid_request(
+                        f"Invalid value: '{role}'. Supported values are: 'assistant', 'system', 'developer', and "
+                        "'user'.",
+                        f"input[{i}].role",
+                        "invalid_value",
+                    )
+                )
             content = item.get("content")
             t = ""
             if isinstance(content, str):
@@ -172,20 +233,37 @@ def _parse_input(body: dict) -> tuple[str, int, list[dict]]:
 
 def _echo_tool(tool: dict) -> dict:
     if not isinstance(tool, dict):
-        raise ReplyError(invalid_request("Invalid type for 'tools[]': expected an object.", "tools", "invalid_type"))
+        raise ReplyError(
+            invalid_request("Invalid type for 'tools[]': expected an object.", "tools", "invalid_type")
+        )
     if tool.get("type") != "mcp":
         return tool
     for key in ("server_label",):
         if not tool.get(key):
-            raise ReplyError(invalid_request(f"Missing required parameter: 'tools[0].{key}'.", f"tools[0].{key}",
-                                             "missing_required_parameter"))
+            raise ReplyError(
+                invalid_request(
+                    f"Missing required parameter: 'tools[0].{key}'.",
+                    f"tools[0].{key}",
+                    "missing_required_parameter",
+                )
+            )
     if not tool.get("server_url") and not tool.get("connector_id"):
-        raise ReplyError(invalid_request("Missing required parameter: 'tools[0].server_url'.", "tools[0].server_url",
-                                         "missing_required_parameter"))
-    echoed = {"type": "mcp", "server_label": tool["server_label"], "allowed_tools": tool.get("allowed_tools"),
-              "headers": None,  # never echoed back: they carry the caller's secrets
-              "require_approval": tool.get("require_approval", "always"),
-              "server_description": tool.get("server_description"), "server_url": tool.get("server_url")}
+        raise ReplyError(
+            invalid_request(
+                "Missing required parameter: 'tools[0].server_url'.",
+                "tools[0].server_url",
+                "missing_required_parameter",
+            )
+        )
+    echoed = {
+        "type": "mcp",
+        "server_label": tool["server_label"],
+        "allowed_tools": tool.get("allowed_tools"),
+        "headers": None,  # never echoed back: they carry the caller's secrets
+        "require_approval": tool.get("require_approval", "always"),
+        "server_description": tool.get("server_description"),
+        "server_url": tool.get("server_url"),
+    }
     return echoed
 
 
@@ -220,12 +298,18 @@ def create(ctx, body: dict) -> Reply:
     max_out = c.check_int(body, "max_output_tokens", 16)
     reasoning_req = body.get("reasoning") or {}
     if not isinstance(reasoning_req, dict):
-        raise ReplyError(invalid_request("Invalid type for 'reasoning': expected an object.", "reasoning",
-                                         "invalid_type"))
+        raise ReplyError(
+            invalid_request("Invalid type for 'reasoning': expected an object.", "reasoning", "invalid_type")
+        )
     effort = reasoning_req.get("effort")
     if effort is not None and effort not in EFFORTS:
-        raise ReplyError(invalid_request(f"Invalid value: '{effort}'. Supported values are: 'minimal', 'low', "
-                                         "'medium', and 'high'.", "reasoning.effort", "invalid_value"))
+        raise ReplyError(
+            invalid_request(
+                f"Invalid value: '{effort}'. Supported values are: 'minimal', 'low', 'medium', and 'high'.",
+                "reasoning.effort",
+                "invalid_value",
+            )
+        )
     if dep.reasoning:
         effort = effort or "medium"
         if body.get("temperature") not in (None, 1):
@@ -239,11 +323,17 @@ def create(ctx, body: dict) -> Reply:
     if body.get("previous_response_id") is not None:
         prev = ctx.store.get(str(body["previous_response_id"]))
         if prev is None:
-            raise ReplyError(invalid_request(f"Previous response with id '{body['previous_response_id']}' not found.",
-                                             "previous_response_id", "previous_response_not_found"))
+            raise ReplyError(
+                invalid_request(
+                    f"Previous response with id '{body['previous_response_id']}' not found.",
+                    "previous_response_id",
+                    "previous_response_not_found",
+                )
+            )
     elif body.get("input") is None:
-        raise ReplyError(invalid_request("Missing required parameter: 'input'.", "input",
-                                         "missing_required_parameter"))
+        raise ReplyError(
+            invalid_request("Missing required parameter: 'input'.", "input", "missing_required_parameter")
+        )
     user_text, input_tokens, approval_items = _parse_input(body)
     if prev is not None:
         input_tokens += prev["response"]["usage"]["total_tokens"] if prev["response"].get("usage") else 0
@@ -254,7 +344,9 @@ def create(ctx, body: dict) -> Reply:
         tools_echo = prev["tools"]
     else:
         if tools_in is not None and not isinstance(tools_in, list):
-            raise ReplyError(invalid_request("Invalid type for 'tools': expected an array.", "tools", "invalid_type"))
+            raise ReplyError(
+                invalid_request("Invalid type for 'tools': expected an array.", "tools", "invalid_type")
+            )
         tools_echo = [_echo_tool(t) for t in (tools_in or [])]
     if dep.capabilities.isdisjoint({c.MCP}) and any(t.get("type") == "mcp" for t in tools_echo):
         raise ReplyError(invalid_request("Tool type 'mcp' is not supported with this model.", "tools", None))
@@ -269,25 +361,47 @@ def create(ctx, body: dict) -> Reply:
         for a in approval_items:
             req = (prev or {}).get("approvals", {}).get(a["approval_request_id"])
             if req is None:
-                raise ReplyError(invalid_request(
-                    f"No MCP approval request found with id '{a['approval_request_id']}'.", "input",
-                    "invalid_value"))
+                raise ReplyError(
+                    invalid_request(
+                        f"No MCP approval request found with id '{a['approval_request_id']}'.",
+                        "input",
+                        "invalid_value",
+                    )
+                )
             tool = req["tool"]
             if a.get("approve"):
                 args = json.loads(req["arguments"])
-                output.append({"id": ids.item("mcp"), "type": "mcp_call", "approval_request_id": a["approval_request_id"],
-                               "arguments": req["arguments"], "error": None, "name": req["name"],
-                               "output": _mcp_output(tool, req["name"], args),
-                               "server_label": tool["server_label"], "status": "completed"})
+                output.append(
+                    {
+                        "id": ids.item("mcp"),
+                        "type": "mcp_call",
+                        "approval_request_id": a["approval_request_id"],
+                        "arguments": req["arguments"],
+                        "error": None,
+                        "name": req["name"],
+                        "output": _mcp_output(tool, req["name"], args),
+                        "server_label": tool["server_label"],
+                        "status": "completed",
+                    }
+                )
                 answer = _mcp_answer(tool, args.get("query", ""))
             else:
-                answer = (f"I wasn't able to run the {req['name']} tool because the request was not approved. "
-                          "How else can I help?")
+                answer = (
+                    f"I wasn't able to run the {req['name']} tool because the request was not approved. "
+                    "How else can I help?"
+                )
     else:
         for tool in [t for t in tools_echo if t.get("type") == "mcp"]:
             listed = _mcp_tools_for(tool)
-            output.append({"id": ids.item("mcpl"), "type": "mcp_list_tools", "server_label": tool["server_label"],
-                           "tools": listed, "error": None})
+            output.append(
+                {
+                    "id": ids.item("mcpl"),
+                    "type": "mcp_list_tools",
+                    "server_label": tool["server_label"],
+                    "tools": listed,
+                    "error": None,
+                }
+            )
             input_tokens += MCP_LIST_TOOL_TOKENS * len(listed)
             if not listed:
                 continue
@@ -296,14 +410,30 @@ def create(ctx, body: dict) -> Reply:
             arguments = json.dumps({key: user_text})
             if _needs_approval(tool, first["name"]):
                 aid = ids.item("mcpr")
-                output.append({"id": aid, "type": "mcp_approval_request", "arguments": arguments,
-                               "name": first["name"], "server_label": tool["server_label"]})
+                output.append(
+                    {
+                        "id": aid,
+                        "type": "mcp_approval_request",
+                        "arguments": arguments,
+                        "name": first["name"],
+                        "server_label": tool["server_label"],
+                    }
+                )
                 pending[aid] = {"tool": tool, "name": first["name"], "arguments": arguments}
             else:
-                output.append({"id": ids.item("mcp"), "type": "mcp_call", "approval_request_id": None,
-                               "arguments": arguments, "error": None, "name": first["name"],
-                               "output": _mcp_output(tool, first["name"], json.loads(arguments)),
-                               "server_label": tool["server_label"], "status": "completed"})
+                output.append(
+                    {
+                        "id": ids.item("mcp"),
+                        "type": "mcp_call",
+                        "approval_request_id": None,
+                        "arguments": arguments,
+                        "error": None,
+                        "name": first["name"],
+                        "output": _mcp_output(tool, first["name"], json.loads(arguments)),
+                        "server_label": tool["server_label"],
+                        "status": "completed",
+                    }
+                )
                 answer = _mcp_answer(tool, user_text)
             break  # one MCP call per turn is enough for a stand-in
 
@@ -314,9 +444,13 @@ def create(ctx, body: dict) -> Reply:
     if dep.reasoning:
         item = {"id": ids.item("rs"), "type": "reasoning", "summary": []}
         if reasoning_req.get("summary") in ("auto", "concise", "detailed"):
-            item["summary"] = [{"type": "summary_text",
-                                "text": "**Answering the request**\n\nI considered the question and chose a short, "
-                                        "direct answer."}]
+            item["summary"] = [
+                {
+                    "type": "summary_text",
+                    "text": "**Answering the request**\n\nI considered the question and chose a short, "
+                    "direct answer.",
+                }
+            ]
         if "reasoning.encrypted_content" in (body.get("include") or []):
             item["encrypted_content"] = "gAAAAA" + ids.alnum(120)
         output.insert(0, item)
@@ -335,9 +469,17 @@ def create(ctx, body: dict) -> Reply:
             toks = toks[:budget]
             status, incomplete, msg_status = "incomplete", {"reason": "max_output_tokens"}, "incomplete"
         text_tokens = len(toks)
-        output.append({"id": ids.item("msg"),
-                       "content": [{"annotations": [], "text": "".join(toks), "type": "output_text", "logprobs": []}],
-                       "role": "assistant", "status": msg_status, "type": "message"})
+        output.append(
+            {
+                "id": ids.item("msg"),
+                "content": [
+                    {"annotations": [], "text": "".join(toks), "type": "output_text", "logprobs": []}
+                ],
+                "role": "assistant",
+                "status": msg_status,
+                "type": "message",
+            }
+        )
 
     rid = ids.item("resp")
     text_cfg = {"format": {"type": "text"}, "verbosity": "medium"}
@@ -407,29 +549,65 @@ def stream_events(response: dict, ids: c.Ids) -> list[dict]:
     for oi, item in enumerate(response["output"]):
         kind, iid = item["type"], item["id"]
         if kind == "message":
-            emit("response.output_item.added", output_index=oi,
-                 item={**item, "content": [], "status": "in_progress"})
+            emit(
+                "response.output_item.added",
+                output_index=oi,
+                item={**item, "content": [], "status": "in_progress"},
+            )
             for ci, part in enumerate(item["content"]):
-                emit("response.content_part.added", item_id=iid, output_index=oi, content_index=ci,
-                     part={**part, "text": ""})
+                emit(
+                    "response.content_part.added",
+                    item_id=iid,
+                    output_index=oi,
+                    content_index=ci,
+                    part={**part, "text": ""},
+                )
                 for piece in c.pieces(part["text"]):
-                    emit("response.output_text.delta", item_id=iid, output_index=oi, content_index=ci,
-                         delta=piece, logprobs=[], obfuscation=ids.alnum(max(1, 12 - len(piece))))
-                emit("response.output_text.done", item_id=iid, output_index=oi, content_index=ci,
-                     text=part["text"], logprobs=[])
-                emit("response.content_part.done", item_id=iid, output_index=oi, content_index=ci,
-                     part=copy.deepcopy(part))
+                    emit(
+                        "response.output_text.delta",
+                        item_id=iid,
+                        output_index=oi,
+                        content_index=ci,
+                        delta=piece,
+                        logprobs=[],
+                        obfuscation=ids.alnum(max(1, 12 - len(piece))),
+                    )
+                emit(
+                    "response.output_text.done",
+                    item_id=iid,
+                    output_index=oi,
+                    content_index=ci,
+                    text=part["text"],
+                    logprobs=[],
+                )
+                emit(
+                    "response.content_part.done",
+                    item_id=iid,
+                    output_index=oi,
+                    content_index=ci,
+                    part=copy.deepcopy(part),
+                )
         elif kind == "mcp_list_tools":
             emit("response.output_item.added", output_index=oi, item={**item, "tools": []})
             emit("response.mcp_list_tools.in_progress", item_id=iid, output_index=oi)
             emit("response.mcp_list_tools.completed", item_id=iid, output_index=oi)
         elif kind == "mcp_call":
-            emit("response.output_item.added", output_index=oi,
-                 item={**item, "arguments": "", "output": None, "status": "in_progress"})
+            emit(
+                "response.output_item.added",
+                output_index=oi,
+                item={**item, "arguments": "", "output": None, "status": "in_progress"},
+            )
             emit("response.mcp_call.in_progress", item_id=iid, output_index=oi)
-            emit("response.mcp_call_arguments.delta", item_id=iid, output_index=oi, delta=item["arguments"],
-                 obfuscation=ids.alnum(8))
-            emit("response.mcp_call_arguments.done", item_id=iid, output_index=oi, arguments=item["arguments"])
+            emit(
+                "response.mcp_call_arguments.delta",
+                item_id=iid,
+                output_index=oi,
+                delta=item["arguments"],
+                obfuscation=ids.alnum(8),
+            )
+            emit(
+                "response.mcp_call_arguments.done", item_id=iid, output_index=oi, arguments=item["arguments"]
+            )
             emit("response.mcp_call.completed", item_id=iid, output_index=oi)
         else:  # reasoning, mcp_approval_request
             emit("response.output_item.added", output_index=oi, item=copy.deepcopy(item))

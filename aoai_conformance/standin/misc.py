@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from . import common as c
-from .reply import Reply, ReplyError, gateway_error, invalid_request, json_reply, not_found
+from .reply import (
+    Reply,
+    ReplyError,
+    deployment_not_found,
+    gateway_error,
+    invalid_request,
+    json_reply,
+    not_found,
+)
 
 MODELS_CREATED = 1715558400  # fixed, so listings are deterministic
 
@@ -18,7 +25,7 @@ def models(ctx, method: str, rest: str) -> Reply:
     if rest.strip("/"):
         name = rest.strip("/")
         if name not in ctx.deployments:
-            raise ReplyError(gateway_error(404, "DeploymentNotFound", c.DEPLOYMENT_NOT_FOUND))
+            raise ReplyError(deployment_not_found())
         return json_reply(entry(name))
     return json_reply({"object": "list", "data": [entry(n) for n in ctx.deployments]})
 

@@ -15,6 +15,7 @@ import openai
 from . import checks, invariants, schemas, sdk, wire
 from .calls import HTTP, Aoai, Exchange, StreamExchange, _json
 from .checks import expect
+from .documented.errors import ERROR_TABLE, table_class  # the docs' "Error codes" table, written once
 
 PROMISES = {
     "errors.table": "the SDK raises the Error codes table's class for the HTTP status it received",
@@ -28,20 +29,6 @@ PROMISES = {
 
 # The docs' "Error handling" example, in its order: the first clause that matches catches the error.
 EXCEPT_CHAIN = (openai.APIConnectionError, openai.RateLimitError, openai.APIStatusError)
-
-# The docs' "Error codes" table, row by row (">=500" is InternalServerError; "N/A" APIConnectionError).
-ERROR_TABLE: dict[int, type[openai.APIStatusError]] = {
-    400: openai.BadRequestError,
-    401: openai.AuthenticationError,
-    403: openai.PermissionDeniedError,
-    404: openai.NotFoundError,
-    422: openai.UnprocessableEntityError,
-    429: openai.RateLimitError,
-}
-
-
-def table_class(status: int) -> type[openai.APIStatusError]:
-    return openai.InternalServerError if status >= 500 else ERROR_TABLE.get(status, openai.APIStatusError)
 
 
 def chat_completion(aoai: Aoai, ex: Exchange, *, max_tokens: int | None = None) -> Any:

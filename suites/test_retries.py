@@ -16,7 +16,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from aoai_conformance import checks, layers, retries, wire
+from aoai_conformance import checks, layers, wire
+from aoai_conformance.documented import retries
 from aoai_conformance.faultproxy import (
     drop,
     retry_after,

@@ -19,9 +19,9 @@ import httpx2
 import openai
 import pytest
 
-from aoai_conformance import retries
 from aoai_conformance.cassettes import ReplayExhausted
 from aoai_conformance.checks import ConformanceFailure
+from aoai_conformance.documented import retries
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUEST = httpx2.Request("POST", "https://resource.openai.azure.invalid/openai/v1/chat/completions")
@@ -176,7 +176,7 @@ def test_documented_retry_list():
 
 
 def test_every_promise_raised_is_declared():
-    source = (ROOT / "aoai_conformance" / "retries.py").read_text()
+    source = (ROOT / "aoai_conformance" / "documented" / "retries.py").read_text()
     import re
 
     used = set(re.findall(r'"(retries\.[a-z-]+)"', source.split("PROMISES = {", 1)[1].split("}", 1)[1]))

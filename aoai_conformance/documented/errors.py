@@ -1,4 +1,7 @@
-"""The error envelope of every error answer.
+"""Errors: the envelope of every error answer, and the docs' "Error codes" table (written once, here).
+
+``layers`` (the exception class a status error raises) and ``retries`` (the exception after the last attempt)
+both read :data:`ERROR_TABLE` through :func:`table_class`.
 
 Sources cited in the docstrings: ``[seed]`` the Azure OpenAI Python support page
 (``shared/seeds/000_618f909ca6807cc5.txt``); ``[oai]`` the OpenAI OpenAPI spec
@@ -11,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import openai
+
 from ..checks import expect
 from ._shapes import _is_int
 
-__all__ = ["PROMISES", "error_body"]
+__all__ = ["ERROR_TABLE", "PROMISES", "error_body", "table_class"]
 
 PROMISES: dict[str, str] = {
     # Errors ([seed] error codes table, [oai] ErrorResponse, [azure] AzureErrorResponse)
@@ -24,6 +29,24 @@ PROMISES: dict[str, str] = {
     "error.code": "error.code is a string or null",
     "error.inner-error": "innererror / inner_error, when present, is an object",
 }
+
+
+# The docs' "Error codes" table, row by row: the HTTP status and the exception class the SDK raises for it
+# (">=500" is InternalServerError; "N/A", no HTTP answer at all, is APIConnectionError, see
+# ``retries.documented_error_type``; a status the table does not list is a plain APIStatusError).
+ERROR_TABLE: dict[int, type[openai.APIStatusError]] = {
+    400: openai.BadRequestError,
+    401: openai.AuthenticationError,
+    403: openai.PermissionDeniedError,
+    404: openai.NotFoundError,
+    422: openai.UnprocessableEntityError,
+    429: openai.RateLimitError,
+}
+
+
+def table_class(status: int) -> type[openai.APIStatusError]:
+    """The exception class the "Error codes" table names for an HTTP status."""
+    return openai.InternalServerError if status >= 500 else ERROR_TABLE.get(status, openai.APIStatusError)
 
 
 def error_body(body: Any, status: int) -> None:

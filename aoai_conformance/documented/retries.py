@@ -22,8 +22,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import openai
 
-from .cassettes import ReplayExhausted
-from .checks import expect, fail, trim
+from ..cassettes import ReplayExhausted
+from ..checks import expect, fail, trim
+from .errors import table_class
 
 PROMISES = {
     "retries.attempts": "a retryable error is retried max_retries times (2 by default), stopping at the "
@@ -53,17 +54,6 @@ MAX_RETRY_AFTER = 120.0  # the SDK honours server-directed waits up to this; abo
 SLACK = 0.01
 TOLERANCE = 0.2
 
-# "Error codes" table (000_…txt). None stands for N/A: no HTTP response at all.
-ERROR_TYPES: dict[int | None, str] = {
-    400: "BadRequestError",
-    401: "AuthenticationError",
-    403: "PermissionDeniedError",
-    404: "NotFoundError",
-    422: "UnprocessableEntityError",
-    429: "RateLimitError",
-    None: "APIConnectionError",
-}
-
 
 def documented_retryable(status: int | None) -> bool:
     """The documentation's list: connection errors (``None``), 408, 429, >=500."""
@@ -71,10 +61,9 @@ def documented_retryable(status: int | None) -> bool:
 
 
 def documented_error_type(status: int | None) -> str:
-    """The exception class name the "Error codes" table gives (APIStatusError for codes it does not list)."""
-    if status is not None and status >= 500:
-        return "InternalServerError"
-    return ERROR_TYPES.get(status, "APIStatusError")
+    """The exception class name the "Error codes" table gives (``documented/errors.py``; None: no HTTP answer,
+    the table's N/A row)."""
+    return "APIConnectionError" if status is None else table_class(status).__name__
 
 
 # --- the attempt log ------------------------------------------------------------------------------------

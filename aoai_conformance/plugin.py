@@ -12,7 +12,7 @@ import os
 import platform
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -27,6 +27,7 @@ _STATE = pytest.StashKey["_State"]()
 _CASE = pytest.StashKey[dict]()
 _HARNESS = pytest.StashKey[Any]()  # calls.Aoai
 _OUTCOME = pytest.StashKey[str]()
+_SCRUBBER = pytest.StashKey[Scrubber]()  # this test's secrets and host, for its evidence in results.json
 
 
 def _sdk_version() -> str:
@@ -71,13 +72,18 @@ class _State:
         self.settings: Settings | None = None
         self.expectations: list[expectations.Expectation] = []
         self.findings: Any = None  # recorded.findings.Findings: real deviations, reported as known findings
-        self.clients: dict[tuple[str, str, str], Any] = {}
+        # (auth, client, target, constructor arguments) -> BuiltClient
+        self.clients: dict[tuple[str, str, str, tuple[tuple[str, Any], ...]], Any] = {}
         self.standins: dict[str, Any] = {}
         self.proxies: dict[str, Any] = {}
         self.live_targets: dict[str, Target] = {}
         self.cases: dict[str, dict[str, Any]] = {}
         self.started = _now()
         self.written: list[Path] = []
+        # Set at session finish (controller only): for the terminal summary and the last line of the run.
+        self.final_cases: list[dict[str, Any]] = []
+        self.hints: list[str] = []
+        self.render_error: str | None = None
         opts = {name: config.getoption("aoai_" + name) for name in OPTIONS}
         explicit = (
             any(v is not None for v in opts.values()) or config.getoption("aoai_expectations") is not None
@@ -229,7 +235,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         # The last line of the run, after pytest's list of failures: a wrong base URL fails every case, and the
         # one line that says so must not be buried above a hundred FAILED lines.
         reporter = config.pluginmanager.get_plugin("terminalreporter")
-        for hint in getattr(state, "hints", []):
+        for hint in state.hints:
             if reporter is not None:
                 reporter.write_line(f"aoai-conformance: {hint}", yellow=True, bold=True)
 
@@ -257,14 +263,15 @@ def pytest_collection_modifyitems(
 ) -> None:
     state = _state(config)
     for item in items:
-        if "aoai" not in getattr(item, "fixturenames", ()):
+        if not isinstance(item, pytest.Function) or "aoai" not in item.fixturenames:
             continue
-        auth, client, target = item.callspec.params["aoai"]
+        # pytest_generate_tests parametrises aoai with (auth, client, target) names
+        auth, client, target = cast("tuple[str, str, str]", item.callspec.params["aoai"])
         doc = item.get_closest_marker("doc")
         kw = doc.kwargs if doc else {}
         test_id = item.nodeid.split("::", 1)[-1]
         expectation = expectations.find(state.expectations, test_id, target)
-        item.repr_failure = _conformance_repr(item)  # type: ignore[method-assign]
+        item.repr_failure = _conformance_repr(item)  # type: ignore[method-assign]  # on aoai items only, not the class: a broken promise in one line
         item.stash[_CASE] = {
             "id": item.nodeid,
             "call": kw.get("call") or item.originalname,
@@ -279,7 +286,7 @@ def pytest_collection_modifyitems(
         }
 
 
-def _conformance_repr(item: pytest.Item):
+def _conformance_repr(item: pytest.Function):
     """A broken promise is told in one line plus the suite line that checked it: the message names the promise,
     path, expected and received, and the report carries the evidence. Anything else (a bug in a suite or in
     the package) keeps pytest's full traceback."""
@@ -299,7 +306,7 @@ def _conformance_repr(item: pytest.Item):
     return repr_failure
 
 
-def _title(item: pytest.Item) -> str:
+def _title(item: pytest.Function) -> str:
     doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
     first = (
         doc.strip().splitlines()[0]
@@ -310,13 +317,13 @@ def _title(item: pytest.Item) -> str:
 
 
 # --- the fixture ---------------------------------------------------------------------------------------
-def _cassette_name(item: pytest.Item, aoai_id: str, auth: str) -> str:
+def _cassette_name(item: pytest.Function, aoai_id: str, auth: str) -> str:
     rest = item.callspec.id.replace(aoai_id, "").strip("-").replace("--", "-")
     parts = [p for p in (rest, auth if item.get_closest_marker("per_auth_cassette") else "") if p]
     return item.originalname + (f"[{'-'.join(parts)}]" if parts else "")
 
 
-def _record_command(item: pytest.Item, target: str) -> str:
+def _record_command(item: pytest.Function, target: str) -> str:
     return f"aoai-conformance run --mode record --target {target} -k {item.originalname}"
 
 
@@ -362,8 +369,8 @@ def aoai(request: pytest.FixtureRequest):
         return state.proxied(auth, client_kind, target, faults, scrubber, **client_kwargs)
 
     harness = calls.Aoai(built=built, target=target, mode=settings.mode, traffic=traffic, factory=factory)
-    harness.scrubber = scrubber  # type: ignore[attr-defined]
     item.stash[_HARNESS] = harness
+    item.stash[_SCRUBBER] = scrubber
     checks.take_notes()
     cassettes.activate(traffic)
     cassettes.guard(settings.mode == "replay")
@@ -447,7 +454,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             info["usage"] = dict(harness.usage) or None
             info["models"] = list(harness.models)
             if info.get("status") in ("fail", "error", "unexpected-pass", "expected-fail"):
-                info["evidence"] = _scrubbed(harness, harness.last_evidence())
+                info["evidence"] = _scrubbed(item.stash[_SCRUBBER], harness.last_evidence())
     report.aoai = {"case": case, "info": info}
     return report
 
@@ -523,10 +530,9 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return str(longrepr or "")
 
 
-def _scrubbed(harness: Any, evidence: Any) -> Any:
+def _scrubbed(scrubber: Scrubber, evidence: Any) -> Any:
     if evidence is None:
         return None
-    scrubber: Scrubber = harness.scrubber
     text = scrubber.text(json.dumps(evidence, default=str))
     data = json.loads(text)
     for part in ("request", "response"):
@@ -593,8 +599,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not state.cases or state.settings is None:
         return
     results = build_results(state, config)
-    state.final_cases = results["cases"]  # type: ignore[attr-defined]
-    state.hints = results["run"].get("hints", [])  # type: ignore[attr-defined]
+    state.final_cases = results["cases"]
+    state.hints = results["run"].get("hints", [])
     reports_dir = state.settings.reports_dir
     from . import report as report_mod
 
@@ -604,24 +610,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if compare:
             previous = report_mod.load(Path(compare))
     except report_mod.ReportInputError as exc:
-        state.render_error = f"--compare-to: {exc}"  # type: ignore[attr-defined]
+        state.render_error = f"--compare-to: {exc}"
     carry_first_seen(results, previous)
     path = write_json_atomic(reports_dir / "results.json", results)
     state.written.append(path)
     try:
         state.written.extend(report_mod.render(results, reports_dir, previous).values())
     except Exception as exc:  # the results file is written; a rendering problem must not hide it
-        state.render_error = f"{type(exc).__name__}: {exc}"  # type: ignore[attr-defined]
+        state.render_error = f"{type(exc).__name__}: {exc}"
 
 
 def carry_first_seen(results: dict[str, Any], previous: dict[str, Any] | None) -> None:
     """Drift and spec deviations keep the date they were first seen, night after night."""
     seen: dict[tuple[str, str, str], str] = {}
-    for case in (previous or {}).get("cases", []):
-        for n in case.get("notes") or []:
-            if n.get("kind") in ("drift", "spec-deviation"):
-                key = (case.get("call", ""), n.get("kind", ""), n.get("path") or n.get("message", ""))
-                seen.setdefault(key, n.get("first_seen") or previous["run"].get("started", ""))
+    if previous is not None:
+        for case in previous.get("cases", []):
+            for n in case.get("notes") or []:
+                if n.get("kind") in ("drift", "spec-deviation"):
+                    key = (case.get("call", ""), n.get("kind", ""), n.get("path") or n.get("message", ""))
+                    seen.setdefault(key, n.get("first_seen") or previous["run"].get("started", ""))
     for case in results["cases"]:
         for n in case.get("notes") or []:
             if n.get("kind") in ("drift", "spec-deviation"):
@@ -734,11 +741,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if not state.cases:
         return
     counts: dict[str, int] = {}
-    for case in getattr(state, "final_cases", []):
+    for case in state.final_cases:
         counts[case["status"]] = counts.get(case["status"], 0) + 1
     terminalreporter.write_sep("-", "aoai-conformance")
     terminalreporter.write_line("cases: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    err = getattr(state, "render_error", None)
+    err = state.render_error
     if err:
         terminalreporter.write_line(
             f"report rendering failed ({err}); results.json is intact: "

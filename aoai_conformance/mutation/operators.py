@@ -626,6 +626,7 @@ class Mutant:
     stream: bool
     change: str
     response: dict = field(repr=False, default_factory=dict)
+    dir: str = ""  # the cassettes dir holding this mutant's cassette (set by the runner)
 
     def meta(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "response"}

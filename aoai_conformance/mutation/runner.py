@@ -231,7 +231,7 @@ def _run(opts: Options, files: list[str], tmp: Path, started: float) -> dict[str
             target = m_dir / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(ops.write_mutant(cassette, m), indent=1), encoding="utf-8")
-            m.dir = str(m_dir)  # type: ignore[attr-defined]
+            m.dir = str(m_dir)
             mutants.append(m)
     _log(opts, f"{len(mutants)} mutants of {len(selected)} tests; {opts.jobs} parallel pytest processes")
     # 3. replay in parallel batches (cost: the test's unmutated duration plus a little per-run overhead)
@@ -241,7 +241,7 @@ def _run(opts: Options, files: list[str], tmp: Path, started: float) -> dict[str
     def one(n: int, batch: list[ops.Mutant]) -> tuple[list[ops.Mutant], dict[str, Any], str]:
         runs: dict[str, list[dict[str, str]]] = defaultdict(list)
         for m in batch:
-            runs[m.test].append({"mutant": m.id, "dir": m.dir})  # type: ignore[attr-defined]
+            runs[m.test].append({"mutant": m.id, "dir": m.dir})
         names = sorted({t.split("::")[1].split("[")[0] for t in runs})
         bfiles = sorted({t.split("::")[0] for t in runs})
         data, out = _pytest(

@@ -58,11 +58,11 @@ def pytest_runtestloop(session: pytest.Session):
     else:
         schedule = [(it, r["mutant"], r["dir"]) for it in session.items for r in plan["runs"][it.nodeid]]
     filed: dict[str, dict[str, Any]] = {}
-    base = state.settings
+    base = state.need()  # set: the plan's tests are aoai tests, parametrised from these settings
     for n, (item, mutant, directory) in enumerate(schedule):
         nextitem = schedule[n + 1][0] if n + 1 < len(schedule) else None
         if nextitem is item:  # tear the function down (not its module): the same item runs again next
-            nextitem = item.parent  # type: ignore[assignment]
+            nextitem = item.parent  # type: ignore[assignment]  # teardown goes to the common ancestor: any node
         state.settings = dataclasses.replace(base, cassettes_dir=Path(directory)) if directory else base
         runtestprotocol(item, nextitem=nextitem, log=True)
         harness = item.stash.get(aoai_plugin._HARNESS, None)
@@ -76,7 +76,7 @@ def pytest_runtestloop(session: pytest.Session):
         if case is not None:
             key = f"{item.nodeid}#{mutant}" if mutant else item.nodeid
             filed[key] = {**case, "id": key, "mutant": mutant}
-        item._initrequest()  # fresh fixtures for the next run of the same item
+        item._initrequest()  # type: ignore[attr-defined]  # pytest.Function's, private: fresh fixtures for the next run of the same item
         if session.shouldstop:
             break
     state.settings = base

@@ -15,7 +15,7 @@ import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import openai
 from azure.core.credentials import AccessToken, AccessTokenInfo
@@ -26,14 +26,16 @@ from azure.identity.aio import get_bearer_token_provider as async_bearer_token_p
 from .config import Target
 
 
-class FixedTokenCredential:
-    """A TokenCredential that always returns one token (replay and local runs)."""
-
+class _FixedToken:
     def __init__(self, token: str) -> None:
         self._token = token
 
     def _expiry(self) -> int:
         return int(time.time()) + 3600
+
+
+class FixedTokenCredential(_FixedToken):
+    """A TokenCredential that always returns one token (replay and local runs)."""
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         return AccessToken(self._token, self._expiry())
@@ -45,19 +47,19 @@ class FixedTokenCredential:
         pass
 
 
-class AsyncFixedTokenCredential(FixedTokenCredential):
+class AsyncFixedTokenCredential(_FixedToken):
     """The same for ``azure.identity.aio.get_bearer_token_provider``."""
 
-    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:  # type: ignore[override]
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         return AccessToken(self._token, self._expiry())
 
-    async def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:  # type: ignore[override]
+    async def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
         return AccessTokenInfo(self._token, self._expiry())
 
-    async def close(self) -> None:  # type: ignore[override]
+    async def close(self) -> None:
         pass
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> AsyncFixedTokenCredential:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -124,13 +126,14 @@ def build_client(auth: str, target: Target, is_async: bool, **client_kwargs: Any
     """``client_kwargs`` are further constructor arguments the docs show, e.g. ``OpenAI(max_retries=0)``."""
     cls = openai.AsyncOpenAI if is_async else openai.OpenAI
     if auth == "entra":
+        token_provider: Callable[[], Any]  # returns the token (sync) or an awaitable of it (async)
         if is_async:
-            credential = (
+            async_credential = (
                 AsyncFixedTokenCredential(target.ad_token)
                 if target.ad_token
                 else AsyncDefaultAzureCredential()
             )
-            token_provider = async_bearer_token_provider(credential, target.token_scope)
+            token_provider = async_bearer_token_provider(async_credential, target.token_scope)
         else:
             credential = (
                 FixedTokenCredential(target.ad_token) if target.ad_token else DefaultAzureCredential()

@@ -15,6 +15,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from . import paths
 from .config import RUN_OPTIONS
@@ -24,7 +25,7 @@ FAILING = ("fail", "error", "unexpected-pass")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, no usage dump
         sys.stderr.write(f"aoai-conformance: {message} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
 

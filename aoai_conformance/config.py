@@ -10,6 +10,7 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import overload
 from urllib.parse import urlsplit
 
 if sys.version_info >= (3, 11):
@@ -146,6 +147,10 @@ def deployments_from_env(env: dict[str, str]) -> dict[str, str]:
     return {cap: env.get(var) or default for cap, (var, default) in DEPLOYMENT_ENV.items()}
 
 
+@overload
+def option(config_value: str | None, name: str, default: str, env: dict[str, str]) -> str: ...
+@overload
+def option(config_value: str | None, name: str, default: None, env: dict[str, str]) -> str | None: ...
 def option(config_value: str | None, name: str, default: str | None, env: dict[str, str]) -> str | None:
     """Command line beats ``AOAI_CONFORMANCE_<NAME>`` beats the default."""
     if config_value not in (None, ""):

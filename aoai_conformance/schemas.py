@@ -280,10 +280,11 @@ class _Compiler:
                 if table:
                     compiled = {k: self.compile(t) for k, t in table.items()}
 
-                    def dispatch(v: Any, p: str = prop, t: dict[str, Any] = compiled) -> bool:
+                    def dispatch(v: Any, p: str | None = prop, t: dict[str, Any] = compiled) -> bool:
                         if not isinstance(v, dict):
                             return True
-                        f = t.get(v.get(p)) if isinstance(v.get(p), str) else None
+                        value = v.get(p)
+                        f = t.get(value) if isinstance(value, str) else None
                         return f is None or f(v)
 
                     add(dispatch)

@@ -37,7 +37,7 @@ _ORIGIN = placeholder_origin()  # https://resource.openai.azure.invalid
 
 def jwt_claim_ids(token: str) -> list[str]:
     """Tenant and object ids inside a JWT's claims (they identify the caller's directory and principal)."""
-    ids = []
+    ids: list[str] = []
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

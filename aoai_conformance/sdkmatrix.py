@@ -228,7 +228,7 @@ def merge(results: dict[str, dict | None], problems: dict[str, str] | None = Non
             key = (c.get("call") or "?", c.get("test") or c.get("id", "?"))
             rows.setdefault(key, {}).setdefault(v, []).append(c)
             titles.setdefault(key, c.get("title") or "")
-    out_rows = []
+    out_rows: list[dict[str, Any]] = []
     for key in sorted(rows):
         cells = {}
         for v in versions:

@@ -254,7 +254,8 @@ def _har_entry(name: str, index: int, entry: Any) -> Interaction | BadInput:
     status = resp.get("status")
     if not isinstance(status, int) or status <= 0:
         return BadInput(name, index, f"has no HTTP status (got {status!r}): the request did not complete")
-    provenance = entry.get("_aoai") if isinstance(entry.get("_aoai"), dict) else {}
+    raw_provenance = entry.get("_aoai")
+    provenance = raw_provenance if isinstance(raw_provenance, dict) else {}
     return Interaction(
         name,
         index,
@@ -308,7 +309,8 @@ def _vcr_body(body: Any) -> bytes | None:
 
 
 def _vcr_doc(name: str, doc: dict) -> Iterator[Interaction | BadInput]:
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    metadata = doc.get("metadata")
+    meta = metadata if isinstance(metadata, dict) else {}
     for index, it in enumerate(doc["interactions"]):
         req = it.get("request") if isinstance(it, dict) else None
         resp = it.get("response") if isinstance(it, dict) else None

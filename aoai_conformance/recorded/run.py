@@ -251,7 +251,7 @@ def _results(
             models.setdefault(case["call"], [])
             if m not in models[case["call"]]:
                 models[case["call"]].append(m)
-    targets = [
+    targets: list[dict[str, Any]] = [
         {"name": name, "kind": "recording", "host": None, "profile": prof, "region": None, "deployments": {}}
         for name, prof in sorted(profiles.items())
     ]

@@ -6,6 +6,7 @@ same report bytes whatever order pytest (or xdist) finished the tests in.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -298,7 +299,7 @@ def build_matrix(cases: list[dict]) -> Matrix:
         for d, v in dims.items():
             values[d].add(v)
     column_dims = ["auth", "target"] + (["sdk"] if len(values["sdk"]) > 1 else [])
-    folded = {d: sorted(values[d], key=lambda v, d=d: _sort_key(d, v)) for d in ("client", "sdk")}
+    folded = {d: sorted(values[d], key=functools.partial(_sort_key, d)) for d in ("client", "sdk")}
     if "sdk" in column_dims:
         del folded["sdk"]
 

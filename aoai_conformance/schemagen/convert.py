@@ -273,6 +273,7 @@ class Converter:
         by_value: dict[Any, list[int]] = {}
         mapping = disc.get("mapping") or {}
         for i, branch in enumerate(branches):
+            vals: list[Any] | None
             if mapping:
                 vals = [v for v, r in mapping.items() if branch.get("$ref") == r]
             else:

@@ -21,7 +21,7 @@ MCP_LIST_TOOL_TOKENS = 40  # tool definitions a listed MCP tool adds to the cont
 class Store:
     """Stored responses (``store`` defaults to true) plus their pending MCP approval requests."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: dict[str, dict] = {}
 
@@ -160,7 +160,8 @@ def _mcp_answer(tool: dict, query: str) -> str:
 def _parse_input(body: dict) -> tuple[str, int, list[dict]]:
     """(last user text, input tokens of this request's own input, mcp_approval_response items)."""
     raw = body.get("input")
-    tokens, text, approvals = 2, "", []
+    tokens, text = 2, ""
+    approvals: list[dict] = []
     if isinstance(body.get("instructions"), str):
         tokens += 4 + c.count_tokens(body["instructions"])
     if raw is None:
@@ -439,7 +440,7 @@ def create(ctx, body: dict) -> Reply:
 
     # reasoning, then the message (unless an approval is pending: the turn ends with the request)
     status, incomplete = "completed", None
-    reasoning_tokens = REASONING_TOKENS[effort] if dep.reasoning else 0
+    reasoning_tokens = REASONING_TOKENS[effort or "medium"] if dep.reasoning else 0
     budget = max_out if max_out is not None else None
     if dep.reasoning:
         item = {"id": ids.item("rs"), "type": "reasoning", "summary": []}

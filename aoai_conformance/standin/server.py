@@ -354,7 +354,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_headers(reply, {"transfer-encoding": "chunked", "cache-control": "no-cache"})
         named = reply.event_lines if reply.event_lines is not None else route == "responses"
         delay = self.standin.stream_delay
-        for i, event in enumerate(reply.events):
+        for i, event in enumerate(reply.events or []):
             if i and delay:
                 time.sleep(delay)
             self._chunk(format_event(event, named))

@@ -9,11 +9,8 @@ own parse of the same bytes. Sync and async clients go through the same code, so
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
-import json
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import openai
@@ -21,11 +18,12 @@ import pytest
 
 from . import cassettes
 from .auth import BuiltClient
-from .checks import ConformanceFailure, trim
 from .config import Target
+from .core import ConformanceFailure, Exchange, Sent, SSEParser, StreamExchange, parse_json, trim
+from .core import SSEEvent as SSEEvent  # the exchange types live in core; suites and tests name them here
+from .sdk import HTTP  # the installed SDK's HTTP library (httpx2 for openai 3.x, httpx for 1.x/2.x)
 
-# The HTTP library of the installed SDK (httpx2 for openai 3.x, httpx for 1.x/2.x): headers, responses.
-HTTP = cassettes.HTTP
+_json = parse_json  # recorded/judge.py imports it from here until it imports core
 
 # One event loop per process for async clients: clients are cached, and their pools belong to this loop.
 _loop: asyncio.AbstractEventLoop | None = None
@@ -74,125 +72,6 @@ def _unknown_parameter(exc: TypeError, call: str, method: str, kwargs: dict[str,
         name = text.rsplit("unexpected keyword argument", 1)[-1].strip(" '\"")
         if name in kwargs:  # a keyword the suite passed, not one the SDK passes internally
             not_in_sdk(f"parameter {name!r} on client.{call}.{method}()")
-
-
-def _json(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-@dataclass
-class Exchange:
-    """One documented call, seen raw and through the SDK."""
-
-    call: str
-    status: int
-    headers: HTTP.Headers
-    content: bytes
-    body: Any  # parsed JSON, or None when the body is not JSON
-    sdk: Any = None  # the SDK's typed object (None on error)
-    request_id: str | None = None  # what the SDK exposes as _request_id / APIStatusError.request_id
-    error: openai.APIError | None = None
-    request_body: Any = None
-    sdk_error: Exception | None = None  # the SDK could not parse a 2xx body
-    headers_recorded: bool = True  # False: a recording that kept no response headers (checks say so)
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "")
-
-
-@dataclass
-class SSEEvent:
-    event: str | None
-    data: str
-    t: float  # seconds since the request started, when the event was complete on the client
-
-    @property
-    def json(self) -> Any:
-        return _json(self.data.encode())
-
-
-@dataclass
-class StreamExchange:
-    call: str
-    status: int
-    headers: HTTP.Headers
-    content: bytes
-    events: list[SSEEvent]
-    sdk_events: list[Any] = field(default_factory=list)
-    sdk_error: Exception | None = None
-    request_id: str | None = None
-    request_body: Any = None
-    headers_recorded: bool = True  # False: a recording that kept no response headers (checks say so)
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "")
-
-    @property
-    def done_seen(self) -> bool:
-        """The stream ended with ``data: [DONE]`` (and nothing after it)."""
-        return bool(self.events) and self.events[-1].data.strip() == "[DONE]"
-
-    @functools.cached_property
-    def data(self) -> list[Any]:
-        """Parsed JSON of every data event except ``[DONE]`` (unparseable data kept as the raw string).
-        Parsed once: every layer reads it."""
-        out = []
-        for e in self.events:
-            if e.data.strip() == "[DONE]":
-                continue
-            parsed = e.json
-            out.append(parsed if parsed is not None else e.data)
-        return out
-
-
-class SSEParser:
-    """Incremental text/event-stream parser (the WHATWG rules the SDK follows: event, data, comments)."""
-
-    def __init__(self) -> None:
-        self._buf = b""
-        self._event: str | None = None
-        self._data: list[str] = []
-
-    def feed(self, chunk: bytes, t: float) -> list[SSEEvent]:
-        self._buf += chunk
-        out: list[SSEEvent] = []
-        while True:
-            nl = self._buf.find(b"\n")
-            if nl < 0:
-                break
-            line = self._buf[:nl].rstrip(b"\r").decode("utf-8", errors="replace")
-            self._buf = self._buf[nl + 1 :]
-            ev = self._line(line, t)
-            if ev:
-                out.append(ev)
-        return out
-
-    def close(self, t: float) -> list[SSEEvent]:
-        out = self.feed(b"\n", t) if self._buf else []
-        ev = self._line("", t)
-        return out + ([ev] if ev else [])
-
-    def _line(self, line: str, t: float) -> SSEEvent | None:
-        if line == "":
-            if not self._data and self._event is None:
-                return None
-            ev = SSEEvent(self._event, "\n".join(self._data), t)
-            self._event, self._data = None, []
-            return ev
-        if line.startswith(":"):
-            return None
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "event":
-            self._event = value
-        elif name == "data":
-            self._data.append(value)
-        return None
 
 
 def _stream_type(call: str) -> Any:
@@ -263,7 +142,7 @@ class Aoai:
             pytest.skip(f"not applicable: {promise} is an Azure-only promise (profile {self.profile})")
 
     @property
-    def sent(self) -> list[cassettes.Sent]:
+    def sent(self) -> list[Sent]:
         """Every attempt the SDK made in this test (headers as sent, monotonic time), in every mode."""
         return self.traffic.sent
 
@@ -339,7 +218,7 @@ class Aoai:
             http.status_code,
             http.headers,
             content,
-            _json(content),
+            parse_json(content),
             sdk=parsed,
             request_id=getattr(parsed, "_request_id", None),
             request_body=kwargs,
@@ -428,7 +307,7 @@ class Aoai:
             exc.status_code,
             response.headers if response is not None else HTTP.Headers(),
             content,
-            _json(content),
+            parse_json(content),
             error=exc,
             request_id=exc.request_id,
             request_body=kwargs,

@@ -35,43 +35,15 @@ from vcr.serialize import deserialize, serialize
 from vcr.serializers import jsonserializer
 from vcr.stubs.httpx_stubs import vcr_handle_async_request, vcr_handle_request
 
+from .core import FAULT_HEADER, FAULT_STATUS, Sent
 from .files import write_atomic
+from .sdk import HTTP  # the installed SDK's HTTP library: the transports patched, the responses built
 
-
-def sdk_http_module() -> Any:
-    """The HTTP library the installed openai SDK sends with: the module ``openai._base_client`` imported."""
-    from openai import _base_client
-
-    module = getattr(_base_client, "httpx2", None) or getattr(_base_client, "httpx", None)
-    if module is None:  # pragma: no cover - an SDK on neither library
-        raise ImportError("openai._base_client imports neither httpx2 nor httpx: unsupported openai version")
-    return module
-
-
-# The module every transport patch, fault and response here is built from (httpx and httpx2 share these APIs).
-HTTP = sdk_http_module()
-
-FAULT_HEADER = "x-aoai-conformance-fault"
-FAULT_STATUS = 599
 FORMAT = "aoai-conformance/cassette"
 
 
 class CassetteProblem(Exception):
     """A cassette cannot be used; the message is one line that names the fix."""
-
-
-# --- what one test sent --------------------------------------------------------------------------------
-@dataclass
-class Sent:
-    method: str
-    url: str
-    headers: dict[str, str]
-    t: float  # time.monotonic() when the SDK sent it
-    wall: float = 0.0  # time.time() then (HTTP-date retry-after is wall-clock)
-    status: int | None = None
-    response_headers: dict[str, str] = field(default_factory=dict)
-    response_body: bytes | None = None  # error answers only (small; the SDK may retry and discard them)
-    fault: str | None = None
 
 
 @dataclass

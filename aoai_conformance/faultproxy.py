@@ -49,6 +49,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
+from .core.sse import LineSplitter, SSEParser
 from .serving import serve_in_background, stop_serving
 
 __all__ = [
@@ -562,54 +563,32 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _EventCounter:
-    """Counts SSE events (blocks ended by a blank line, not only comments); releases bytes up to the Nth."""
+    """Counts SSE events as the suite's own parser sees them (``core.sse``); releases bytes up to the Nth.
+
+    Bytes go on unchanged a line at a time (a partial line waits for its end), so the client gets each event
+    as soon as the upstream sent it; the cut falls right after the blank line that ends event N.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.count = 0
-        self._pending = bytearray()  # bytes of the event being assembled (complete lines and a partial tail)
-        self._has_field = False
+        self._lines = LineSplitter()
+        self._events = SSEParser()
 
     def feed(self, data: bytes) -> tuple[bytes, bool]:
         if self.count >= self.limit:
             return b"", True
         out = bytearray()
-        self._pending += data
-        while True:
-            line_end = self._line_end()
-            if line_end is None:
-                break
-            line = bytes(self._pending[:line_end])
-            stripped = line.rstrip(b"\r\n")
-            if stripped == b"":
-                out += self._pending[:line_end]
-                del self._pending[:line_end]
-                if self._has_field:
-                    self.count += 1
-                    self._has_field = False
-                    if self.count >= self.limit:
-                        return bytes(out), True
-                continue
-            if not stripped.startswith(b":"):
-                self._has_field = True
-            out += self._pending[:line_end]
-            del self._pending[:line_end]
+        for line in self._lines.feed(data):
+            out += line
+            if self._events.line(line, 0.0) is not None:
+                self.count += 1
+                if self.count >= self.limit:
+                    return bytes(out), True
         return bytes(out), False
 
-    def _line_end(self) -> int | None:
-        buf = self._pending
-        n = buf.find(b"\n")
-        r = buf.find(b"\r")
-        if r != -1 and (n == -1 or r < n):
-            if r + 1 < len(buf):
-                return r + 2 if buf[r + 1 : r + 2] == b"\n" else r + 1
-            return None  # a lone CR at the end: wait to see whether LF follows
-        return None if n == -1 else n + 1
-
     def flush(self) -> bytes:
-        rest = bytes(self._pending)
-        self._pending.clear()
-        return rest
+        return self._lines.close()
 
 
 class FaultProxy:

@@ -13,9 +13,9 @@ from typing import Any
 import openai
 
 from . import checks, invariants, schemas, sdk, wire
-from .calls import HTTP, Aoai, Exchange, StreamExchange, _json
-from .checks import expect
+from .core import Context, Exchange, StreamExchange, expect, parse_json
 from .documented.errors import ERROR_TABLE, table_class  # the docs' "Error codes" table, written once
+from .sdk import HTTP
 
 PROMISES = {
     "errors.table": "the SDK raises the Error codes table's class for the HTTP status it received",
@@ -31,7 +31,7 @@ PROMISES = {
 EXCEPT_CHAIN = (openai.APIConnectionError, openai.RateLimitError, openai.APIStatusError)
 
 
-def chat_completion(aoai: Aoai, ex: Exchange, *, max_tokens: int | None = None) -> Any:
+def chat_completion(aoai: Context, ex: Exchange, *, max_tokens: int | None = None) -> Any:
     """A chat.completion body, all layers; returns the SDK's ChatCompletion."""
     wire.common(ex, aoai)
     schemas.check(ex.body, "chat.completion", profile=aoai.profile)
@@ -53,7 +53,7 @@ def chat_completion(aoai: Aoai, ex: Exchange, *, max_tokens: int | None = None) 
 
 
 def chat_stream(
-    aoai: Aoai, sx: StreamExchange, *, include_usage: bool = False, max_tokens: int | None = None
+    aoai: Context, sx: StreamExchange, *, include_usage: bool = False, max_tokens: int | None = None
 ) -> list[Any]:
     """A chat.completion.chunk stream, all layers; returns the SDK's chunks."""
     wire.common_stream(sx, aoai)
@@ -83,7 +83,7 @@ def chat_stream(
     return chunks
 
 
-def stream_request_id(aoai: Aoai, sx: StreamExchange) -> None:
+def stream_request_id(aoai: Context, sx: StreamExchange) -> None:
     """A stream's answer carries x-request-id (the documented request id) and, on Azure, apim-request-id."""
     if not sx.headers_recorded:
         wire.not_recorded("the request-id headers", sx.call)
@@ -91,7 +91,7 @@ def stream_request_id(aoai: Aoai, sx: StreamExchange) -> None:
     invariants.request_ids(sx.headers, sx.headers.get("x-request-id"), azure=aoai.azure)
 
 
-def request_ids(aoai: Aoai, ex: Exchange) -> None:
+def request_ids(aoai: Context, ex: Exchange) -> None:
     """_request_id is the x-request-id header; on Azure, apim-request-id is there too."""
     if not ex.headers_recorded:
         wire.not_recorded("the request-id headers", ex.call)
@@ -100,7 +100,7 @@ def request_ids(aoai: Aoai, ex: Exchange) -> None:
     invariants.request_ids(ex.headers, ex.request_id, azure=aoai.azure, status=ex.status)
 
 
-def response(aoai: Aoai, ex: Exchange, *, model: str | None = None) -> Any:
+def response(aoai: Context, ex: Exchange, *, model: str | None = None) -> Any:
     """A Responses body, all layers; returns the SDK's Response."""
     wire.common(ex, aoai)
     schemas.check(ex.body, "response", profile=aoai.profile)
@@ -111,7 +111,9 @@ def response(aoai: Aoai, ex: Exchange, *, model: str | None = None) -> Any:
     return result
 
 
-def responses_stream(aoai: Aoai, sx: StreamExchange, *, model: str | None = None) -> tuple[list[Any], dict]:
+def responses_stream(
+    aoai: Context, sx: StreamExchange, *, model: str | None = None
+) -> tuple[list[Any], dict]:
     """A Responses event stream, all layers; returns the SDK's events and the terminal response."""
     wire.common_stream(sx, aoai)
     for event in sx.data:
@@ -127,7 +129,7 @@ def responses_stream(aoai: Aoai, sx: StreamExchange, *, model: str | None = None
     return events, final
 
 
-def embeddings(aoai: Aoai, ex: Exchange, *, n_inputs: int, dimensions: int | None = None) -> Any:
+def embeddings(aoai: Context, ex: Exchange, *, n_inputs: int, dimensions: int | None = None) -> Any:
     """An embeddings list, all layers; returns the SDK's CreateEmbeddingResponse."""
     wire.common(ex, aoai)
     schemas.check(ex.body, "embeddings", profile=aoai.profile)
@@ -137,7 +139,7 @@ def embeddings(aoai: Aoai, ex: Exchange, *, n_inputs: int, dimensions: int | Non
     return result
 
 
-def status_error(aoai: Aoai, ex: Exchange, expected: int, *, body_profile: str | None = None) -> Any:
+def status_error(aoai: Context, ex: Exchange, expected: int, *, body_profile: str | None = None) -> Any:
     """An APIStatusError, all layers: the table's class and status, the raw answer, the body, the request id."""
     err = ex.error
     documented_row = err is not None and (
@@ -180,7 +182,7 @@ def status_error(aoai: Aoai, ex: Exchange, expected: int, *, body_profile: str |
     return err
 
 
-def error_answer(aoai: Aoai, ex: Exchange, *, body_profile: str | None = None) -> None:
+def error_answer(aoai: Context, ex: Exchange, *, body_profile: str | None = None) -> None:
     """The raw error answer: JSON, Azure headers, the error envelope, and its request id.
 
     An error answer may leave x-request-id out (the docs promise ``_request_id`` on returned objects only; real
@@ -202,10 +204,13 @@ def error_answer(aoai: Aoai, ex: Exchange, *, body_profile: str | None = None) -
         )
 
 
-def every_error_answer(aoai: Aoai, *, body_profile: str | None = None) -> None:
+def every_error_answer(aoai: Context, *, body_profile: str | None = None) -> None:
     """Every error answer of this test, including those the SDK retried past and discarded: JSON error
     envelope, schema, request ids (x-request-id may be absent from an error answer, apim-request-id may not
     under Azure). (The transport keeps each attempt's error body in ``aoai.sent``.)"""
+    if aoai.sent is None:  # a recording keeps no attempt log
+        wire.not_recorded("the attempts' error answers", "every attempt")
+        return
     for i, sent in enumerate(aoai.sent):
         if sent.status is None or sent.status < 400 or sent.response_body is None or sent.fault:
             continue
@@ -215,7 +220,7 @@ def every_error_answer(aoai: Aoai, *, body_profile: str | None = None) -> None:
             sent.status,
             headers,
             sent.response_body,
-            _json(sent.response_body),
+            parse_json(sent.response_body),
             request_id=headers.get("x-request-id"),
         )
         wire.json_body(ex)
@@ -266,10 +271,10 @@ def connection_error(err: BaseException | None) -> None:
     )
 
 
-def credential_sent(aoai: Aoai, sent: str) -> None:
+def credential_sent(aoai: Context, sent: str) -> None:
     """The credential a test overrode (``with_options(api_key=...)``) is what the last attempt carried."""
     expect(
         aoai.sent and aoai.sent[-1].headers.get("authorization") == f"Bearer {sent}",
         "errors.wrong-credential-sent",
-        f"with_options(api_key=...) did not send the credential under test (auth mode {aoai.auth})",
+        f"with_options(api_key=...) did not send the credential under test (auth mode {aoai.built.auth})",
     )

@@ -1,11 +1,29 @@
-"""Layer 4: the SDK parses what came back, and the accessors the documentation uses work."""
+"""Layer 4: the SDK parses what came back, and the accessors the documentation uses work.
+
+Also where the installed SDK's HTTP library is found (:data:`HTTP`): the harness, the recording and the layers
+build responses and headers from that module.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .calls import Exchange, StreamExchange
-from .checks import expect
+from .core import Exchange, StreamExchange, expect
+
+
+def sdk_http_module() -> Any:
+    """The HTTP library the installed openai SDK sends with: the module ``openai._base_client`` imported
+    (``httpx2`` for openai 3.x, ``httpx`` for 1.x and 2.x; the SDK matrix runs all of them)."""
+    from openai import _base_client
+
+    module = getattr(_base_client, "httpx2", None) or getattr(_base_client, "httpx", None)
+    if module is None:  # pragma: no cover - an SDK on neither library
+        raise ImportError("openai._base_client imports neither httpx2 nor httpx: unsupported openai version")
+    return module
+
+
+# Its Headers, Request, Response and transport errors (httpx and httpx2 share these APIs).
+HTTP = sdk_http_module()
 
 PROMISES = {
     "sdk.parse": "the SDK parses the body (or every stream event) into its documented type",

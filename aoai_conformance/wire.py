@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .calls import Aoai, Exchange, StreamExchange
-from .checks import expect, note, trim
+from .core import Context, Exchange, StreamExchange, expect, note, trim
 
 PROMISES = {
     "http.status": "the documented call answers with the documented HTTP status",
@@ -51,7 +50,7 @@ def json_body(ex: Exchange) -> None:
     )
 
 
-def event_stream(sx: StreamExchange, aoai: Aoai) -> None:
+def event_stream(sx: StreamExchange, aoai: Context) -> None:
     ctype = sx.content_type.split(";")[0].strip().lower()
     if not sx.headers_recorded and not ctype:
         not_recorded("the stream's content-type", sx.call)
@@ -80,7 +79,7 @@ def event_stream(sx: StreamExchange, aoai: Aoai) -> None:
         )
 
 
-def azure_headers(ex: Exchange | StreamExchange, aoai: Aoai) -> None:
+def azure_headers(ex: Exchange | StreamExchange, aoai: Context) -> None:
     if not aoai.azure:
         note("not-applicable", "apim-request-id is an Azure-only header", call=ex.call)
         return
@@ -95,7 +94,7 @@ def azure_headers(ex: Exchange | StreamExchange, aoai: Aoai) -> None:
     )
 
 
-def credentials(aoai: Aoai) -> None:
+def credentials(aoai: Context) -> None:
     """Every attempt carried this auth mode's credential; Entra asked its provider once per attempt."""
     attempts = aoai.sent
     if attempts is None:  # a recording: no attempt log, and credentials are never kept
@@ -103,12 +102,13 @@ def credentials(aoai: Aoai) -> None:
         return
     expect(attempts, "auth.credential-sent", "no request was sent")
     built = aoai.built
+    auth = built.auth
     for i, sent in enumerate(attempts):
         header = sent.headers.get("authorization", "")
         expect(
             header.startswith("Bearer "),
             "auth.credential-sent",
-            f"attempt {i + 1} sent no Bearer credential under auth mode {aoai.auth}",
+            f"attempt {i + 1} sent no Bearer credential under auth mode {auth}",
         )
         value = header[len("Bearer ") :]
         if built.provider is not None:
@@ -121,7 +121,7 @@ def credentials(aoai: Aoai) -> None:
             expect(
                 value == built.expected_credential,
                 "auth.credential-sent",
-                f"attempt {i + 1} did not send the configured API key under auth mode {aoai.auth}",
+                f"attempt {i + 1} did not send the configured API key under auth mode {auth}",
             )
     if built.provider is not None:
         expect(
@@ -133,7 +133,7 @@ def credentials(aoai: Aoai) -> None:
         )
 
 
-def common(ex: Exchange, aoai: Aoai, expected_status: int = 200) -> None:
+def common(ex: Exchange, aoai: Context, expected_status: int = 200) -> None:
     """The HTTP layer every JSON call shares."""
     status(ex, expected_status)
     json_body(ex)
@@ -141,7 +141,7 @@ def common(ex: Exchange, aoai: Aoai, expected_status: int = 200) -> None:
     credentials(aoai)
 
 
-def common_stream(sx: StreamExchange, aoai: Aoai) -> None:
+def common_stream(sx: StreamExchange, aoai: Context) -> None:
     status(sx, 200)
     event_stream(sx, aoai)
     azure_headers(sx, aoai)

@@ -424,8 +424,10 @@ class _Persister:
         raise RuntimeError("cassettes are saved by aoai_conformance.cassettes.save")
 
 
-def shown(path: Path) -> str:
+def shown(path: Path | None) -> str:
     """A path as a person would type it: relative to the working directory when it is below it."""
+    if path is None:  # live mode: no cassette
+        return "no cassette"
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:

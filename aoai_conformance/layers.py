@@ -8,7 +8,8 @@ makes a chat call for another reason (retries, request ids) still catches a brok
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import openai
 
@@ -113,7 +114,7 @@ def response(aoai: Context, ex: Exchange, *, model: str | None = None) -> Any:
 
 def responses_stream(
     aoai: Context, sx: StreamExchange, *, model: str | None = None
-) -> tuple[list[Any], dict]:
+) -> tuple[list[Any], Mapping[str, Any]]:
     """A Responses event stream, all layers; returns the SDK's events and the terminal response."""
     wire.common_stream(sx, aoai)
     for event in sx.data:
@@ -121,6 +122,7 @@ def responses_stream(
     invariants.responses_stream(sx.data)
     final = invariants.terminal_response(sx.data)
     invariants.response_body(final, expect_model=model)
+    final = cast("Mapping[str, Any]", final)  # response_body failed above if the stream had none
     stream_request_id(aoai, sx)
     events = sdk.stream_parsed(sx)
     # The JS docs' loop: `if (event.type === 'response.output_text.delta' && event.delta) write(event.delta)`.
@@ -165,6 +167,7 @@ def status_error(aoai: Context, ex: Exchange, expected: int, *, body_profile: st
         received=f"{type(err).__name__} ({ex.status or 'no response'})",
         evidence=checks.trim(ex.body),
     )
+    err = cast(openai.APIStatusError, err)  # the check above failed unless it is one
     expect(
         err.status_code == ex.status == expected,
         "errors.status-code",
@@ -262,6 +265,7 @@ def connection_error(err: BaseException | None) -> None:
         received=type(err).__name__,
     )
     caught_by(err, "APIConnectionError")
+    err = cast(openai.APIConnectionError, err)  # the first check failed unless it is one
     # The docs print e.__cause__: "an underlying Exception, likely raised within httpx".
     expect(
         isinstance(err.__cause__, Exception),

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..documented.registry import CALLS
+
 AZURE_HOSTS = (
     ".openai.azure.com",
     ".cognitiveservices.azure.com",
@@ -23,12 +25,7 @@ AZURE_HOSTS = (
 )
 
 # path after the API prefix -> (documented call, kind)
-_OPERATIONS = {
-    "chat/completions": ("chat.completions.create", "chat"),
-    "responses": ("responses.create", "responses"),
-    "embeddings": ("embeddings.create", "embeddings"),
-    "fine_tuning/jobs": ("fine_tuning.jobs.create", "fine_tuning"),
-}
+_OPERATIONS = {row.http_path: (row.documented, row.kind) for row in CALLS if row.plain}
 _DEPLOYMENT = re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/(?P<op>.+?)/?$")
 
 

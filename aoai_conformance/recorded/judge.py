@@ -16,6 +16,7 @@ import openai
 
 from .. import checks, invariants, layers
 from ..calls import HTTP, Exchange, SSEEvent, SSEParser, StreamExchange, _json
+from ..documented.registry import CALLS
 from .identify import Call
 from .readers import Interaction
 
@@ -26,14 +27,7 @@ class BadRecording(ValueError):
     """The recording itself is broken (a stream cut mid-event): bad input, not a verdict on the service."""
 
 
-_TYPES = {
-    "chat": ("openai.types.chat", "ChatCompletion"),
-    "chat_stream": ("openai.types.chat", "ChatCompletionChunk"),
-    "responses": ("openai.types.responses", "Response"),
-    "responses_stream": ("openai.types.responses", "ResponseStreamEvent"),
-    "embeddings": ("openai.types", "CreateEmbeddingResponse"),
-    "fine_tuning": ("openai.types.fine_tuning", "FineTuningJob"),
-}
+_TYPES = {row.kind: (row.sdk_module, row.sdk_type) for row in CALLS}  # kind -> the SDK type it parses
 
 
 class Recorded:

@@ -71,11 +71,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "aoai_conformance.cassettes",
     ): "retries.timed tells a replay that ran out of recorded answers (cassettes.ReplayExhausted) from a "
     "service that stopped answering; goes when the mode object of the harness split answers that",
-    (
-        "aoai_conformance.recorded.run",
-        "aoai_conformance.cassettes",
-    ): "reads FAULT_HEADER, which core now holds (core.FAULT_HEADER); recorded/ was being annotated by "
-    "other hands while core landed, so the import switches after that",
 }
 
 

@@ -15,8 +15,9 @@ from typing import Any, Mapping
 import openai
 
 from .. import checks, invariants, layers
-from ..calls import HTTP, Exchange, SSEEvent, SSEParser, StreamExchange, _json
+from ..core import Credentials, Exchange, SSEEvent, SSEParser, StreamExchange, parse_json
 from ..documented.registry import CALLS
+from ..sdk import HTTP
 from .identify import Call
 from .readers import Interaction
 
@@ -43,6 +44,11 @@ class Recorded:
     @property
     def azure(self) -> bool:
         return self.profile == "azure"
+
+    @property
+    def built(self) -> Credentials:
+        """core.Context's: the layers read it only when ``sent`` is not None, and a recording has neither."""
+        raise AttributeError("a recording has no client: how it was built is not recorded")
 
 
 @functools.cache
@@ -74,7 +80,7 @@ def _caveat(it: Interaction, *words: str) -> bool:
 def exchange(it: Interaction, call: Call) -> Exchange | StreamExchange:
     """The recording as the exchange a live call would have produced, with the SDK's own parse of it."""
     recorded = it.response_headers is not None and it.provenance.get("headers_recorded", True) is not False
-    if recorded and _caveat(it, "x-request-id") and "x-request-id" not in it.response_headers:
+    if recorded and _caveat(it, "x-request-id") and "x-request-id" not in (it.response_headers or {}):
         # a recorder that drops x-* headers: the request-id checks have nothing to judge
         recorded = False
     headers = HTTP.Headers(it.response_headers or {})
@@ -82,7 +88,7 @@ def exchange(it: Interaction, call: Call) -> Exchange | StreamExchange:
         parser = SSEParser()
         events = parser.feed(it.content, 0.0)  # recorders buffer streams: no timing
         tail = parser.close(0.0)
-        if tail and tail[-1].data.strip() != "[DONE]" and _json(tail[-1].data.encode()) is None:
+        if tail and tail[-1].data.strip() != "[DONE]" and parse_json(tail[-1].data.encode()) is None:
             raise BadRecording(
                 f"the stream is cut inside an event (after {len(events)} complete events): "
                 "a truncated recording; record it again"
@@ -112,13 +118,15 @@ def exchange(it: Interaction, call: Call) -> Exchange | StreamExchange:
         except Exception as exc:  # the SDK layer reports it; the raw layers still judge the events
             sx.sdk_error = exc
         return sx
-    body = _json(it.content)
+    body = parse_json(it.content)
     ex = Exchange(
         call.call, it.status, headers, it.content, body, request_body=call.request, headers_recorded=recorded
     )
     if it.status >= 400:
         ex.error = _client()._make_status_error_from_response(_response(it, headers))
         ex.request_id = ex.error.request_id
+        return ex
+    if call.kind is None:  # a call the suite does not check: no SDK type to parse it as
         return ex
     try:
         # the client's own step from JSON to its type (the response object is used only to report an error)
@@ -144,24 +152,24 @@ def judge(it: Interaction, call: Call) -> None:
             "the request (max_tokens, inputs, echoes) are not made",
         )
     req = request or {}
-    if it.status >= 400:
+    if isinstance(ex, StreamExchange):  # a stream that answered: exchange() reads an error answer as JSON
+        if call.kind == "chat_stream":
+            usage = (req.get("stream_options") or {}).get("include_usage")
+            if usage is None and request is None:
+                usage = any(isinstance(c, Mapping) and c.get("usage") for c in ex.data)
+            layers.chat_stream(ctx, ex, include_usage=bool(usage), max_tokens=req.get("max_tokens"))
+        elif call.kind == "responses_stream":
+            _, final = layers.responses_stream(ctx, ex)
+            _responses_request(final, req)
+        else:
+            checks.note("info", f"{call.call} answered {it.status}: only its errors are documented")
+    elif it.status >= 400:
         layers.status_error(ctx, ex, it.status)
-        return
-    if call.kind == "chat":
+    elif call.kind == "chat":
         layers.chat_completion(ctx, ex, max_tokens=req.get("max_tokens"))
-    elif call.kind == "chat_stream":
-        assert isinstance(ex, StreamExchange)
-        usage = (req.get("stream_options") or {}).get("include_usage")
-        if usage is None and request is None:
-            usage = any(isinstance(c, Mapping) and c.get("usage") for c in ex.data)
-        layers.chat_stream(ctx, ex, include_usage=bool(usage), max_tokens=req.get("max_tokens"))
     elif call.kind == "responses":
         layers.response(ctx, ex)
         _responses_request(ex.body, req)
-    elif call.kind == "responses_stream":
-        assert isinstance(ex, StreamExchange)
-        _, final = layers.responses_stream(ctx, ex)
-        _responses_request(final, req)
     elif call.kind == "embeddings":
         data = ex.body.get("data") if isinstance(ex.body, Mapping) else None
         layers.embeddings(ctx, ex, n_inputs=_inputs(req.get("input"), data), dimensions=req.get("dimensions"))

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from .. import __version__, checks
+from ..core import FAULT_HEADER
 from ..files import write_atomic, write_json_atomic
 from ..scrub import Scrubber
 from . import findings as findings_mod
@@ -108,8 +109,6 @@ def _case(it: Interaction, call: Call, known: findings_mod.Findings) -> dict[str
             status="skipped", reason=f"not checked: {call.call} is not a documented call this suite checks"
         )
         return case
-    from ..cassettes import FAULT_HEADER
-
     fault = (it.response_headers or {}).get(FAULT_HEADER)
     if fault:  # this project's cassettes store a refused or dropped connection as a fault entry
         case.update(

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core import FAULT_HEADER, SSEParser
+
 PROFILE = "azure"  # the stand-in cassettes are recorded under profile azure
 MUTANT_TEXT = "aoai-mutant-value"
 
@@ -27,7 +29,6 @@ STATUS_MESSAGES = {
     404: "Not Found",
     500: "Internal Server Error",
 }
-FAULT_HEADER = "x-aoai-conformance-fault"
 
 
 # --- one interaction, parsed ------------------------------------------------------------------------------
@@ -41,14 +42,13 @@ class Event:
 
     @classmethod
     def parse(cls, block: str) -> Event:
-        lines = [ln for ln in block.split("\n") if ln.startswith("data:")]
-        payload = "\n".join(ln[5:].lstrip() for ln in lines)
-        if payload == "[DONE]":
-            return cls(block, None, True)
-        try:
-            return cls(block, json.loads(payload) if lines else None)
-        except ValueError:
+        """The block read by the suite's own SSE parser (core.sse); the raw text is kept for rewriting."""
+        parsed = SSEParser().feed(block.encode() + b"\n\n", 0.0)
+        if not parsed:  # comments only
             return cls(block, None)
+        if parsed[0].done:
+            return cls(block, None, True)
+        return cls(block, parsed[0].json)
 
     def with_data(self, data: Any) -> Event:
         compact = json.dumps(data, separators=(",", ":"), ensure_ascii=False)

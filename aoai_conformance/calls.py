@@ -20,10 +20,7 @@ from . import cassettes
 from .auth import BuiltClient
 from .config import Target
 from .core import ConformanceFailure, Exchange, Sent, SSEParser, StreamExchange, parse_json, trim
-from .core import SSEEvent as SSEEvent  # the exchange types live in core; suites and tests name them here
 from .sdk import HTTP  # the installed SDK's HTTP library (httpx2 for openai 3.x, httpx for 1.x/2.x)
-
-_json = parse_json  # recorded/judge.py imports it from here until it imports core
 
 # One event loop per process for async clients: clients are cached, and their pools belong to this loop.
 _loop: asyncio.AbstractEventLoop | None = None

@@ -100,7 +100,6 @@ def test_the_moved_names_are_the_same_objects_under_their_old_names():
     assert checks.ConformanceFailure is core.ConformanceFailure and checks.note is core.note
     assert checks.UNSET is core.UNSET
     assert calls.Exchange is core.Exchange and calls.StreamExchange is core.StreamExchange
-    assert calls.SSEEvent is core.SSEEvent and calls.SSEParser is core.SSEParser
     assert cassettes.Sent is core.Sent and cassettes.FAULT_HEADER == core.FAULT_HEADER
     checks.take_notes()
     core.note("info", "one list of notes")

@@ -1081,7 +1081,7 @@ def test_validate_is_fast():
 # -- the localised error search gives exactly jsonschema's errors ----------------------------------------------
 def _real_bodies() -> list[tuple[dict, str, str]]:
     """Every body and stream event of the real-traffic corpus, with its schema name and profile."""
-    from aoai_conformance.calls import SSEParser
+    from aoai_conformance.core import SSEParser
     from aoai_conformance.recorded.identify import identify
     from aoai_conformance.recorded.readers import Interaction, find, read
 

@@ -15,9 +15,10 @@ import openai
 import pytest
 
 from aoai_conformance import checks, layers, sdk, wire
-from aoai_conformance.calls import HTTP, Exchange, SSEEvent, StreamExchange
 from aoai_conformance.cassettes import Sent, Traffic
 from aoai_conformance.checks import ConformanceFailure
+from aoai_conformance.core import Exchange, SSEEvent, StreamExchange
+from aoai_conformance.sdk import HTTP
 
 KEY = "test-key"
 BODY = {"id": "chatcmpl-x", "object": "chat.completion"}

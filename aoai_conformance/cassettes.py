@@ -35,7 +35,7 @@ from vcr.serialize import deserialize, serialize
 from vcr.serializers import jsonserializer
 from vcr.stubs.httpx_stubs import vcr_handle_async_request, vcr_handle_request
 
-from .core import FAULT_HEADER, FAULT_STATUS, Sent
+from .core import FAULT_HEADER, FAULT_STATUS, NoRecordedAnswer, Sent
 from .files import write_atomic
 from .sdk import HTTP  # the installed SDK's HTTP library: the transports patched, the responses built
 
@@ -237,8 +237,9 @@ def one_line_failure(message: str) -> BaseException:
     return pytest.fail.Exception(message, pytrace=False)
 
 
-class ReplayExhausted(pytest.fail.Exception):  # type: ignore[misc,name-defined]
-    """The SDK sent a request the cassette has no (more) answers for: more attempts, or another body."""
+class ReplayExhausted(pytest.fail.Exception, NoRecordedAnswer):  # type: ignore[misc,name-defined]
+    """The SDK sent a request the cassette has no (more) answers for: more attempts, or another body.
+    A layer catches it as core.NoRecordedAnswer."""
 
 
 def _miss(traffic: Traffic, request: HTTP.Request) -> BaseException:

@@ -70,7 +70,8 @@ KNOWN: dict[tuple[str, str], str] = {
         "aoai_conformance.*retries",
         "aoai_conformance.cassettes",
     ): "retries.timed tells a replay that ran out of recorded answers (cassettes.ReplayExhausted) from a "
-    "service that stopped answering; goes when the mode object of the harness split answers that",
+    "service that stopped answering; core.NoRecordedAnswer is that exception's core name, so this goes when "
+    "documented/retries.py catches that instead (it was being edited by other hands when core got it)",
 }
 
 

@@ -11,7 +11,17 @@ core and each other, never the engine (calls, cassettes, plugin, the servers, vc
 """
 
 from .context import Context, Credentials, TokenCounter
-from .exchange import DONE, FAULT_HEADER, FAULT_STATUS, Exchange, Sent, SSEEvent, StreamExchange, parse_json
+from .exchange import (
+    DONE,
+    FAULT_HEADER,
+    FAULT_STATUS,
+    Exchange,
+    NoRecordedAnswer,
+    Sent,
+    SSEEvent,
+    StreamExchange,
+    parse_json,
+)
 from .failure import UNSET, ConformanceFailure, expect, fail, note, take_notes, trim
 from .sse import LineSplitter, SSEParser
 
@@ -25,6 +35,7 @@ __all__ = [
     "Credentials",
     "Exchange",
     "LineSplitter",
+    "NoRecordedAnswer",
     "SSEEvent",
     "SSEParser",
     "Sent",

@@ -21,6 +21,7 @@ __all__ = [
     "FAULT_HEADER",
     "FAULT_STATUS",
     "Exchange",
+    "NoRecordedAnswer",
     "SSEEvent",
     "Sent",
     "StreamExchange",
@@ -34,6 +35,15 @@ DONE = "[DONE]"
 # carries this header (its value names the transport error).
 FAULT_HEADER = "x-aoai-conformance-fault"
 FAULT_STATUS = 599
+
+
+class NoRecordedAnswer(BaseException):
+    """A replay was asked for an answer its recording does not hold (more attempts, or another request body).
+
+    The harness raises it (``cassettes.ReplayExhausted``, a pytest failure of one line); a layer that times
+    attempts (the retries) catches it by this name, without importing the recording. A BaseException, as
+    pytest's own outcomes are: the SDK's retry loop catches Exception and would retry it into a connection error.
+    """
 
 
 def parse_json(content: bytes) -> Any:

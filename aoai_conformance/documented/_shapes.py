@@ -23,7 +23,7 @@ def _is_num(value: Any) -> bool:
 
 def _count(container: Any, key: str, promise: str, path: str) -> int:
     """A non-negative integer token count, or a failure of ``promise``."""
-    value = container.get(key) if isinstance(container, Mapping) else None
+    value: Any = container.get(key) if isinstance(container, Mapping) else None
     expect(
         _is_int(value) and value >= 0,
         promise,

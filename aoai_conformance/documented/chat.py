@@ -170,7 +170,7 @@ def prompt_filter_results(results: Any, *, n_prompts: int | None = None) -> None
     for i, entry in enumerate(results):
         path = f"prompt_filter_results[{i}]"
         entry = _obj(entry, P + "entries", "prompt filter entry", path)
-        idx = entry.get("prompt_index")
+        idx: Any = entry.get("prompt_index")
         expect(
             _is_int(idx) and idx >= 0,
             P + "entries",

@@ -166,7 +166,7 @@ def chat_stream(
         for j, choice in enumerate(choices):
             path = f"chunks[{i}].choices[{j}]"
             choice = _obj(choice, P + "finish-reason", "choice", path)
-            idx = choice.get("index")
+            idx: Any = choice.get("index")
             delta = choice.get("delta")
             if idx not in seen:
                 role = delta.get("role") if isinstance(delta, Mapping) else None
@@ -241,7 +241,7 @@ def chat_stream(
 
 def chat_stream_text(chunks: list[Any]) -> dict[int, str]:
     """Concatenated ``delta.content`` per choice index (prelude and usage chunks contribute nothing)."""
-    texts: dict[int, list[str]] = {}
+    texts: dict[Any, list[str]] = {}
     for chunk in chunks:
         if not isinstance(chunk, Mapping):
             continue

@@ -98,7 +98,7 @@ def embeddings(body: Any, *, n_inputs: int, dimensions: int | None = None) -> No
             expected="embedding",
             received=item.get("object"),
         )
-        vector = item.get("embedding")
+        vector: Any = item.get("embedding")
         if isinstance(vector, str):
             vector = decode_base64_embedding(vector)
         expect(
@@ -152,8 +152,8 @@ def embedding_base64_matches(b64_body: Mapping, float_body: Mapping, *, tol: flo
     """Promises ``embeddings.base64.decodes`` and ``embeddings.base64.matches``: the same inputs requested
     with
     ``encoding_format="base64"`` and ``"float"`` give the same vectors (float32 rounding within ``tol``)."""
-    b64_data = b64_body.get("data") if isinstance(b64_body, Mapping) else None
-    float_data = float_body.get("data") if isinstance(float_body, Mapping) else None
+    b64_data: Any = b64_body.get("data") if isinstance(b64_body, Mapping) else None
+    float_data: Any = float_body.get("data") if isinstance(float_body, Mapping) else None
     expect(
         isinstance(b64_data, list) and isinstance(float_data, list),
         "embeddings.base64.matches",
@@ -170,9 +170,9 @@ def embedding_base64_matches(b64_body: Mapping, float_body: Mapping, *, tol: flo
         received=len(b64_data),
     )
     for i, (b, f) in enumerate(zip(b64_data, float_data)):
-        raw = b.get("embedding") if isinstance(b, Mapping) else None
+        raw: Any = b.get("embedding") if isinstance(b, Mapping) else None
         vec = decode_base64_embedding(raw)
-        ref = f.get("embedding") if isinstance(f, Mapping) else None
+        ref: Any = f.get("embedding") if isinstance(f, Mapping) else None
         expect(
             isinstance(ref, list) and len(vec) == len(ref),
             "embeddings.base64.matches",

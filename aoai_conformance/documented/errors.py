@@ -64,7 +64,7 @@ def error_body(body: Any, status: int) -> None:
         expected=">= 400",
         received=status,
     )
-    err = body.get("error") if isinstance(body, Mapping) else None
+    err: Any = body.get("error") if isinstance(body, Mapping) else None
     expect(
         isinstance(err, Mapping),
         "error.envelope",

@@ -57,7 +57,7 @@ def _listed_tools(body: Mapping, server_label: str) -> set[str]:
     )
     names: set[str] = set()
     for i, it in lists:
-        tools = it.get("tools")
+        tools: Any = it.get("tools")
         expect(
             isinstance(tools, list) and tools,
             "mcp.list-tools",
@@ -189,7 +189,7 @@ def mcp_approval_followup(first_body: Mapping, second_body: Mapping, approval_re
     the executed call (tools listed in the first body: the follow-up need not list them again).
     Sources: [oai] MCPApprovalRequest, MCPToolCall.approval_request_id (absent in [azure]; checked when sent).
     """
-    req = next(
+    req: Any = next(
         (it for _, it in _items(first_body, "mcp_approval_request") if it.get("id") == approval_request_id),
         None,
     )
@@ -241,7 +241,7 @@ def mcp_approval_followup(first_body: Mapping, second_body: Mapping, approval_re
         received=arid,
     )
     label = req.get("server_label")
-    listed = {
+    listed: set[Any] = {
         t.get("name")
         for _, it in _items(first_body, "mcp_list_tools")
         if it.get("server_label") == label

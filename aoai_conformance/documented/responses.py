@@ -150,7 +150,7 @@ def response_body(body: Any, *, expect_model: str | None = None) -> None:
     for i, item in enumerate(output):
         path = f"output[{i}]"
         item = _obj(item, "responses.item.type-known", "output item", path)
-        itype = item.get("type")
+        itype: Any = item.get("type")
         expect(
             itype in OUTPUT_ITEM_TYPES,
             "responses.item.type-known",

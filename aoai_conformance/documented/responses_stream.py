@@ -187,11 +187,16 @@ def responses_stream(events: list[Any], *, final_body: Mapping | None = None) ->
 
 def _stream_items(events: list[Mapping], final: Mapping, final_body: Mapping | None) -> None:
     P = "responses.stream."
-    items: dict[int, dict[str, Any]] = {}  # output_index -> {id, added, done, item}
-    parts: dict[tuple[str, int], dict[str, Any]] = {}  # (item_id, content_index) -> {added, done, ...}
-    ids: dict[str, int] = {}  # item id -> output_index
-    deltas: dict[tuple[str, int], list[str]] = {}
-    text_done: dict[tuple[str, int], Any] = {}
+    # Indexes and ids as the events carry them (Any: off the wire, not yet checked).
+    items: dict[Any, dict[str, Any]] = {}  # output_index -> {id, added, done, item}
+    parts: dict[tuple[Any, Any], dict[str, Any]] = {}  # (item_id, content_index) -> {added, done, ...}
+    ids: dict[Any, Any] = {}  # item id -> output_index
+    deltas: dict[tuple[Any, Any], list[Any]] = {}
+    text_done: dict[tuple[Any, Any], Any] = {}
+    item: Any
+    entry: Any
+    pentry: Any
+    part: Any
     next_index = 0
 
     for i, event in enumerate(events):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import email.utils
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, cast
 
 import openai
 
@@ -246,7 +246,7 @@ def exception(error: BaseException | None, status: int | None) -> None:
             received=type(error).__name__,
         )
         expect(
-            error.__cause__ is not None,
+            cast(BaseException, error).__cause__ is not None,  # not None: fail() above raised
             "retries.exception-type",
             "APIConnectionError carries no __cause__ (the docs print e.__cause__, the underlying exception)",
         )

@@ -65,14 +65,7 @@ RULES = (
 )
 
 # (importing module, imported module) as fnmatch patterns -> why it is still allowed, and what removes it.
-KNOWN: dict[tuple[str, str], str] = {
-    (
-        "aoai_conformance.*retries",
-        "aoai_conformance.cassettes",
-    ): "retries.timed tells a replay that ran out of recorded answers (cassettes.ReplayExhausted) from a "
-    "service that stopped answering; core.NoRecordedAnswer is that exception's core name, so this goes when "
-    "documented/retries.py catches that instead (it was being edited by other hands when core got it)",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from typing import Any, Callable, Mapping, Sequence, cast
 
 import openai
 
-from ..cassettes import ReplayExhausted
 from ..checks import expect, fail, trim
+from ..core import NoRecordedAnswer
 from .errors import table_class
 
 PROMISES = {
@@ -312,6 +312,6 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Outcome:
     start = time.monotonic()
     try:
         ex = fn(*args, **kwargs)
-    except ReplayExhausted as exc:
+    except NoRecordedAnswer as exc:  # cassettes.ReplayExhausted, by its core name
         return Outcome(deferred=exc, elapsed=time.monotonic() - start)
     return Outcome(exchange=ex, elapsed=time.monotonic() - start)

@@ -1,75 +1,23 @@
-"""A fault-injecting reverse proxy: the suite's own way to make a service fail on demand.
-
-A real Azure OpenAI resource cannot be told to answer 429 or to hang up mid-stream, yet the documentation
-makes promises about exactly those cases ("connection errors, 408, 429 and >=500 are retried twice by default
-with a brief exponential backoff"). :class:`FaultProxy` sits between the SDK and any target (the local
-stand-in or a real resource in live mode), applies a scripted sequence of faults to the next requests, then
-passes the rest through unchanged::
-
-    with FaultProxy("http://127.0.0.1:5000/openai/v1/") as proxy:
-        proxy.script([status(429, headers=retry_after_ms(10)), drop()])
-        client = openai.OpenAI(base_url=proxy.base_url, api_key="k")
-        client.chat.completions.create(...)          # 429, connection error, then the real answer
-        [a.retry_count for a in proxy.attempts]      # ["0", "1", "2"]
-
-Faults (each consumes one request):
-
-- :func:`status` -- answer with a status code and an Azure-shaped error body (headers via
-  :func:`retry_after_ms`, :func:`retry_after`, :func:`retry_after_date`, :func:`x_should_retry`);
-- :func:`drop` -- read the request, close the connection without a response (``reset=True``: send a TCP RST);
-- :func:`stall` -- read the request, send nothing for ``seconds``, then close (use a shorter client timeout);
-- :func:`cut_stream` -- pass the upstream response through but cut the connection after N SSE events, without
-  the chunked terminator;
-- :func:`delay` -- wait, then pass through; :func:`passthrough` -- a no-op slot inside a script.
-
-"Connection refused" cannot be produced per request by a listening socket; :func:`closed_port_url` gives a URL
-on 127.0.0.1 where nothing listens (a port kept bound but never listening, so nobody else can take it).
-
-Standard library only. Binds 127.0.0.1; talks to nothing but the given upstream.
-Run by hand: ``python -m aoai_conformance.faultproxy --upstream URL [--port 0] [--script JSON]``.
-"""
+"""The proxy itself: the attempt log, the request handler that applies a fault or forwards, and the server."""
 
 from __future__ import annotations
 
-import argparse
-import email.utils
 import http.client
 import json
-import signal
 import socket
 import ssl
 import struct
-import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
-from .core.sse import LineSplitter, SSEParser
-from .serving import serve_in_background, stop_serving
-
-__all__ = [
-    "FaultProxy",
-    "Fault",
-    "Attempt",
-    "status",
-    "drop",
-    "stall",
-    "cut_stream",
-    "delay",
-    "passthrough",
-    "retry_after_ms",
-    "retry_after",
-    "retry_after_date",
-    "x_should_retry",
-    "closed_port_url",
-    "fault_from_json",
-    "azure_error_body",
-]
+from ..core.sse import LineSplitter, SSEParser
+from ..serving import serve_in_background, stop_serving
+from .faults import Fault, azure_error_body
 
 # Hop-by-hop headers (RFC 9110 7.6.1) are never forwarded; Host and Content-Length are recomputed.
 _HOP_BY_HOP = frozenset(
@@ -85,188 +33,6 @@ _HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-
-
-# --------------------------------------------------------------------------------------------------- faults
-@dataclass(frozen=True)
-class Fault:
-    """One scripted fault. Build it with the factory functions (:func:`status`, :func:`drop`, ...)."""
-
-    kind: str  # "status" | "drop" | "stall" | "cut_stream" | "delay" | "passthrough"
-    status: int | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes | None = None
-    seconds: float | None = None
-    events: int | None = None
-    reset: bool = False
-
-    def describe(self) -> str:
-        if self.kind == "status":
-            extra = "".join(f" {k}={v}" for k, v in self.headers)
-            return f"status {self.status}{extra}"
-        if self.kind == "drop":
-            return "drop (reset)" if self.reset else "drop"
-        if self.kind in ("stall", "delay"):
-            return f"{self.kind} {self.seconds:g}s"
-        if self.kind == "cut_stream":
-            return f"cut_stream after {self.events} events"
-        return self.kind
-
-
-def _header_items(
-    headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None,
-) -> tuple[tuple[str, str], ...]:
-    if headers is None:
-        return ()
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    return tuple((str(k), str(v)) for k, v in items)
-
-
-def status(code: int, headers: Mapping[str, Any] | None = None, body: Any = None) -> Fault:
-    """Answer with ``code``. ``body``: None (an Azure-shaped error for ``code``), bytes, str, or JSON-able."""
-    if not 100 <= int(code) <= 599:
-        raise ValueError(f"status code out of range: {code}")
-    if body is not None and not isinstance(body, bytes):
-        body = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-    return Fault("status", status=int(code), headers=_header_items(headers), body=body)
-
-
-def drop(reset: bool = False) -> Fault:
-    """Read the request, then close the connection without any response (``reset``: abortive close, RST)."""
-    return Fault("drop", reset=reset)
-
-
-def stall(seconds: float) -> Fault:
-    """Read the request, send nothing for ``seconds``, then close. Pair with a shorter client timeout."""
-    return Fault("stall", seconds=float(seconds))
-
-
-def cut_stream(after_events: int) -> Fault:
-    """Pass the upstream response through, but close after ``after_events`` SSE events (no chunked end)."""
-    if after_events < 0:
-        raise ValueError("after_events must be >= 0")
-    return Fault("cut_stream", events=int(after_events))
-
-
-def delay(seconds: float) -> Fault:
-    """Wait ``seconds`` after reading the request, then pass it through."""
-    return Fault("delay", seconds=float(seconds))
-
-
-def passthrough() -> Fault:
-    """A script slot that does nothing: the request goes through untouched."""
-    return Fault("passthrough")
-
-
-def retry_after_ms(ms: float) -> dict[str, str]:
-    """``retry-after-ms`` header (the SDK reads it before ``retry-after``)."""
-    return {"retry-after-ms": _num(ms)}
-
-
-def retry_after(seconds: float) -> dict[str, str]:
-    """``retry-after`` header in seconds (the SDK accepts floats)."""
-    return {"retry-after": _num(seconds)}
-
-
-def retry_after_date(when: datetime) -> dict[str, str]:
-    """``retry-after`` header as an HTTP date (naive datetimes are taken as UTC)."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return {"retry-after": email.utils.format_datetime(when.astimezone(timezone.utc), usegmt=True)}
-
-
-def x_should_retry(value: bool) -> dict[str, str]:
-    """``x-should-retry: true|false``: the SDK obeys it over its status-code rules."""
-    return {"x-should-retry": "true" if value else "false"}
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def fault_from_json(obj: Mapping[str, Any]) -> Fault:
-    """One script entry from JSON: ``{"status": 429, "headers": {...}, "body": ...}``, ``{"drop": true}``,
-    ``{"drop": "reset"}``, ``{"stall": 2}``, ``{"cut_stream": 2}``, ``{"delay": 0.5}``,
-    ``{"passthrough": true}``.
-    """
-    if "status" in obj:
-        return status(int(obj["status"]), obj.get("headers"), obj.get("body"))
-    if obj.get("drop"):
-        return drop(reset=obj["drop"] == "reset")
-    if "stall" in obj:
-        return stall(float(obj["stall"]))
-    if "cut_stream" in obj:
-        return cut_stream(int(obj["cut_stream"]))
-    if "delay" in obj:
-        return delay(float(obj["delay"]))
-    if obj.get("passthrough"):
-        return passthrough()
-    raise ValueError(f"unknown fault: {json.dumps(obj)}")
-
-
-# ------------------------------------------------------------------------------------- Azure-shaped errors
-_OPERATIONS = {
-    "chat/completions": "ChatCompletions_Create",
-    "completions": "Completions_Create",
-    "embeddings": "Embeddings_Create",
-    "responses": "Responses_Create",
-    "images/generations": "ImageGenerations_Create",
-    "audio/transcriptions": "Transcriptions_Create",
-    "audio/speech": "Speech_Create",
-}
-
-
-def _operation(path: str) -> str:
-    tail = urlsplit(path).path.rstrip("/")
-    for suffix, name in sorted(_OPERATIONS.items(), key=lambda kv: -len(kv[0])):
-        if tail.endswith("/" + suffix):
-            return name
-    return "ChatCompletions_Create"
-
-
-def azure_error_body(code: int, path: str = "/openai/v1/chat/completions") -> dict[str, Any]:
-    """An error body shaped like Azure OpenAI's (``{"error": {"code", "message"}}``) for ``code``.
-
-    Messages follow what Azure resources are seen to return; they are plausible stand-ins, not recordings.
-    """
-    op = _operation(path)
-    messages: dict[int, tuple[str, str]] = {
-        400: ("BadRequest", "The request is invalid."),
-        401: (
-            "401",
-            "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a "
-            "valid key for an active subscription and use a correct regional API endpoint for your resource.",
-        ),
-        403: ("403", "Access denied due to Virtual Network/Firewall rules."),
-        404: (
-            "DeploymentNotFound",
-            "The API deployment for this resource does not exist. If you created the deployment within the "
-            "last 5 minutes, please wait a moment and try again.",
-        ),
-        408: ("Timeout", "The operation was timeout."),
-        409: ("Conflict", "The request conflicts with the current state of the resource."),
-        422: ("UnprocessableEntity", "The request could not be processed."),
-        429: (
-            "429",
-            f"Requests to the {op} Operation under Azure OpenAI API version v1 have exceeded token rate "
-            "limit of your current OpenAI S0 pricing tier. Please retry after 1 second. Please go here: "
-            "https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.",
-        ),
-        500: (
-            "InternalServerError",
-            "The server had an error processing your request. Sorry about that! You can retry your request, "
-            "or contact us through an Azure support request at: "
-            "https://go.microsoft.com/fwlink/?linkid=2213926 if you keep seeing this error.",
-        ),
-        502: ("BadGateway", "Bad gateway."),
-        503: (
-            "ServiceUnavailable",
-            "The service is temporarily unable to process your request. Please try again later.",
-        ),
-        504: ("GatewayTimeout", "The operation timed out."),
-    }
-    code_str, message = messages.get(code, (str(code), http.client.responses.get(code, "Error") + "."))
-    return {"error": {"code": code_str, "message": message}}
 
 
 # ------------------------------------------------------------------------------------------ the attempt log
@@ -767,60 +533,3 @@ def closed_port_url(path: str = "/openai/v1/") -> str:
     s.bind(("127.0.0.1", 0))
     _held_ports.append(s)
     return f"http://127.0.0.1:{s.getsockname()[1]}{path}"
-
-
-# ----------------------------------------------------------------------------------------------------- CLI
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m aoai_conformance.faultproxy",
-        description="Fault-injecting reverse proxy for Azure OpenAI v1 targets (binds 127.0.0.1).",
-    )
-    parser.add_argument(
-        "--upstream", required=True, help="base URL, e.g. https://RES.openai.azure.com/openai/v1/"
-    )
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: a free one)")
-    parser.add_argument(
-        "--script",
-        default=None,
-        help="JSON list of faults, e.g. "
-        '\'[{"status": 429, "headers": {"retry-after-ms": "10"}}, {"drop": true}]\'',
-    )
-    args = parser.parse_args(argv)
-    try:
-        faults = [fault_from_json(x) for x in json.loads(args.script)] if args.script else []
-        proxy = FaultProxy(args.upstream, port=args.port)
-    except (ValueError, TypeError, AttributeError) as exc:
-        print(f"aoai-conformance fault proxy: {exc}", file=sys.stderr)
-        return 2
-
-    def log_attempt(a: Attempt) -> None:
-        print(a.line(), file=sys.stderr, flush=True)
-
-    proxy.on_attempt = log_attempt
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        proxy.start()
-    except OSError as exc:
-        print(f"aoai-conformance fault proxy: cannot listen: {exc}", file=sys.stderr)
-        return 2
-    try:
-        proxy.script(faults)
-        print(f"aoai-conformance fault proxy on {proxy.base_url} -> {args.upstream}", flush=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        proxy.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
-        sys.exit(130)

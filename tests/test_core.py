@@ -135,3 +135,19 @@ def test_the_harness_and_a_recording_give_the_layers_what_context_names():
         "check",
         None,
     )
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_what_the_stand_in_writes_the_parser_reads_back(named):
+    """The stand-in writes SSE (it parses none); core's parser reads each event back as it was meant."""
+    from aoai_conformance.standin.server import format_event
+
+    events = [
+        {"type": "response.created", "n": 1},
+        {"type": "response.output_text.delta", "delta": "a\nb"},
+        "[DONE]",
+    ]
+    body = b"".join(format_event(e, named) for e in events)
+    parsed = SSEParser().feed(body, 0.0)
+    assert [e.json if not e.done else "[DONE]" for e in parsed] == events
+    assert [e.event for e in parsed] == ([e["type"] for e in events[:2]] if named else [None, None]) + [None]

@@ -207,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("aoai-conformance: interrupted\n")
         return EXIT_USAGE
+    except BrokenPipeError:  # `aoai-conformance check ... | head`: the reader left; the reports are written
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

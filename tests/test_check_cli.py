@@ -306,3 +306,17 @@ def test_an_unknown_host_is_one_line_per_file_and_its_requests_are_listed_not_ju
         "path: its requests are listed as not checked"
     ]
     assert code == 0 and [c["status"] for c in results["cases"]] == ["skipped", "skipped", "pass"]
+
+
+def test_output_piped_into_a_reader_that_leaves_early_is_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        f"{sys.executable} -m aoai_conformance.cli check {CORPUS} --findings none --reports-dir {tmp_path} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.stdout.startswith("FAIL ") and "Traceback" not in proc.stderr, proc.stderr
+    assert (tmp_path / "results.json").is_file()

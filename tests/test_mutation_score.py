@@ -48,10 +48,18 @@ def test_every_equivalent_has_a_reviewed_reason(bench):
             assert m["equivalent"] == runner.equivalent_reason(m, entries)
 
 
-def test_caught_requires_a_promise():
-    meta = {"status": "fail", "promise": None}
-    # the classification rule used by the runner, spelled out
-    assert not (meta["status"] == "fail" and meta["promise"] is not None)
+@pytest.mark.parametrize(
+    "status, promise, is_caught",
+    [
+        ("fail", "chat.object", True),
+        ("fail", None, False),  # a failure that names no promise (a cassette miss, a crash in a check)
+        ("error", "chat.object", False),
+        ("pass", None, False),
+        ("expected-fail", "http.status", False),
+    ],
+)
+def test_caught_requires_a_failure_naming_a_promise(status, promise, is_caught):
+    assert runner.caught(status, promise) is is_caught
 
 
 def test_end_to_end_caught_survived_and_equivalent(tmp_path):

@@ -39,6 +39,14 @@ from . import operators as ops
 HERE = Path(__file__).resolve().parent
 EQUIVALENT_FILE = HERE / "equivalent.toml"
 PASSING = ("pass", "doc-sdk-difference", "expected-fail")
+
+
+def caught(status: str, promise: str | None) -> bool:
+    """A mutant is caught only by a failing check that names the promise it broke: a crash, a cassette miss
+    or a failure without a promise says nothing about the suite's checks."""
+    return status == "fail" and promise is not None
+
+
 FORMAT = "aoai-conformance/mutation"
 BATCH_TIMEOUT = 480.0
 
@@ -268,7 +276,7 @@ def _run(opts: Options, files: list[str], tmp: Path, started: float) -> dict[str
                     promise=failure.get("promise"),
                     message=(failure.get("message") or case.get("reason") or "")[:300] or None,
                 )
-            row["caught"] = row["status"] == "fail" and row["promise"] is not None
+            row["caught"] = caught(row["status"], row["promise"])
             row["equivalent"] = equivalent_reason(row, equivalents)
             rows.append(row)
     rows.sort(key=lambda r: r["id"])

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import overload
 from urllib.parse import urlsplit
 
+from .documented import registry
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -29,6 +31,7 @@ PLACEHOLDER_BASE_URL = "https://resource.openai.azure.invalid/openai/v1/"
 PLACEHOLDER_HOST = "resource.openai.azure.invalid"
 
 # Capability -> (environment variable, documented default deployment). A public interface: keep it stable.
+# The deployment names and their variables are config's own (reasoning, vision: deployments no call row names).
 DEPLOYMENT_ENV = {
     "chat": ("AZURE_OPENAI_CHAT_DEPLOYMENT", "gpt-4o"),
     "responses": ("AZURE_OPENAI_RESPONSES_DEPLOYMENT", "gpt-4.1-nano"),
@@ -37,7 +40,10 @@ DEPLOYMENT_ENV = {
     "mcp": ("AZURE_OPENAI_MCP_DEPLOYMENT", "gpt-5"),
     "embeddings": ("AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT", "text-embedding-3-large"),
 }
-CAPABILITIES = (*DEPLOYMENT_ENV, "fine_tuning", "errors", "retries")
+# The deployments', then each documented call's (the registry's rows), then the suites' own sections.
+CAPABILITIES = tuple(
+    dict.fromkeys((*DEPLOYMENT_ENV, *(row.capability for row in registry.CALLS), "errors", "retries"))
+)
 
 # Fixed credentials for replay: the fixed-token credential keeps the real get_bearer_token_provider path.
 REPLAY_API_KEY = "replay-api-key"

@@ -10,9 +10,11 @@ from __future__ import annotations
 import ast
 import collections
 import importlib
+import inspect
 import typing
 from pathlib import Path
 
+import openai
 import pytest
 
 from aoai_conformance import config, invariants, schemas
@@ -98,3 +100,69 @@ def test_promise_ids_are_unique_across_the_documented_modules():
     assert {pid: files for pid, files in where.items() if len(files) > 1} == {}
     # the facade's merged registry holds every body and stream promise, none lost in the merge
     assert set(invariants.PROMISES) == set(where) - {p for p in where if p.startswith("retries.")}
+
+
+@pytest.mark.parametrize("kind", sorted(ROWS))
+def test_body_schema_is_one_of_the_rows_schemas(kind):
+    row = ROWS[kind]
+    if row.body_schema is not None:
+        assert row.body_schema in row.schemas
+        assert row.object, f"{kind}: a body schema is for the body whose object is the row's"
+
+
+@pytest.mark.parametrize("kind", sorted(ROWS))
+def test_output_caps_are_parameters_of_the_sdk_method(kind):
+    row = ROWS[kind]
+    method = openai.OpenAI(api_key="x", base_url="http://127.0.0.1:9")
+    for attr in row.call.split("."):
+        method = getattr(method, attr)
+    params = inspect.signature(method.create).parameters
+    assert [cap for cap in row.output_caps if cap not in params] == []
+
+
+def test_helpers_read_the_rows():
+    assert registry.calls_by_path()["chat.completions"] == (ROWS["chat"], ROWS["chat_stream"])
+    assert registry.routes()["fine_tuning.jobs"] == "fine_tuning/jobs"
+    assert "content-filter.choice" in registry.schema_names("azure")
+    assert "content-filter.choice" not in registry.schema_names("openai")
+    assert len(set(registry.schema_names("azure"))) == len(registry.schema_names("azure"))
+
+
+def test_the_tables_read_the_registry():
+    """Who reads the rows: each consumer's table is built from them, not a copy that could drift."""
+    from aoai_conformance import schemagen
+    from aoai_conformance.mutation import operators
+    from aoai_conformance.standin import server
+
+    events = [
+        n[len(registry.EVENT_PREFIX) :] for n in ROWS["responses_stream"].schemas if n.startswith("event.")
+    ]
+    assert list(schemagen.REQUIRED_EVENTS[: len(events)]) == events
+    for profile in ("azure", "openai"):
+        names = [n for n in registry.schema_names(profile) if not n.startswith(registry.EVENT_PREFIX)]
+        assert [n for n in names if n not in schemagen.TARGETS[profile]] == []
+    assert operators.OBJECT_SCHEMAS == {
+        "chat.completion": "chat.completion",
+        "chat.completion.chunk": "chat.completion.chunk",
+        "response": "response",
+        "list": "embeddings",
+    }
+    assert operators.DISCRIMINATORS["chat.completion"] == "chat.completion.chunk"
+    assert set(server.JSON_BODY_ROUTES) == {row.route for row in registry.CALLS}
+    assert [c for c in {row.capability for row in registry.CALLS} if c not in config.CAPABILITIES] == []
+    assert config.CAPABILITIES[-2:] == ("errors", "retries")
+
+
+def test_schemagen_fails_when_a_registry_schema_has_no_component(monkeypatch):
+    from aoai_conformance import schemagen
+
+    if not (schemagen.specs_dir() / "SOURCES.txt").is_file():
+        pytest.skip("official specs not found")
+
+    monkeypatch.setitem(
+        schemagen.TARGETS,
+        "openai",
+        {k: v for k, v in schemagen.TARGETS["openai"].items() if k != "embeddings"},
+    )
+    with pytest.raises(ValueError, match="embeddings"):
+        schemagen.generate()

@@ -9,13 +9,23 @@ from pathlib import Path
 
 import pytest
 
+from aoai_conformance.documented import registry
 from conftest import SUITES
 
 SUITE_FILES = sorted(SUITES.glob("test_*.py"))
-GENERATING = {
-    "chat.completions": ("max_tokens", "max_completion_tokens"),
-    "responses": ("max_output_tokens",),
-}
+
+
+def _output_caps() -> dict[str, tuple[str, ...]]:
+    """call path -> the request parameters that cap its output, from the registry (none: it generates none)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for path, rows in registry.calls_by_path().items():
+        caps = tuple(dict.fromkeys(cap for row in rows for cap in row.output_caps))
+        if caps:
+            out[path] = caps
+    return out
+
+
+GENERATING = _output_caps()
 
 
 def _tree(path: Path) -> ast.Module:
@@ -61,7 +71,7 @@ def test_every_test_cites_its_doc_section_and_has_a_title(path):
 
 @pytest.mark.parametrize("path", SUITE_FILES, ids=[p.name for p in SUITE_FILES])
 def test_every_generating_call_caps_its_output_tokens(path):
-    uncapped = []
+    uncapped, unknown = [], []
     for node in ast.walk(_tree(path)):
         if not (
             isinstance(node, ast.Call)
@@ -73,6 +83,9 @@ def test_every_generating_call_caps_its_output_tokens(path):
             and isinstance(node.args[0], ast.Constant)
         ):
             continue
+        if node.args[0].value not in registry.calls_by_path():
+            unknown.append(f"{path.name}:{node.lineno} {node.args[0].value}")
+            continue
         caps = GENERATING.get(node.args[0].value)
         if caps is None:
             continue  # embeddings, fine-tuning: nothing generated
@@ -82,6 +95,14 @@ def test_every_generating_call_caps_its_output_tokens(path):
         if not keywords & set(caps):
             uncapped.append(f"{path.name}:{node.lineno} {node.args[0].value}")
     assert not uncapped, f"calls without an output cap: {uncapped}"
+    assert not unknown, f"calls the registry (documented/registry.py) has no row for: {unknown}"
+
+
+def test_the_token_cap_table_is_the_registrys():
+    assert GENERATING == {
+        "chat.completions": ("max_tokens", "max_completion_tokens"),
+        "responses": ("max_output_tokens",),
+    }
 
 
 @pytest.mark.parametrize("path", SUITE_FILES, ids=[p.name for p in SUITE_FILES])

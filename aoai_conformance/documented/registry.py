@@ -7,16 +7,19 @@ SDK type ``layers`` and ``recorded/judge`` parse it into), which deployment capa
 ``@documented(..., capability=...)``), which stand-in route answers it (``standin.server.route_name``) and which
 module of ``aoai_conformance.documented`` holds its promises.
 
-Read by ``recorded/judge.py`` (the SDK type per kind) and ``recorded/identify.py`` (path -> call). Still
-keeping their own table, to move here: the stand-in router, schemagen, mutation/operators.py, config.py's
-capabilities and the suite hygiene rules.
+Read by ``recorded/judge.py`` (the SDK type per kind), ``recorded/identify.py`` (path -> call), the stand-in
+router (route names, which routes take a JSON body), schemagen (the schema names it must generate, the stream
+events it requires), ``mutation/operators.py`` (object -> schema, the object swaps within a call path),
+``config.CAPABILITIES``, the suite hygiene rules (which request parameters cap a call's output) and the check
+bundles (``documented.<module>.check``: schema names, SDK types). What stays in those places is theirs: the
+spec's component names (schemagen), the deployment environment variables (config), the stand-in's handlers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CALLS", "DocumentedCall", "by_kind"]
+__all__ = ["CALLS", "EVENT_PREFIX", "DocumentedCall", "by_kind", "calls_by_path", "routes", "schema_names"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,12 @@ class DocumentedCall:
     capability: str  # the deployment capability that runs it (@documented(..., capability=...))
     route: str  # the stand-in route that answers it (standin.server.route_name)
     module: str  # aoai_conformance.documented.<module> holds its promises ("" when only its errors are)
+    body_schema: str | None  # the schema of a body whose "object" is ``object`` (None: not checked as one)
     azure_schemas: tuple[str, ...] = ()  # schema names checked only under the azure profile
     tool: str | None = None  # a tool the request carries that makes it a call of its own (MCP)
+    output_caps: tuple[
+        str, ...
+    ] = ()  # request parameters that cap its generated tokens (none: generates none)
 
     @property
     def http_path(self) -> str:
@@ -48,9 +55,11 @@ class DocumentedCall:
         return not self.stream and self.tool is None
 
 
+EVENT_PREFIX = "event."  # a Responses stream event's schema name: event.<type>
+
 # The events of the documented text stream, in the order they come (each has its event.<type> schema).
 _TEXT_STREAM_EVENTS = tuple(
-    f"event.response.{t}"
+    f"{EVENT_PREFIX}response.{t}"
     for t in (
         "created",
         "in_progress",
@@ -73,6 +82,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         schemas=("chat.completion",),
         azure_schemas=("content-filter.choice", "content-filter.prompt-entry"),
         object="chat.completion",
+        body_schema="chat.completion",
+        output_caps=("max_tokens", "max_completion_tokens"),
         sdk_type="ChatCompletion",
         sdk_module="openai.types.chat",
         capability="chat",
@@ -87,6 +98,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         schemas=("chat.completion.chunk",),
         azure_schemas=("content-filter.choice",),
         object="chat.completion.chunk",
+        body_schema="chat.completion.chunk",
+        output_caps=("max_tokens", "max_completion_tokens"),
         sdk_type="ChatCompletionChunk",
         sdk_module="openai.types.chat",
         capability="chat",
@@ -100,6 +113,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         stream=False,
         schemas=("response",),
         object="response",
+        body_schema="response",
+        output_caps=("max_output_tokens",),
         sdk_type="Response",
         sdk_module="openai.types.responses",
         capability="responses",
@@ -113,6 +128,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         stream=True,
         schemas=_TEXT_STREAM_EVENTS + ("response",),
         object="response",
+        body_schema="response",
+        output_caps=("max_output_tokens",),
         sdk_type="ResponseStreamEvent",
         sdk_module="openai.types.responses",
         capability="responses",
@@ -126,6 +143,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         stream=False,
         schemas=("response", "item.mcp_list_tools", "item.mcp_call", "item.mcp_approval_request", "mcp.tool"),
         object="response",
+        body_schema="response",
+        output_caps=("max_output_tokens",),
         sdk_type="Response",
         sdk_module="openai.types.responses",
         capability="mcp",
@@ -140,6 +159,7 @@ CALLS: tuple[DocumentedCall, ...] = (
         stream=False,
         schemas=("embeddings",),
         object="list",
+        body_schema="embeddings",
         sdk_type="CreateEmbeddingResponse",
         sdk_module="openai.types",
         capability="embeddings",
@@ -154,6 +174,7 @@ CALLS: tuple[DocumentedCall, ...] = (
         stream=False,
         schemas=("error",),
         object="fine_tuning.job",
+        body_schema=None,
         sdk_type="FineTuningJob",
         sdk_module="openai.types.fine_tuning",
         capability="fine_tuning",
@@ -169,3 +190,25 @@ def by_kind(kind: str) -> DocumentedCall:
         if row.kind == kind:
             return row
     raise KeyError(kind)
+
+
+def calls_by_path() -> dict[str, tuple[DocumentedCall, ...]]:
+    """call path -> its rows, in registry order (``chat.completions`` -> chat, chat_stream)."""
+    out: dict[str, tuple[DocumentedCall, ...]] = {}
+    for row in CALLS:
+        out[row.call] = out.get(row.call, ()) + (row,)
+    return out
+
+
+def routes() -> dict[str, str]:
+    """stand-in route name -> the HTTP path (after the API prefix) it answers, in registry order."""
+    return {row.route: row.http_path for row in CALLS}
+
+
+def schema_names(profile: str) -> tuple[str, ...]:
+    """Every schema name a documented call is checked against under ``profile``, in registry order, once."""
+    names: dict[str, None] = {}
+    for row in CALLS:
+        for name in row.schemas + (row.azure_schemas if profile == "azure" else ()):
+            names[name] = None
+    return tuple(names)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core import FAULT_HEADER, SSEParser
+from ..documented import registry
 
 PROFILE = "azure"  # the stand-in cassettes are recorded under profile azure
 MUTANT_TEXT = "aoai-mutant-value"
@@ -144,6 +145,10 @@ class Answer:
 
 
 # --- the strict schema as the oracle of "the documentation forbids this" ---------------------------------
+# A body's "object" -> the schema it is checked against, from the call registry.
+OBJECT_SCHEMAS = {row.object: row.body_schema for row in registry.CALLS if row.object and row.body_schema}
+
+
 def schema_name(payload: Any, *, event: bool = False) -> str | None:
     from .. import schemas
 
@@ -153,15 +158,11 @@ def schema_name(payload: Any, *, event: bool = False) -> str | None:
         name = "event." + payload["type"]
         return name if name in schemas.names(PROFILE) else None
     obj = payload.get("object")
-    if obj == "chat.completion":
-        return "chat.completion"
-    if obj == "chat.completion.chunk" or (obj == "" and "prompt_filter_results" in payload):
+    if obj in OBJECT_SCHEMAS:
+        return OBJECT_SCHEMAS[obj]
+    if obj == "" and "prompt_filter_results" in payload:  # Azure's prompt-filter chunk: object ""
         return "chat.completion.chunk"
-    if obj == "response":
-        return "response"
-    if obj == "list":
-        return "embeddings"
-    if "error" in payload and len(payload) == 1:
+    if "error" in payload and len(payload) == 1:  # the error envelope: no call's object, every call's error
         return "error"
     return None
 
@@ -288,9 +289,20 @@ def out_of_enum(payload: Any, name: str) -> tuple[Any, str] | None:
     return None
 
 
+def _object_swaps() -> dict[str, str]:
+    """The other object of the same call path (chat.completion <-> chat.completion.chunk), from the registry."""
+    out: dict[str, str] = {}
+    for rows in registry.calls_by_path().values():
+        objects = list(dict.fromkeys(row.object for row in rows if row.object and row.body_schema))
+        if len(objects) == 2:
+            out[objects[0]], out[objects[1]] = objects[1], objects[0]
+    return out
+
+
+# The discriminator each one becomes: another object of the same call (registry), else a documented object or
+# event type of the API that no documented call of this suite answers with (these are the operator's own).
 DISCRIMINATORS = {
-    "chat.completion": "chat.completion.chunk",
-    "chat.completion.chunk": "chat.completion",
+    **_object_swaps(),
     "response": "conversation",
     "list": "embedding",
     "response.output_text.delta": "response.refusal.delta",

@@ -23,6 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..documented import registry
 from .convert import Converter, compatible
 from .overlays import VERDICTS, apply_overlays, for_verdict, load_overlays
 
@@ -45,6 +46,9 @@ UPSTREAM_PATHS = {
 }
 
 # name -> component, per profile. Stream events are added from the spec's own event list (see _event_targets).
+# The names the documented calls are checked against are the registry's (documented/registry.py; generate()
+# fails when one has no component here); the component each name reads is the spec's fact, so it stays here,
+# with the helper schemas no call row names (usage, item, the stream-event union, the openai base response).
 TARGETS: dict[str, dict[str, str]] = {
     "azure": {
         "response": "AzureResponse",
@@ -83,24 +87,18 @@ TARGETS: dict[str, dict[str, str]] = {
         "item.message": "OutputMessage",
     },
 }
-EVENT_PREFIX = "event."
+EVENT_PREFIX = registry.EVENT_PREFIX
 # The strict verdict's stand-in for a component only a compatible-only overlay declares.
 NOT_IN_SPEC = {
     "$comment": "not declared by the spec; a compatible-only overlay declares it (x-source compatible_only)",
     "properties": {"type": {"not": {}}},
 }
 
-# Events the documented calls produce; the generator fails if a spec lacks one of them.
-REQUIRED_EVENTS = (
-    "response.created",
-    "response.in_progress",
-    "response.output_item.added",
-    "response.content_part.added",
-    "response.output_text.delta",
-    "response.output_text.done",
-    "response.content_part.done",
-    "response.output_item.done",
-    "response.completed",
+# Events the documented calls produce; the generator fails if a spec lacks one of them: the registry's stream
+# events (the documented text stream, in order), then those of the other outcomes and tools.
+REQUIRED_EVENTS = tuple(
+    name[len(EVENT_PREFIX) :] for name in registry.schema_names("azure") if name.startswith(EVENT_PREFIX)
+) + (
     "response.failed",
     "response.incomplete",
     "error",
@@ -188,6 +186,11 @@ def generate(spec_dir: Path | None = None) -> dict[str, str]:
         }
         converters = {v: Converter(patched[v]) for v in VERDICTS}
         targets = dict(TARGETS[profile])
+        unnamed = [
+            n for n in registry.schema_names(profile) if n not in targets and not n.startswith(EVENT_PREFIX)
+        ]
+        if unnamed:
+            raise ValueError(f"{profile}: the registry's schemas {unnamed} have no component in TARGETS")
         for etype, comp in _event_targets(profile, patched["compatible"], converters["compatible"]).items():
             targets[EVENT_PREFIX + etype] = comp
         # The spec's own events are there (an overlay for both verdicts or compatible only may add more).

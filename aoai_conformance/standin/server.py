@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, NamedTuple, Optional
 from urllib.parse import urlsplit
 
+from ..documented import registry
 from ..serving import serve_in_background, stop_serving
 from . import chat, embeddings, misc, responses
 from .common import Ids, normalise_deployments
@@ -43,17 +44,18 @@ class RecordedRequest(NamedTuple):
     body: Any
 
 
+# route name -> the path it answers (after PREFIX): the documented calls' routes, from the call registry, then
+# the stand-in's own (models: the harness lists deployments, no documented call of the suite).
+ROUTES = {**registry.routes(), "models": "models"}
+# Routes whose POST takes a JSON object body (a documented call's request).
+JSON_BODY_ROUTES = frozenset(registry.routes())
+
+
 def route_name(method: str, path: str) -> str:
     if not (path == PREFIX or path.startswith(PREFIX + "/")):
         return "outside"
     rest = path[len(PREFIX) :].strip("/")
-    for prefix, name in (
-        ("chat/completions", "chat.completions"),
-        ("responses", "responses"),
-        ("embeddings", "embeddings"),
-        ("fine_tuning/jobs", "fine_tuning.jobs"),
-        ("models", "models"),
-    ):
+    for name, prefix in ROUTES.items():
         if rest == prefix or rest.startswith(prefix + "/"):
             return name
     return "unknown"
@@ -176,7 +178,7 @@ class StandIn:
                 return unauthorized()
             who = "key"
         rest = path[len(PREFIX) :].strip("/")
-        if method == "POST" and route in ("chat.completions", "responses", "embeddings", "fine_tuning.jobs"):
+        if method == "POST" and route in JSON_BODY_ROUTES:
             if body_error or not isinstance(body, dict):
                 return invalid_request(
                     "We could not parse the JSON body of your request. The API expects a JSON "
@@ -185,18 +187,19 @@ class StandIn:
                     None,
                 )
         ctx = self._ctx
-        if route == "chat.completions" and rest == "chat/completions" and method == "POST":
+        sub = rest[len(ROUTES[route]) :] if route in ROUTES else ""  # the path after the route's own
+        if route == "chat.completions" and not sub and method == "POST":
             return chat.handle(ctx, body, system_fingerprint=self.system_fingerprint)
-        if route == "embeddings" and rest == "embeddings" and method == "POST":
+        if route == "embeddings" and not sub and method == "POST":
             if who == "entra" and self.embeddings_refuse_entra:
                 return embeddings.entra_refused()
             return embeddings.handle(ctx, body)
         if route == "responses":
-            return responses.handle(ctx, method, rest[len("responses") :], body)
+            return responses.handle(ctx, method, sub, body)
         if route == "models":
-            return misc.models(ctx, method, rest[len("models") :])
+            return misc.models(ctx, method, sub)
         if route == "fine_tuning.jobs":
-            return misc.fine_tuning_jobs(ctx, method, rest[len("fine_tuning/jobs") :], body)
+            return misc.fine_tuning_jobs(ctx, method, sub, body)
         return not_found()
 
     def _decorate(self, route: str, reply: Reply, headers: dict, body: Any) -> None:

@@ -20,6 +20,7 @@ from . import cassettes
 from .auth import BuiltClient
 from .config import Target
 from .core import ConformanceFailure, Exchange, Sent, SSEParser, StreamExchange, parse_json, trim
+from .modes import Mode, parse
 from .sdk import HTTP  # the installed SDK's HTTP library (httpx2 for openai 3.x, httpx for 1.x/2.x)
 
 # One event loop per process for async clients: clients are cached, and their pools belong to this loop.
@@ -89,7 +90,7 @@ class Aoai:
         *,
         built: BuiltClient,
         target: Target,
-        mode: str,
+        mode: Mode | str,
         traffic: cassettes.Traffic,
         factory: Callable[[list[Any] | None, dict[str, Any]], BuiltClient] | None = None,
     ) -> None:
@@ -99,7 +100,7 @@ class Aoai:
         self._faults: list[Any] | None = None
         self._client_kwargs: dict[str, Any] = {}
         self.target = target
-        self.mode = mode
+        self.mode_obj = parse(mode) if isinstance(mode, str) else mode  # what the harness asks of the run
         self.traffic = traffic
         self.exchanges: list[Exchange | StreamExchange] = []
         self.usage: dict[str, int] = {}
@@ -127,8 +128,13 @@ class Aoai:
         return self.target.profile == "azure"
 
     @property
+    def mode(self) -> str:
+        """The run mode's name (``replay``, ``record``, ``live``), for suites and reports."""
+        return self.mode_obj.name
+
+    @property
     def live(self) -> bool:
-        return self.mode in ("live", "record")
+        return self.mode_obj.reaches_server
 
     def deployment(self, capability: str) -> str:
         return self.target.deployment(capability)
@@ -149,7 +155,7 @@ class Aoai:
         Live and record: a fault-injecting proxy goes in front of the target and this test's client talks to
         it from now on. Replay: nothing to do, the cassette holds the faults as they were recorded.
         """
-        if self.mode == "replay":
+        if not self.mode_obj.faults_via_proxy:
             return
         if self._factory is None:
             raise RuntimeError("fault injection is not available for this target")

@@ -37,6 +37,7 @@ from vcr.stubs.httpx_stubs import vcr_handle_async_request, vcr_handle_request
 
 from .core import FAULT_HEADER, FAULT_STATUS, NoRecordedAnswer, Sent
 from .files import write_atomic
+from .modes import LIVE, Mode
 from .sdk import HTTP  # the installed SDK's HTTP library: the transports patched, the responses built
 
 FORMAT = "aoai-conformance/cassette"
@@ -53,7 +54,7 @@ class Traffic:
     cassette: Cassette | None = None
     cassette_path: Path | None = None
     problem: str | None = None  # set when the cassette could not be opened: the first request fails with it
-    mode: str = "live"
+    mode: Mode = LIVE
     record_command: str = ""
     sent: list[Sent] = field(default_factory=list)
 
@@ -262,7 +263,7 @@ def _patched_sync(self, request: HTTP.Request) -> HTTP.Response:
         response = vcr_handle_request(traffic.cassette, _real_sync, HTTP)(self, request)
     except CannotOverwriteExistingCassetteException:
         raise _miss(traffic, request) from None
-    if traffic.mode == "replay":
+    if traffic.mode.plays_cassettes:  # a recorded answer: its dates lie in the past
         _shift_retry_after(response)
     _note_response(entry, response)
     return _unfault(response, request, entry or Sent("", "", {}, 0))
@@ -281,7 +282,7 @@ async def _patched_async(self, request: HTTP.Request) -> HTTP.Response:
         response = await vcr_handle_async_request(traffic.cassette, _real_async, HTTP)(self, request)
     except CannotOverwriteExistingCassetteException:
         raise _miss(traffic, request) from None
-    if traffic.mode == "replay":
+    if traffic.mode.plays_cassettes:  # a recorded answer: its dates lie in the past
         _shift_retry_after(response)
     await _anote_response(entry, response)
     return await _aunfault(response, request, entry or Sent("", "", {}, 0))

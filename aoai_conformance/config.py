@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import overload
 from urllib.parse import urlsplit
 
+from . import modes
 from .documented import registry
 
 if sys.version_info >= (3, 11):
@@ -20,7 +21,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-MODES = ("replay", "record", "live")
 AUTH_MODES = ("entra", "key", "env")
 PROFILES = ("azure", "openai")
 CLIENTS = ("sync", "async")
@@ -296,6 +296,11 @@ class Settings:
     cassettes_dir: Path
     targets_file: Path | None
 
+    @property
+    def mode_obj(self) -> modes.Mode:
+        """The run mode (modes.Replay, Record or Live), which the harness asks; ``mode`` is its name."""
+        return modes.parse(self.mode)
+
 
 def standin_target(profile: str | None = None) -> Target:
     # Credentials are filled in when the plugin starts the stand-in (fresh random values per run).
@@ -322,14 +327,10 @@ def resolve(
     env: dict[str, str] | None = None,
 ) -> Settings:
     env = dict(os.environ) if env is None else env
-    mode = option(mode, "mode", "replay", env)
-    if mode not in MODES:
-        raise ConfigError(f"unknown mode {mode!r}: use --mode replay, record or live")
+    run_mode = modes.parse(option(mode, "mode", modes.REPLAY.name, env))
     auth_modes = parse_choice_list(option(auth, "auth", ",".join(AUTH_MODES), env), AUTH_MODES, "auth mode")
     # Live runs default to sync only: the async client sends the same requests, and tokens cost money.
-    clients = parse_choice_list(
-        option(client, "client", "sync,async" if mode == "replay" else "sync", env), CLIENTS, "client"
-    )
+    clients = parse_choice_list(option(client, "client", run_mode.default_clients, env), CLIENTS, "client")
     profile = option(profile, "profile", None, env)
     if profile is not None and profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}: use --profile azure or openai")
@@ -343,7 +344,7 @@ def resolve(
         file_targets = load_targets_file(Path(tfile), env)
     targets: list[Target] = []
     if names is None:
-        names = "standin" if mode == "replay" else None
+        names = run_mode.default_targets
     if names is None:
         targets.append(target_from_env(env, profile))
     else:
@@ -351,7 +352,7 @@ def resolve(
             if name == "standin":
                 t = standin_target(profile)
             elif name == "endpoint":
-                if mode != "replay":
+                if run_mode.reaches_server:
                     t = target_from_env(env, profile)
                 else:  # replay needs no endpoint; when one is set, its path is where its recordings were sent
                     try:
@@ -368,7 +369,7 @@ def resolve(
             if profile:
                 t = replace(t, profile=profile)
             targets.append(t)
-    if mode == "replay":
+    if run_mode.fake_credentials:
         # Replay sends nothing anywhere: every target becomes its recordings with fixed fake credentials, at the
         # placeholder host and the path the recordings kept (the scrubber replaces scheme and host only).
         targets = [
@@ -384,5 +385,5 @@ def resolve(
     reports = Path(option(reports_dir, "reports_dir", "reports", env))
     cassettes = Path(option(cassettes_dir, "cassettes_dir", str(default_cassettes), env))
     return Settings(
-        mode, auth_modes, clients, tuple(targets), reports, cassettes, Path(tfile) if tfile else None
+        run_mode.name, auth_modes, clients, tuple(targets), reports, cassettes, Path(tfile) if tfile else None
     )

@@ -119,8 +119,8 @@ class _State:
     def target(self, name: str) -> Target:
         settings = self.need()
         base = next(t for t in settings.targets if t.name == name)
-        if base.kind != "standin" or settings.mode == "replay":
-            return base
+        if base.kind != "standin" or not settings.mode_obj.reaches_server:
+            return base  # replay: the stand-in target is its recordings
         if name not in self.live_targets:
             from .standin import StandIn  # started only when a live/record run asks for it
 
@@ -137,7 +137,7 @@ class _State:
     def client(self, auth: str, client: str, target: Target, **client_kwargs: Any):
         key = (auth, client, target.name, tuple(sorted(client_kwargs.items())))
         if key not in self.clients:
-            if self.need().mode == "replay":
+            if not self.need().mode_obj.reaches_server:
                 from . import cassettes
 
                 cassettes.share_tls_context()
@@ -353,14 +353,15 @@ def aoai(request: pytest.FixtureRequest):
         / (_cassette_name(item, "-".join(request.param), auth) + ".json")
     )
     command = _record_command(item, target.name)
-    traffic = cassettes.Traffic(mode=settings.mode, cassette_path=path, record_command=command)
+    mode = settings.mode_obj
+    traffic = cassettes.Traffic(mode=mode, cassette_path=path, record_command=command)
     scrubber = Scrubber(target.secrets(), target.base_url, target.host)
-    if settings.mode == "replay":
+    if mode.plays_cassettes:
         try:
             traffic.cassette = cassettes.open_replay(path, command)
         except cassettes.CassetteProblem as exc:
             traffic.problem = str(exc)
-    elif settings.mode == "record":
+    elif mode.records_cassettes:
         traffic.cassette = cassettes.open_record(path, scrubber.vcr_request, scrubber.vcr_response)
 
     def factory(faults: list[Any] | None, client_kwargs: dict[str, Any]):
@@ -368,19 +369,19 @@ def aoai(request: pytest.FixtureRequest):
             return state.client(auth, client_kind, target, **client_kwargs)
         return state.proxied(auth, client_kind, target, faults, scrubber, **client_kwargs)
 
-    harness = calls.Aoai(built=built, target=target, mode=settings.mode, traffic=traffic, factory=factory)
+    harness = calls.Aoai(built=built, target=target, mode=mode, traffic=traffic, factory=factory)
     item.stash[_HARNESS] = harness
     item.stash[_SCRUBBER] = scrubber
     checks.take_notes()
     cassettes.activate(traffic)
-    cassettes.guard(settings.mode == "replay")
+    cassettes.guard(mode.guards_network)
     try:
         yield harness
     finally:
         cassettes.guard(False)
         cassettes.activate(None)
     if (
-        settings.mode == "record"
+        mode.records_cassettes
         and traffic.cassette is not None
         and item.stash.get(_OUTCOME, "") in ("passed", "xfailed")
     ):
@@ -704,7 +705,7 @@ PASSING = ("pass", "doc-sdk-difference", "unexpected-pass")
 def wrong_base_url_hints(cases: list[dict[str, Any]], settings: Settings) -> list[str]:
     """One line per live/record target whose every answer was a 404 while no case that reached it passed: the
     calls went to a path the server does not serve, which is the base URL's fault, not a conformance finding."""
-    if settings.mode == "replay":
+    if not settings.mode_obj.reaches_server:
         return []
     hints = []
     for t in settings.targets:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .files import write_atomic
+from .modes import REPLAY
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -143,7 +144,7 @@ def run_version(version: str, out: Path, cache: Path, extra: list[str], root: Pa
         str(_bin(env, "aoai-conformance")),
         "run",
         "--mode",
-        "replay",
+        REPLAY.name,
         "--reports-dir",
         str(reports),
         "-q",

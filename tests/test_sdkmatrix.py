@@ -215,12 +215,13 @@ def _harness():
     from aoai_conformance import calls, cassettes
     from aoai_conformance.auth import BuiltClient
     from aoai_conformance.config import standin_target
+    from aoai_conformance.modes import REPLAY
 
     return calls.Aoai(
         built=BuiltClient(_OldSDKClient(), "key", False),
         target=standin_target(),
-        mode="replay",
-        traffic=cassettes.Traffic(mode="replay"),
+        mode=REPLAY,
+        traffic=cassettes.Traffic(mode=REPLAY),
     )
 
 

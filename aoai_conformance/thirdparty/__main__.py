@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..modes import LIVE
 from .servers import DEFAULT_CACHE, REPO, SERVERS, Cache, Started, log, start_servers
 
 DEFAULT_REPORTS = Path("reports/thirdparty")
@@ -47,7 +48,7 @@ def run_suite(
         "aoai_conformance.cli",
         "run",
         "--mode",
-        "live",
+        LIVE.name,
         "--target",
         ",".join(names),
         "--targets-file",

@@ -18,5 +18,8 @@ fail a test (an event type the spec does not list, a dated model snapshot) are n
 * ``registry``         one row per documented call: path, streaming, schemas, object, SDK type, capability, route
 * ``_shapes``          the shape helpers they share
 
-``aoai_conformance.invariants`` re-exports the body and stream checks and their merged ``PROMISES``.
+Each call's module also holds its check bundle, ``check(ctx, ex, ...)``: every layer of the call (wire, schema,
+invariants, SDK, request ids), reading its schema names and SDK type from its registry row; ``errors`` holds the
+error bundles. ``aoai_conformance.invariants`` re-exports the body and stream checks and their merged
+``PROMISES``; ``aoai_conformance.layers`` re-exports the bundles under the names suites call.
 """

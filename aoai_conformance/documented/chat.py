@@ -11,10 +11,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import schemas, sdk, wire
 from ..checks import expect
+from ..core import Context, Exchange
+from . import registry, request_ids
 from ._shapes import _count, _detail_le, _is_int, _obj, _object_and_id
 
-__all__ = ["PROMISES", "FINISH_REASONS", "FILTER_SEVERITIES", "chat_completion", "prompt_filter_results"]
+__all__ = [
+    "PROMISES",
+    "FINISH_REASONS",
+    "FILTER_SEVERITIES",
+    "ROW",
+    "chat_completion",
+    "check",
+    "prompt_filter_results",
+]
+
+ROW = registry.by_kind("chat")  # its schema names and SDK type
 
 PROMISES: dict[str, str] = {
     # Chat completions ([seed] chat examples, [oai] CreateChatCompletionResponse, CompletionUsage)
@@ -225,3 +238,23 @@ def prompt_filter_results(results: Any, *, n_prompts: int | None = None) -> None
                     path=f"{cpath}.detected",
                     received=category["detected"],
                 )
+
+
+# --- the check bundle: every layer of the call ------------------------------------------------------------
+def check(aoai: Context, ex: Exchange, *, max_tokens: int | None = None) -> Any:
+    """A chat.completion body, all layers; returns the SDK's ChatCompletion."""
+    wire.common(ex, aoai)
+    schemas.check(ex.body, ROW.schema, profile=aoai.profile)
+    chat_completion(ex.body, max_tokens=max_tokens)
+    if aoai.azure:
+        for i, choice in enumerate(ex.body["choices"]):
+            schemas.check(choice.get("content_filter_results"), ROW.azure_schemas[0], where=f"choices[{i}]")
+        prompt_filter_results(ex.body.get("prompt_filter_results"))
+    completion = sdk.parsed(ex, ROW.sdk_type)
+    sdk.accessor(
+        completion.choices[0].message.content,
+        ex.body["choices"][0]["message"]["content"],
+        "completion.choices[0].message.content",
+    )
+    request_ids.check(aoai, ex)
+    return completion

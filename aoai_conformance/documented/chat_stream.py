@@ -11,11 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import schemas, sdk, wire
 from ..checks import expect, fail
+from ..core import Context, StreamExchange
+from . import registry, request_ids
 from ._shapes import _list, _obj
 from .chat import FINISH_REASONS, _chat_usage
 
-__all__ = ["PROMISES", "chat_stream", "chat_stream_text"]
+__all__ = ["PROMISES", "ROW", "chat_stream", "chat_stream_text", "check"]
+
+ROW = registry.by_kind("chat_stream")  # its schema names and SDK type
 
 PROMISES: dict[str, str] = {
     # Chat streaming ([seed] streaming example, [oai] CreateChatCompletionStreamResponse, [azure] prelude)
@@ -254,3 +259,33 @@ def chat_stream_text(chunks: list[Any]) -> dict[int, str]:
             if isinstance(content, str):
                 bucket.append(content)
     return {idx: "".join(parts) for idx, parts in texts.items()}
+
+
+# --- the check bundle: every layer of the call ------------------------------------------------------------
+def check(
+    aoai: Context, sx: StreamExchange, *, include_usage: bool = False, max_tokens: int | None = None
+) -> list[Any]:
+    """A chat.completion.chunk stream, all layers; returns the SDK's chunks."""
+    wire.common_stream(sx, aoai)
+    for chunk in sx.data:
+        schemas.check_chat_chunk(chunk, profile=aoai.profile)
+    chat_stream(
+        sx.data, done_seen=sx.done_seen, include_usage=include_usage, azure=aoai.azure, max_tokens=max_tokens
+    )
+    if aoai.azure:
+        for i, chunk in enumerate(sx.data):
+            for j, choice in enumerate(chunk.get("choices") or []):
+                if "content_filter_results" in choice:
+                    schemas.check(
+                        choice["content_filter_results"],
+                        ROW.azure_schemas[0],
+                        where=f"chunks[{i}].choices[{j}]",
+                    )
+    request_ids.check_stream(aoai, sx)
+    chunks = sdk.stream_parsed(sx)
+    # The docs' loop: `if chunk.choices and chunk.choices[0].delta.content is not None: print(...)`.
+    printed = "".join(
+        c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content is not None
+    )
+    sdk.accessor(printed, chat_stream_text(sx.data).get(0, ""), "the documented streaming loop's text")
+    return chunks

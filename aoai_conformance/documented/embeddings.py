@@ -15,10 +15,22 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
+from .. import schemas, sdk, wire
 from ..checks import expect, fail
+from ..core import Context, Exchange
+from . import registry, request_ids
 from ._shapes import _count, _is_int, _is_num, _obj
 
-__all__ = ["PROMISES", "decode_base64_embedding", "embedding_base64_matches", "embeddings"]
+__all__ = [
+    "PROMISES",
+    "ROW",
+    "check",
+    "decode_base64_embedding",
+    "embedding_base64_matches",
+    "embeddings",
+]
+
+ROW = registry.by_kind("embeddings")  # its schema names and SDK type
 
 PROMISES: dict[str, str] = {
     # Embeddings ([seed] embeddings example, [oai] CreateEmbeddingResponse, Embedding)
@@ -190,3 +202,14 @@ def embedding_base64_matches(b64_body: Mapping, float_body: Mapping, *, tol: flo
                 expected=y,
                 received=x,
             )
+
+
+# --- the check bundle: every layer of the call ------------------------------------------------------------
+def check(aoai: Context, ex: Exchange, *, n_inputs: int, dimensions: int | None = None) -> Any:
+    """An embeddings list, all layers; returns the SDK's CreateEmbeddingResponse."""
+    wire.common(ex, aoai)
+    schemas.check(ex.body, ROW.schema, profile=aoai.profile)
+    embeddings(ex.body, n_inputs=n_inputs, dimensions=dimensions)
+    result = sdk.parsed(ex, ROW.sdk_type)
+    request_ids.check(aoai, ex)
+    return result

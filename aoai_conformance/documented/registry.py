@@ -50,6 +50,13 @@ class DocumentedCall:
         return self.call.replace(".", "/")
 
     @property
+    def schema(self) -> str:
+        """``body_schema``, for a row that has one (a check bundle reads it): LookupError otherwise."""
+        if self.body_schema is None:
+            raise LookupError(f"{self.kind}: no body schema")
+        return self.body_schema
+
+    @property
     def plain(self) -> bool:
         """The call as its method and path identify it: not streamed, no tool that makes it a call of its own."""
         return not self.stream and self.tool is None

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .. import sdk, wire
 from ..checks import expect
+from ..core import Context, Exchange, StreamExchange
 
-__all__ = ["PROMISES", "request_ids"]
+__all__ = ["PROMISES", "check", "check_stream", "request_ids"]
 
 PROMISES: dict[str, str] = {
     # Request ids ([seed] Request IDs, [azure] apim-request-id response header)
@@ -80,3 +82,21 @@ def request_ids(headers: Any, sdk_request_id: Any, *, azure: bool = True, status
             path="headers.apim-request-id",
             received=apim,
         )
+
+
+# --- the check bundles: every layer of a call's request ids ----------------------------------------------
+def check(aoai: Context, ex: Exchange) -> None:
+    """_request_id is the x-request-id header; on Azure, apim-request-id is there too."""
+    if not ex.headers_recorded:
+        wire.not_recorded("the request-id headers", ex.call)
+        return
+    sdk.request_id(ex)
+    request_ids(ex.headers, ex.request_id, azure=aoai.azure, status=ex.status)
+
+
+def check_stream(aoai: Context, sx: StreamExchange) -> None:
+    """A stream's answer carries x-request-id (the documented request id) and, on Azure, apim-request-id."""
+    if not sx.headers_recorded:
+        wire.not_recorded("the request-id headers", sx.call)
+        return
+    request_ids(sx.headers, sx.headers.get("x-request-id"), azure=aoai.azure)

@@ -12,22 +12,28 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .. import checks
+from .. import checks, schemas, sdk, wire
 from ..checks import expect
+from ..core import Context, Exchange
+from . import registry, request_ids
 from ._shapes import _count, _detail_le, _is_num, _list, _obj, _object_and_id
 
 __all__ = [
     "PROMISES",
+    "ROW",
     "RESPONSE_STATUSES",
     "INCOMPLETE_REASONS",
     "OUTPUT_ITEM_TYPES",
     "ITEM_STATUSES",
     "MCP_CALL_STATUSES",
+    "check",
     "output_text",
     "response_body",
     "response_echoes",
     "response_output_text_matches_sdk",
 ]
+
+ROW = registry.by_kind("responses")  # its schema names and SDK type
 
 PROMISES: dict[str, str] = {
     # Responses API body ([seed] responses.create example, [oai] Response, ResponseUsage, OutputItem)
@@ -290,3 +296,15 @@ def response_output_text_matches_sdk(body: Mapping, sdk_text: Any) -> None:
         expected=wire,
         received=sdk_text,
     )
+
+
+# --- the check bundle: every layer of the call ------------------------------------------------------------
+def check(aoai: Context, ex: Exchange, *, model: str | None = None) -> Any:
+    """A Responses body, all layers; returns the SDK's Response."""
+    wire.common(ex, aoai)
+    schemas.check(ex.body, ROW.schema, profile=aoai.profile)
+    response_body(ex.body, expect_model=model)
+    result = sdk.parsed(ex, ROW.sdk_type)
+    response_output_text_matches_sdk(ex.body, result.output_text)  # the docs print it
+    request_ids.check(aoai, ex)
+    return result

@@ -9,14 +9,23 @@ Sources cited in the docstrings: ``[seed]`` the Azure OpenAI Python support page
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from .. import checks
+from .. import checks, schemas, sdk, wire
 from ..checks import expect
+from ..core import Context, StreamExchange
+from . import request_ids
 from ._shapes import _is_int, _obj
-from .responses import output_text
+from .responses import output_text, response_body
 
-__all__ = ["PROMISES", "TERMINAL_EVENTS", "STREAM_EVENT_TYPES", "responses_stream", "terminal_response"]
+__all__ = [
+    "PROMISES",
+    "TERMINAL_EVENTS",
+    "STREAM_EVENT_TYPES",
+    "check",
+    "responses_stream",
+    "terminal_response",
+]
 
 PROMISES: dict[str, str] = {
     # Responses streaming ([oai] ResponseStreamEvent and its members)
@@ -395,3 +404,23 @@ def _part_text(item: Mapping, content_index: Any) -> Any:
         return None
     part = content[content_index]
     return part.get("text") if isinstance(part, Mapping) else None
+
+
+# --- the check bundle: every layer of the call ------------------------------------------------------------
+def check(
+    aoai: Context, sx: StreamExchange, *, model: str | None = None
+) -> tuple[list[Any], Mapping[str, Any]]:
+    """A Responses event stream, all layers; returns the SDK's events and the terminal response."""
+    wire.common_stream(sx, aoai)
+    for event in sx.data:
+        schemas.check_stream_event(event, profile=aoai.profile)
+    responses_stream(sx.data)
+    final = terminal_response(sx.data)
+    response_body(final, expect_model=model)
+    final = cast("Mapping[str, Any]", final)  # response_body failed above if the stream had none
+    request_ids.check_stream(aoai, sx)
+    events = sdk.stream_parsed(sx)
+    # The JS docs' loop: `if (event.type === 'response.output_text.delta' && event.delta) write(event.delta)`.
+    printed = "".join(e.delta for e in events if e.type == "response.output_text.delta" and e.delta)
+    sdk.accessor(printed, output_text(final), "the documented streaming loop's text")
+    return events, final

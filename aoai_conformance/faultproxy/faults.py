@@ -4,12 +4,12 @@ error bodies it answers with."""
 from __future__ import annotations
 
 import email.utils
-import http.client
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
-from urllib.parse import urlsplit
+
+from ..documented import azure_errors
 
 
 # --------------------------------------------------------------------------------------------------- faults
@@ -130,65 +130,8 @@ def fault_from_json(obj: Mapping[str, Any]) -> Fault:
 
 
 # ------------------------------------------------------------------------------------- Azure-shaped errors
-_OPERATIONS = {
-    "chat/completions": "ChatCompletions_Create",
-    "completions": "Completions_Create",
-    "embeddings": "Embeddings_Create",
-    "responses": "Responses_Create",
-    "images/generations": "ImageGenerations_Create",
-    "audio/transcriptions": "Transcriptions_Create",
-    "audio/speech": "Speech_Create",
-}
-
-
-def _operation(path: str) -> str:
-    tail = urlsplit(path).path.rstrip("/")
-    for suffix, name in sorted(_OPERATIONS.items(), key=lambda kv: -len(kv[0])):
-        if tail.endswith("/" + suffix):
-            return name
-    return "ChatCompletions_Create"
-
-
 def azure_error_body(code: int, path: str = "/openai/v1/chat/completions") -> dict[str, Any]:
-    """An error body shaped like Azure OpenAI's (``{"error": {"code", "message"}}``) for ``code``.
-
-    Messages follow what Azure resources are seen to return; they are plausible stand-ins, not recordings.
-    """
-    op = _operation(path)
-    messages: dict[int, tuple[str, str]] = {
-        400: ("BadRequest", "The request is invalid."),
-        401: (
-            "401",
-            "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a "
-            "valid key for an active subscription and use a correct regional API endpoint for your resource.",
-        ),
-        403: ("403", "Access denied due to Virtual Network/Firewall rules."),
-        404: (
-            "DeploymentNotFound",
-            "The API deployment for this resource does not exist. If you created the deployment within the "
-            "last 5 minutes, please wait a moment and try again.",
-        ),
-        408: ("Timeout", "The operation was timeout."),
-        409: ("Conflict", "The request conflicts with the current state of the resource."),
-        422: ("UnprocessableEntity", "The request could not be processed."),
-        429: (
-            "429",
-            f"Requests to the {op} Operation under Azure OpenAI API version v1 have exceeded token rate "
-            "limit of your current OpenAI S0 pricing tier. Please retry after 1 second. Please go here: "
-            "https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.",
-        ),
-        500: (
-            "InternalServerError",
-            "The server had an error processing your request. Sorry about that! You can retry your request, "
-            "or contact us through an Azure support request at: "
-            "https://go.microsoft.com/fwlink/?linkid=2213926 if you keep seeing this error.",
-        ),
-        502: ("BadGateway", "Bad gateway."),
-        503: (
-            "ServiceUnavailable",
-            "The service is temporarily unable to process your request. Please try again later.",
-        ),
-        504: ("GatewayTimeout", "The operation timed out."),
-    }
-    code_str, message = messages.get(code, (str(code), http.client.responses.get(code, "Error") + "."))
-    return {"error": {"code": code_str, "message": message}}
+    """An error body shaped like Azure OpenAI's (``{"error": {"code", "message"}}``) for ``code`` on a request
+    to ``path`` (the 429 text names its operation). The texts are written once, in
+    :mod:`aoai_conformance.documented.azure_errors`, and the stand-in answers with the same ones."""
+    return azure_errors.by_status(code, path).body()

@@ -1,4 +1,4 @@
-"""The data a stand-in reply is made of, and the Azure-shaped error bodies.
+"""The data a stand-in reply is made of, and the Azure-shaped error replies (texts: documented.azure_errors).
 
 Every reply is built as a :class:`Reply` first and serialised last, so a ``mutator`` can break one promise
 at a time (drop a header, rename a field, reorder stream events) without knowing how HTTP is written.
@@ -9,6 +9,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
+
+from ..documented import azure_errors
+from ..documented.azure_errors import AzureError
 
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream"
@@ -48,37 +51,27 @@ def sse_reply(events: list, status: int = 200) -> Reply:
 
 
 # --- Azure-shaped errors -------------------------------------------------------------------------------
-# Two shapes reach a client of an Azure OpenAI v1 resource:
-#  * the gateway's own (APIM / Cognitive Services front door): {"error": {"code": "...", "message": "..."}},
-#    used for auth, unknown deployments and unknown routes (AzureErrorResponse in the v1 spec has exactly
-#    code / message, optionally param / type / inner_error);
-#  * the model service's validation errors, passed through in OpenAI's shape:
-#    {"error": {"message", "type": "invalid_request_error", "param", "code"}}.
-
-ACCESS_DENIED = (
-    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
-    "for an active subscription and use a correct regional API endpoint for your resource."
-)
-DEPLOYMENT_NOT_FOUND = (
-    "The API deployment for this resource does not exist. If you created the deployment within the last "
-    "5 minutes, please wait a moment and try again."
-)
+# Their texts and the two shapes are documented.azure_errors (the fault proxy reads the same ones).
 
 
 def gateway_error(status: int, code: str, message: str) -> Reply:
-    return json_reply({"error": {"code": code, "message": message}}, status)
+    return json_reply(AzureError(code, message).body(), status)
+
+
+def _azure(status: int, error: AzureError) -> Reply:
+    return json_reply(error.body(), status)
 
 
 def unauthorized() -> Reply:
-    return gateway_error(401, "401", ACCESS_DENIED)
+    return _azure(401, azure_errors.ACCESS_DENIED)
 
 
 def not_found() -> Reply:
-    return gateway_error(404, "404", "Resource not found")
+    return _azure(404, azure_errors.RESOURCE_NOT_FOUND)
 
 
 def deployment_not_found() -> Reply:
-    return gateway_error(404, "DeploymentNotFound", DEPLOYMENT_NOT_FOUND)
+    return _azure(404, azure_errors.DEPLOYMENT_NOT_FOUND)
 
 
 def invalid_request(

@@ -7,14 +7,9 @@ and the own tests read ``invariants.chat_completion(...)`` and ``invariants.PROM
 
 from __future__ import annotations
 
-from .documented import chat as _chat
-from .documented import chat_stream as _chat_stream
-from .documented import embeddings as _embeddings
-from .documented import errors as _errors
-from .documented import mcp as _mcp
-from .documented import request_ids as _request_ids
-from .documented import responses as _responses
-from .documented import responses_stream as _responses_stream
+import importlib
+
+from .documented import registry as _registry
 from .documented.chat import chat_completion, prompt_filter_results
 from .documented.chat_stream import chat_stream, chat_stream_text
 from .documented.embeddings import decode_base64_embedding, embedding_base64_matches, embeddings
@@ -50,14 +45,15 @@ __all__ = [
     "terminal_response",
 ]
 
-#: Every promise these checks can break, in the order the calls are documented (ids and texts as in each module).
+# The modules whose promises these checks can break: each registry row's (documented/registry.py), then the
+# two every call shares. A new call's module joins through its row; retries' promises are the retry suite's.
+_MODULES = tuple(
+    dict.fromkeys([*(row.module for row in _registry.CALLS if row.module), "errors", "request_ids"])
+)
+
+#: Every promise these checks can break (ids and texts as in each module), in the registry's order.
 PROMISES: dict[str, str] = {
-    **_responses.PROMISES,
-    **_responses_stream.PROMISES,
-    **_chat.PROMISES,
-    **_chat_stream.PROMISES,
-    **_embeddings.PROMISES,
-    **_mcp.PROMISES,
-    **_errors.PROMISES,
-    **_request_ids.PROMISES,
+    pid: text
+    for name in _MODULES
+    for pid, text in importlib.import_module(f"{__package__}.documented.{name}").PROMISES.items()
 }

@@ -151,6 +151,8 @@ def test_the_tables_read_the_registry():
     assert set(server.JSON_BODY_ROUTES) == {row.route for row in registry.CALLS}
     assert [c for c in {row.capability for row in registry.CALLS} if c not in config.CAPABILITIES] == []
     assert config.CAPABILITIES[-2:] == ("errors", "retries")
+    modules = [row.module for row in registry.CALLS if row.module]
+    assert list(invariants._MODULES) == [*dict.fromkeys(modules), "errors", "request_ids"]
 
 
 def test_schemagen_fails_when_a_registry_schema_has_no_component(monkeypatch):

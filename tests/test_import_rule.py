@@ -23,7 +23,18 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 
 # The rooms, by the first name under the package (a third-party module by its top-level name).
 CORE = ("core",)
-LAYERS = ("checks", "wire", "sdk", "schemas", "invariants", "retries", "documented", "layers")
+LAYERS = (
+    "checks",
+    "wire",
+    "sdk",
+    "schemas",
+    "schema_compiler",
+    "schema_drift",
+    "invariants",
+    "retries",
+    "documented",
+    "layers",
+)
 ENGINE = (
     "calls",
     "cassettes",

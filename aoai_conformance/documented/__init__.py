@@ -6,6 +6,11 @@ sums, ordering and documented behaviour, never at what the model's words say. Ev
 fail a test (an event type the spec does not list, a dated model snapshot) are noted through
 :func:`~aoai_conformance.checks.note`.
 
+Sources cited in the docstrings: ``[seed]`` the Azure OpenAI Python support page
+(``shared/seeds/000_618f909ca6807cc5.txt``); ``[oai]`` the OpenAI OpenAPI spec
+(``shared/specs/openai/openapi.json``, component named after the colon); ``[azure]`` the Azure v1 spec
+(``shared/specs/azure/azure-v1-v1-generated.TRIMMED.json``).
+
 * ``chat``             the chat.completion body, prompt filter results
 * ``chat_stream``      chat.completion.chunk streams
 * ``responses``        the Response body, its echoes of the request, output_text

@@ -1,9 +1,6 @@
 """The Response body (create, retrieve, a stream's terminal response): status, items, usage, echoes, output_text.
 
-Sources cited in the docstrings: ``[seed]`` the Azure OpenAI Python support page
-(``shared/seeds/000_618f909ca6807cc5.txt``); ``[oai]`` the OpenAI OpenAPI spec
-(``shared/specs/openai/openapi.json``, component named after the colon); ``[azure]`` the Azure v1 spec
-(``shared/specs/azure/azure-v1-v1-generated.TRIMMED.json``).
+Sources cited in the docstrings (``[seed]``, ``[oai]``, ``[azure]``): see ``documented/__init__.py``.
 """
 
 from __future__ import annotations

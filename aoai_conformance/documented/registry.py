@@ -43,11 +43,15 @@ class DocumentedCall:
     output_caps: tuple[
         str, ...
     ] = ()  # request parameters that cap its generated tokens (none: generates none)
+    method: str = "POST"  # the HTTP method that makes it
+    # its path after the API prefix when it is not the call path's ("responses/{response_id}")
+    path: str | None = None
 
     @property
     def http_path(self) -> str:
-        """The path after the API prefix (``/openai/v1/``, ``/v1/``): ``chat/completions``."""
-        return self.call.replace(".", "/")
+        """The path after the API prefix (``/openai/v1/``, ``/v1/``): ``chat/completions``, or the row's
+        ``path`` (a template whose ``{name}`` parts stand for one path segment each)."""
+        return self.path if self.path is not None else self.call.replace(".", "/")
 
     @property
     def schema(self) -> str:
@@ -208,8 +212,12 @@ def calls_by_path() -> dict[str, tuple[DocumentedCall, ...]]:
 
 
 def routes() -> dict[str, str]:
-    """stand-in route name -> the HTTP path (after the API prefix) it answers, in registry order."""
-    return {row.route: row.http_path for row in CALLS}
+    """stand-in route name -> the HTTP path (after the API prefix) it answers, in registry order (a route's
+    first row: a follow-up call's path lies under its route's)."""
+    out: dict[str, str] = {}
+    for row in CALLS:
+        out.setdefault(row.route, row.http_path)
+    return out
 
 
 def schema_names(profile: str) -> tuple[str, ...]:

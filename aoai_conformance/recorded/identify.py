@@ -24,8 +24,17 @@ AZURE_HOSTS = (
     ".openai.azure.invalid",
 )
 
-# path after the API prefix -> (documented call, kind)
-_OPERATIONS = {row.http_path: (row.documented, row.kind) for row in CALLS if row.plain}
+# (method, path after the API prefix) -> (documented call, kind); a row's {name} path parts match one segment
+_OPERATIONS = {(row.method, row.http_path): (row.documented, row.kind) for row in CALLS if row.plain}
+_TEMPLATES = [
+    (
+        row.method,
+        re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(row.http_path)) + "$"),
+        row.http_path,
+    )
+    for row in CALLS
+    if row.plain and "{" in row.http_path
+]
 _DEPLOYMENT = re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/(?P<op>.+?)/?$")
 
 
@@ -77,9 +86,12 @@ def identify(
     elif "/v1/" in path:
         op, api = path.split("/v1/", 1)[1], "openai-v1"
     op = (op or "").strip("/")
-    if method != "POST" or op not in _OPERATIONS:
+    key = (method.upper(), op)
+    if key not in _OPERATIONS:
+        key = next(((m, t) for m, p, t in _TEMPLATES if m == key[0] and p.match(op)), key)
+    if key not in _OPERATIONS:
         return Call(f"{method} {path}", None, api, prof, request)
-    call, kind = _OPERATIONS[op]
+    call, kind = _OPERATIONS[key]
     streamed = (isinstance(request, dict) and request.get("stream") is True) or response_type.split(";")[
         0
     ].strip().lower() == "text/event-stream"

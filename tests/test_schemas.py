@@ -253,6 +253,23 @@ OPENAI_ERROR = {
 }
 
 # name -> (profiles it is valid under, body)
+# responses.input_items.list (the stand-in's answer, as recorded in cassettes/standin/responses_followup/)
+ITEM_LIST = {
+    "object": "list",
+    "data": [
+        {
+            "id": "msg_34ec5dd57ea4be2f00",
+            "type": "message",
+            "role": "user",
+            "status": "completed",
+            "content": [{"type": "input_text", "text": "This is a test."}],
+        }
+    ],
+    "first_id": "msg_34ec5dd57ea4be2f00",
+    "last_id": "msg_34ec5dd57ea4be2f00",
+    "has_more": False,
+}
+
 VALID: dict[str, list[tuple[tuple[str, ...], Any]]] = {
     "response": [
         (PROFILES, RESPONSE),
@@ -288,6 +305,7 @@ VALID: dict[str, list[tuple[tuple[str, ...], Any]]] = {
     "item.mcp_call": [(PROFILES, MCP_CALL)],
     "item.mcp_approval_request": [(PROFILES, MCP_APPROVAL)],
     "item.message": [(PROFILES, RESPONSE["output"][0])],
+    "response.item-list": [(PROFILES, ITEM_LIST)],
 }
 
 # (name, profiles, body, expected JSON path of the first compatible error, words the message must contain)
@@ -453,6 +471,7 @@ MUTANTS: list[tuple[str, tuple[str, ...], Any, str, tuple[str, ...]]] = [
         "$.content[0].type",
         ("'output_txt'",),
     ),
+    ("response.item-list", PROFILES, mutate(ITEM_LIST, ("has_more",), DELETE), "$", ("'has_more'",)),
 ]
 
 

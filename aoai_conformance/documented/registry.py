@@ -192,6 +192,61 @@ CALLS: tuple[DocumentedCall, ...] = (
         route="fine_tuning.jobs",
         module="",
     ),
+    # The Responses follow-up calls on a stored response (Azure v1 spec: /responses/{response_id} GET and
+    # DELETE, /responses/{response_id}/input_items GET); their promises are in documented/responses_followup.
+    DocumentedCall(
+        kind="responses_retrieve",
+        call="responses",
+        documented="responses.retrieve",
+        method="GET",
+        path="responses/{response_id}",
+        stream=False,
+        schemas=("response",),
+        object="response",
+        body_schema="response",
+        sdk_type="Response",
+        sdk_module="openai.types.responses",
+        capability="responses",
+        route="responses",
+        module="responses_followup",
+    ),
+    DocumentedCall(
+        kind="responses_input_items",
+        call="responses.input_items",
+        documented="responses.input_items.list",
+        method="GET",
+        path="responses/{response_id}/input_items",
+        stream=False,
+        schemas=("response.item-list",),
+        object="list",
+        # None: "list" -> schema stays the embeddings row's (the mutation operators map object -> schema);
+        # documented/responses_followup checks the list against schemas[0]
+        body_schema=None,
+        sdk_type="ResponseItemList",
+        sdk_module="openai.types.responses",
+        capability="responses",
+        route="responses",
+        module="responses_followup",
+    ),
+    DocumentedCall(
+        # Azure's 200 body is an inline schema ({object: "response.deleted", id, deleted: true}; OpenAI's spec
+        # declares none), no component to generate: the module's invariants check it, the schema its errors (a
+        # retrieve after the delete answers 404). The SDK returns None.
+        kind="responses_delete",
+        call="responses",
+        documented="responses.delete",
+        method="DELETE",
+        path="responses/{response_id}",
+        stream=False,
+        schemas=("error",),
+        object="response.deleted",
+        body_schema=None,
+        sdk_type="NoneType",
+        sdk_module="types",
+        capability="responses",
+        route="responses",
+        module="responses_followup",
+    ),
 )
 
 

@@ -16,6 +16,7 @@ import openai
 
 from .. import checks, invariants, layers
 from ..core import Credentials, Exchange, SSEEvent, SSEParser, StreamExchange, parse_json
+from ..documented import responses_followup
 from ..documented.registry import CALLS
 from ..sdk import HTTP
 from .identify import Call
@@ -170,6 +171,8 @@ def judge(it: Interaction, call: Call) -> None:
     elif call.kind == "responses":
         layers.response(ctx, ex)
         _responses_request(ex.body, req)
+    elif call.kind in responses_followup.ROWS:
+        responses_followup.check(ctx, ex, call.kind)
     elif call.kind == "embeddings":
         data = ex.body.get("data") if isinstance(ex.body, Mapping) else None
         layers.embeddings(ctx, ex, n_inputs=_inputs(req.get("input"), data), dimensions=req.get("dimensions"))

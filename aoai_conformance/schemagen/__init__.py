@@ -69,6 +69,7 @@ TARGETS: dict[str, dict[str, str]] = {
         "item.mcp_call": "OpenAI.MCPCallItemResource",
         "item.mcp_approval_request": "OpenAI.MCPApprovalRequestItemResource",
         "item.message": "OpenAI.ResponsesMessageItemResource",
+        "response.item-list": "OpenAI.ResponseItemList",
     },
     "openai": {
         "response": "Response",
@@ -85,6 +86,7 @@ TARGETS: dict[str, dict[str, str]] = {
         "item.mcp_call": "MCPToolCall",
         "item.mcp_approval_request": "MCPApprovalRequest",
         "item.message": "OutputMessage",
+        "response.item-list": "ResponseItemList",
     },
 }
 EVENT_PREFIX = registry.EVENT_PREFIX

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from ..documented import registry
 from ..serving import serve_in_background, stop_serving
-from . import chat, embeddings, misc, responses
+from . import chat, embeddings, misc, responses, responses_followup
 from .common import Ids, normalise_deployments
 from .reply import DONE, JSON_TYPE, Reply, ReplyError, gateway_error, invalid_request, not_found, unauthorized
 
@@ -68,6 +68,7 @@ class _Context:
         self.deployments = normalise_deployments(deployments)
         self.ids = Ids(seed)
         self.store = responses.Store()
+        self.inputs = responses_followup.Inputs()
 
 
 class StandIn:
@@ -195,7 +196,13 @@ class StandIn:
                 return embeddings.entra_refused()
             return embeddings.handle(ctx, body)
         if route == "responses":
-            return responses.handle(ctx, method, sub, body)
+            followup = responses_followup.handle(ctx, ctx.inputs, method, sub)
+            if followup is not None:
+                return followup
+            reply = responses.handle(ctx, method, sub, body)
+            if method == "POST" and not sub:
+                ctx.inputs.remember(body, reply)
+            return reply
         if route == "models":
             return misc.models(ctx, method, sub)
         if route == "fine_tuning.jobs":

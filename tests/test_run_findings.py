@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from conftest import clean_env, run_pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FINDING = "azure-v1-image-prompt-filter-singular"
@@ -43,50 +43,34 @@ PLUGIN = textwrap.dedent("""
 
 def _run(tmp: Path, how: str, findings: str | None = None) -> tuple[int, str, list[dict]]:
     (tmp / "findings_plugin.py").write_text(PLUGIN)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AZURE_", "OPENAI_", "AOAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))
-    }
-    env.update(
-        PYTHONPATH=os.pathsep.join(p for p in (str(tmp), str(REPO), env.get("PYTHONPATH")) if p),
-        AOAI_TEST_PROMPT_FILTER=how,
+    env = clean_env(
+        AOAI_TEST_PROMPT_FILTER=how, **({"AOAI_CONFORMANCE_FINDINGS": findings} if findings else {})
     )
-    if findings:
-        env["AOAI_CONFORMANCE_FINDINGS"] = findings
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "suites/test_chat.py",
-            "-k",
-            "image_url",
-            "--mode",
-            "live",
-            "--target",
-            "standin",
-            "--auth",
-            "key",
-            "--client",
-            "sync",
-            "-p",
-            "findings_plugin",
-            "--reports-dir",
-            str(tmp / "reports"),
-            "-p",
-            "no:cacheprovider",
-            "-q",
-        ],
-        cwd=REPO,
+    env.pop("PYTEST_ADDOPTS", None)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tmp), str(REPO), env.get("PYTHONPATH")) if p)
+    result = run_pytest(
+        "suites/test_chat.py",
+        "-k",
+        "image_url",
+        "--mode",
+        "live",
+        "--target",
+        "standin",
+        "--auth",
+        "key",
+        "--client",
+        "sync",
+        "-p",
+        "findings_plugin",
+        "--reports-dir",
+        str(tmp / "reports"),
+        "-q",
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
         timeout=120,
     )
     results = tmp / "reports" / "results.json"
-    return proc.returncode, proc.stdout, json.loads(results.read_text())["cases"] if results.is_file() else []
+    cases = json.loads(results.read_text())["cases"] if results.is_file() else []
+    return result.code, result.out, cases
 
 
 def test_a_listed_real_deviation_is_a_known_finding_in_a_live_run(tmp_path):

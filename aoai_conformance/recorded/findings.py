@@ -37,7 +37,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .. import paths
 
 REQUIRED = ("id", "promise", "what", "evidence")
 OPTIONAL = ("kind", "service", "api", "call", "path", "detail", "received", "entries", "link")
@@ -117,10 +116,6 @@ def source_id(provenance: dict[str, Any]) -> str | None:
     if not isinstance(src, dict) or not src.get("repo"):
         return None
     return f"{src['repo']}:{src.get('path', '')}#{src.get('entry', 0)}"
-
-
-def default_path() -> Path:
-    return paths.findings()
 
 
 def load(path: Path | None) -> Findings:

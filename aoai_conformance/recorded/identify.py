@@ -14,15 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..config import AZURE_RESOURCE_HOSTS, PLACEHOLDER_HOST
 from ..documented.registry import CALLS
 
-AZURE_HOSTS = (
-    ".openai.azure.com",
-    ".cognitiveservices.azure.com",
-    ".services.ai.azure.com",
-    # this project's own scrubbed cassettes
-    ".openai.azure.invalid",
-)
+# An Azure resource's hosts (config's list, sovereign clouds included), and this project's own scrubbed cassettes.
+AZURE_HOSTS = (*AZURE_RESOURCE_HOSTS, "." + PLACEHOLDER_HOST.split(".", 1)[1])
 
 # (method, path after the API prefix) -> (documented call, kind); a row's {name} path parts match one segment
 _OPERATIONS = {(row.method, row.http_path): (row.documented, row.kind) for row in CALLS if row.plain}

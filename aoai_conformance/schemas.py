@@ -237,7 +237,8 @@ def _at(profile: str, verdict: str, pointer: str) -> tuple[Any, Any, Draft202012
 
 
 @functools.cache
-def _shallow(node_id: int, keys: tuple[tuple[str, str], ...]) -> Draft202012Validator:
+def _shallow(keys: tuple[tuple[str, str], ...]) -> Draft202012Validator:
+    # keyed by the keywords themselves (JSON text): equal keywords share one validator
     return Draft202012Validator({k: json.loads(v) for k, v in keys})
 
 
@@ -259,7 +260,7 @@ def _local(profile: str, verdict: str, pointer: str, body: Any, prefix: tuple[An
     ):
         shallow = tuple((k, json.dumps(node[k])) for k in ("type", "required") if k in node)
         if shallow:
-            out.extend((prefix, e) for e in _shallow(id(node), shallow).iter_errors(body))
+            out.extend((prefix, e) for e in _shallow(shallow).iter_errors(body))
         for k, v in body.items():
             if k in node["properties"]:
                 sub = f"{pointer}/properties/{k}"
@@ -269,10 +270,7 @@ def _local(profile: str, verdict: str, pointer: str, body: Any, prefix: tuple[An
         return
     if isinstance(body, list) and keys <= {"type", "items"} and isinstance(node.get("items"), dict):
         if "type" in keys:
-            out.extend(
-                (prefix, e)
-                for e in _shallow(id(node), (("type", json.dumps(node["type"])),)).iter_errors(body)
-            )
+            out.extend((prefix, e) for e in _shallow((("type", json.dumps(node["type"])),)).iter_errors(body))
         sub = f"{pointer}/items"
         fast = _at(profile, verdict, sub)[1]
         for i, x in enumerate(body):

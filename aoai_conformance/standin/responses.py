@@ -1,6 +1,6 @@
 """POST /openai/v1/responses (and GET / DELETE /responses/{id}), shaped like the documented response body
-(000_*.txt, "responses.create()"), with reasoning items, max_output_tokens truncation, streaming events and
-a faked MCP server tool (never contacted: there is no network)."""
+(000_*.txt, "responses.create()"), with reasoning items, max_output_tokens truncation, streaming events
+(built by ``standin/responses_stream``) and a faked MCP server tool (``standin/mcp``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 from typing import Any, Optional
 
 from . import common as c
+from . import mcp, responses_stream
 from .reply import Reply, ReplyError, invalid_request, json_reply, sse_reply
 
 EFFORTS = ("minimal", "low", "medium", "high")
@@ -42,118 +43,6 @@ class Store:
     def delete(self, rid: str) -> bool:
         with self._lock:
             return self._items.pop(rid, None) is not None
-
-
-# --- fake MCP servers -------------------------------------------------------------------------------------
-_SCHEMA_QUERY = {
-    "type": "object",
-    "properties": {"query": {"type": "string", "description": "The search query."}},
-    "required": ["query"],
-    "additionalProperties": False,
-}
-_SCHEMA_URL = {
-    "type": "object",
-    "properties": {"url": {"type": "string", "description": "The URL to fetch."}},
-    "required": ["url"],
-    "additionalProperties": False,
-}
-FAKE_MCP_TOOLS = {
-    # the tools the Microsoft Learn MCP server (the documented example's server) advertises
-    "microsoft_learn": [
-        {
-            "name": "microsoft_docs_search",
-            "description": "Search official Microsoft/Azure documentation to find the most relevant and trustworthy "
-            "content for a user's query.",
-            "input_schema": _SCHEMA_QUERY,
-            "annotations": {"readOnlyHint": True},
-        },
-        {
-            "name": "microsoft_code_sample_search",
-            "description": "Search for code snippets and examples in official Microsoft Learn documentation.",
-            "input_schema": _SCHEMA_QUERY,
-            "annotations": {"readOnlyHint": True},
-        },
-        {
-            "name": "microsoft_docs_fetch",
-            "description": "Fetch and convert a Microsoft Learn documentation page to markdown format.",
-            "input_schema": _SCHEMA_URL,
-            "annotations": {"readOnlyHint": True},
-        },
-    ],
-}
-GENERIC_MCP_TOOLS = [
-    {
-        "name": "search",
-        "description": "Search the server's content.",
-        "input_schema": _SCHEMA_QUERY,
-        "annotations": {"readOnlyHint": True},
-    },
-    {
-        "name": "fetch",
-        "description": "Fetch one document by URL.",
-        "input_schema": _SCHEMA_URL,
-        "annotations": {"readOnlyHint": True},
-    },
-]
-
-AZURE_FUNCTIONS_SUMMARY = (
-    "Here is a summary of Azure Functions based on official Microsoft documentation:\n\n"
-    "## What is Azure Functions?\n"
-    "Azure Functions is a serverless compute service that enables you to run event-driven code without "
-    "managing infrastructure. You pay only for the compute time you consume.\n\n"
-    "- **Official overview:** [What is Azure Functions?]"
-    "(https://learn.microsoft.com/en-us/azure/azure-functions/functions-overview)\n\n"
-    "Let me know if you're looking for step-by-step tutorials, specific language samples, or deeper technical "
-    "details!"
-)
-
-
-def _mcp_tools_for(tool: dict) -> list[dict]:
-    tools = copy.deepcopy(FAKE_MCP_TOOLS.get(str(tool.get("server_label", "")).lower(), GENERIC_MCP_TOOLS))
-    allowed = tool.get("allowed_tools")
-    if isinstance(allowed, dict):
-        allowed = allowed.get("tool_names")
-    if isinstance(allowed, list):
-        tools = [t for t in tools if t["name"] in allowed]
-    return tools
-
-
-def _needs_approval(tool: dict, name: str) -> bool:
-    policy = tool.get("require_approval", "always")  # OpenAI's default is "always"
-    if policy == "never":
-        return False
-    if isinstance(policy, dict):
-        never = (policy.get("never") or {}).get("tool_names") or []
-        always = (policy.get("always") or {}).get("tool_names")
-        if name in never:
-            return False
-        if always is not None:
-            return name in always
-    return True
-
-
-def _mcp_output(tool: dict, name: str, args: dict) -> str:
-    query = args.get("query") or args.get("url") or ""
-    url = tool.get("server_url") or "https://example.invalid/mcp"
-    return json.dumps(
-        [
-            {
-                "title": f"Results for {query}",
-                "content": f"Stand-in result from the {tool.get('server_label')} "
-                f"MCP server's {name} tool for '{query}'.",
-                "contentUrl": url,
-            }
-        ]
-    )
-
-
-def _mcp_answer(tool: dict, query: str) -> str:
-    if "azure functions" in query.lower():
-        return AZURE_FUNCTIONS_SUMMARY
-    return (
-        f'Here is what the {tool.get("server_label")} MCP server returned for "{query}": a stand-in result. '
-        "Let me know if you need more detail!"
-    )
 
 
 # --- request parsing ----------------------------------------------------------------------------------------
@@ -380,12 +269,12 @@ def create(ctx, body: dict) -> Reply:
                         "arguments": req["arguments"],
                         "error": None,
                         "name": req["name"],
-                        "output": _mcp_output(tool, req["name"], args),
+                        "output": mcp.output(tool, req["name"], args),
                         "server_label": tool["server_label"],
                         "status": "completed",
                     }
                 )
-                answer = _mcp_answer(tool, args.get("query", ""))
+                answer = mcp.answer(tool, args.get("query", ""))
             else:
                 answer = (
                     f"I wasn't able to run the {req['name']} tool because the request was not approved. "
@@ -393,7 +282,7 @@ def create(ctx, body: dict) -> Reply:
                 )
     else:
         for tool in [t for t in tools_echo if t.get("type") == "mcp"]:
-            listed = _mcp_tools_for(tool)
+            listed = mcp.tools_for(tool)
             output.append(
                 {
                     "id": ids.item("mcpl"),
@@ -409,7 +298,7 @@ def create(ctx, body: dict) -> Reply:
             first = listed[0]
             key = "url" if "url" in first["input_schema"]["properties"] else "query"
             arguments = json.dumps({key: user_text})
-            if _needs_approval(tool, first["name"]):
+            if mcp.needs_approval(tool, first["name"]):
                 aid = ids.item("mcpr")
                 output.append(
                     {
@@ -430,12 +319,12 @@ def create(ctx, body: dict) -> Reply:
                         "arguments": arguments,
                         "error": None,
                         "name": first["name"],
-                        "output": _mcp_output(tool, first["name"], json.loads(arguments)),
+                        "output": mcp.output(tool, first["name"], json.loads(arguments)),
                         "server_label": tool["server_label"],
                         "status": "completed",
                     }
                 )
-                answer = _mcp_answer(tool, user_text)
+                answer = mcp.answer(tool, user_text)
             break  # one MCP call per turn is enough for a stand-in
 
     # reasoning, then the message (unless an approval is pending: the turn ends with the request)
@@ -531,88 +420,5 @@ def create(ctx, body: dict) -> Reply:
         # the query is kept so an approval follow-up can answer about it
         ctx.store.put(rid, response, pending, tools_echo, user_text)
     if body.get("stream"):
-        return sse_reply(stream_events(response, ids))
+        return sse_reply(responses_stream.stream_events(response, ids))
     return json_reply(response)
-
-
-def stream_events(response: dict, ids: c.Ids) -> list[dict]:
-    """OpenAI's Responses event sequence (sequence_number from 0), ending in response.completed (or
-    response.incomplete when max_output_tokens cut the answer)."""
-    events: list[dict] = []
-
-    def emit(kind: str, **fields):
-        events.append({"type": kind, "sequence_number": len(events), **fields})
-
-    snapshot = copy.deepcopy(response)
-    snapshot.update(status="in_progress", output=[], usage=None, incomplete_details=None)
-    emit("response.created", response=copy.deepcopy(snapshot))
-    emit("response.in_progress", response=copy.deepcopy(snapshot))
-    for oi, item in enumerate(response["output"]):
-        kind, iid = item["type"], item["id"]
-        if kind == "message":
-            emit(
-                "response.output_item.added",
-                output_index=oi,
-                item={**item, "content": [], "status": "in_progress"},
-            )
-            for ci, part in enumerate(item["content"]):
-                emit(
-                    "response.content_part.added",
-                    item_id=iid,
-                    output_index=oi,
-                    content_index=ci,
-                    part={**part, "text": ""},
-                )
-                for piece in c.pieces(part["text"]):
-                    emit(
-                        "response.output_text.delta",
-                        item_id=iid,
-                        output_index=oi,
-                        content_index=ci,
-                        delta=piece,
-                        logprobs=[],
-                        obfuscation=ids.alnum(max(1, 12 - len(piece))),
-                    )
-                emit(
-                    "response.output_text.done",
-                    item_id=iid,
-                    output_index=oi,
-                    content_index=ci,
-                    text=part["text"],
-                    logprobs=[],
-                )
-                emit(
-                    "response.content_part.done",
-                    item_id=iid,
-                    output_index=oi,
-                    content_index=ci,
-                    part=copy.deepcopy(part),
-                )
-        elif kind == "mcp_list_tools":
-            emit("response.output_item.added", output_index=oi, item={**item, "tools": []})
-            emit("response.mcp_list_tools.in_progress", item_id=iid, output_index=oi)
-            emit("response.mcp_list_tools.completed", item_id=iid, output_index=oi)
-        elif kind == "mcp_call":
-            emit(
-                "response.output_item.added",
-                output_index=oi,
-                item={**item, "arguments": "", "output": None, "status": "in_progress"},
-            )
-            emit("response.mcp_call.in_progress", item_id=iid, output_index=oi)
-            emit(
-                "response.mcp_call_arguments.delta",
-                item_id=iid,
-                output_index=oi,
-                delta=item["arguments"],
-                obfuscation=ids.alnum(8),
-            )
-            emit(
-                "response.mcp_call_arguments.done", item_id=iid, output_index=oi, arguments=item["arguments"]
-            )
-            emit("response.mcp_call.completed", item_id=iid, output_index=oi)
-        else:  # reasoning, mcp_approval_request
-            emit("response.output_item.added", output_index=oi, item=copy.deepcopy(item))
-        emit("response.output_item.done", output_index=oi, item=copy.deepcopy(item))
-    final = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
-    emit(final, response=copy.deepcopy(response))
-    return events

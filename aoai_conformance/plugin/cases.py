@@ -30,6 +30,7 @@ def pytest_collection_modifyitems(
         doc = item.get_closest_marker("doc")
         kw = doc.kwargs if doc else {}
         test_id = item.nodeid.split("::", 1)[-1]
+        sdk = str(item.callspec.params.get("sdk", "python"))
         expectation = expectations.find(state.expectations, test_id, target)
         item.repr_failure = _conformance_repr(item)  # type: ignore[method-assign]  # on aoai items only, not the class: a broken promise in one line
         item.stash[CASE] = {
@@ -41,7 +42,15 @@ def pytest_collection_modifyitems(
             "test": item.originalname,
             "title": _title(item),
             "params": {"auth": auth, "client": client, "target": target},
-            "sdk_version": sdk_version(),
+            # The SDK making the call (issue 15): a test parametrised by "sdk" names it, else the Python SDK,
+            # whose version is known here (another SDK's comes from its driver: results.py fills it in).
+            "sdk": sdk,
+            "sdk_version": sdk_version() if sdk == "python" else None,
+            **(
+                {"repeat": item.callspec.params["aoai_repeat"]}
+                if "aoai_repeat" in item.callspec.params
+                else {}
+            ),
             "expectation": expectation.__dict__ if expectation else None,
         }
 

@@ -34,6 +34,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         g.addoption(
             "--" + name.replace("_", "-"), dest="aoai_" + name, default=None, metavar=metavar, help=help_text
         )
+    # Fleet options (issue 15), not in config.RUN_OPTIONS: no target or setting depends on them.
+    g.addoption(
+        "--repeat",
+        dest="aoai_repeat",
+        default=None,
+        metavar="K",
+        help="live runs: each case K times; the report gives pass^K and pass@K per cell (AOAI_CONFORMANCE_REPEAT)",
+    )
+    g.addoption(
+        "--not-checked-threshold",
+        dest="aoai_not_checked_threshold",
+        default=None,
+        metavar="FRACTION",
+        help="live runs: a target whose skipped (throttled, not configured) share of cases exceeds this is "
+        "'not checked' (default 0.5; AOAI_CONFORMANCE_NOT_CHECKED_THRESHOLD)",
+    )
     parser.addini("aoai_conformance", "unused", default="")
 
 
@@ -61,3 +77,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # Fixed order in ids: auth, client, target (e.g. test_chat_completion[key-sync-standin]).
     params = [(a, c, t.name) for t in settings.targets for a in auths for c in clients]
     metafunc.parametrize("aoai", params, ids=["-".join(p) for p in params], indirect=True)
+    repeat = repeat_count(metafunc.config)
+    if repeat > 1:  # ids end in -r1 .. -rK (test_chat_completion[key-sync-standin-r2]); results.py reads it
+        metafunc.fixturenames.append(REPEAT_PARAM)
+        metafunc.parametrize(REPEAT_PARAM, range(1, repeat + 1), ids=[f"r{i}" for i in range(1, repeat + 1)])
+
+
+REPEAT_PARAM = "aoai_repeat"
+
+
+def repeat_count(config: pytest.Config) -> int:
+    """--repeat K (or AOAI_CONFORMANCE_REPEAT): 1 unless given; a live run only (a cassette holds one answer)."""
+    import os
+
+    raw = config.getoption("aoai_repeat", None) or os.environ.get("AOAI_CONFORMANCE_REPEAT") or "1"
+    if not raw.isdigit() or int(raw) < 1:
+        raise pytest.UsageError(f"--repeat {raw!r}: give a whole number of repeats, e.g. --repeat 5")
+    count = int(raw)
+    mode = state_of(config).need().mode_obj
+    if count > 1 and (not mode.reaches_server or mode.records_cassettes):
+        raise pytest.UsageError(
+            f"--repeat {count} repeats live calls: use it with --mode live (a {mode.name} run has one answer per case)"
+        )
+    return count

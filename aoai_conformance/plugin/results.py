@@ -30,8 +30,14 @@ def _is_conformance_run(config: pytest.Config) -> bool:
 
 
 def configure_junit(config: pytest.Config) -> None:
-    """JUnit XML beside results.json for a conformance run, unless pytest was given --junitxml."""
+    """JUnit XML beside results.json for a conformance run, unless pytest was given --junitxml. The options
+    this room reads (--repeat, --not-checked-threshold) are checked here too: one line before any test runs."""
     state = state_of(config)
+    if state.settings is not None:
+        from .options import repeat_count
+
+        repeat_count(config)
+        not_checked_threshold(config)
     if state.settings and _is_conformance_run(config) and not hasattr(config, "workerinput"):
         if not config.option.xmlpath:
             from _pytest.junitxml import LogXML
@@ -127,9 +133,27 @@ def build_results(state: State, config: pytest.Config) -> dict[str, Any]:
     hints = wrong_base_url_hints(cases, settings)
     for case in cases:
         case.pop("answers", None)
+        if case.get("sdk_version") is None:  # another SDK's version, when its driver told the session
+            known = getattr(state, "sdk_versions", {}).get(case.get("sdk"))
+            if known:
+                case["sdk_version"] = known
+            else:
+                case.pop("sdk_version", None)
+    unchecked = not_checked(cases, settings, not_checked_threshold(config))
+    hints += [entry["headline"] for entry in unchecked]
+    repeat = max((int(c.get("repeat") or 1) for c in cases), default=1)
+    if repeat > 1:  # tokens per repeat: the K-th pass over the suite costs what the first did, give or take
+        by_repeat: dict[str, int] = {}
+        for case in cases:
+            n = str(case.get("repeat") or 1)
+            by_repeat[n] = by_repeat.get(n, 0) + int((case.get("usage") or {}).get("total", 0))
+        tokens["by_repeat"] = dict(sorted(by_repeat.items(), key=lambda kv: int(kv[0])))
     targets = []
     for t in settings.targets:
         live = state.live_targets.get(t.name, t)
+        seen = sorted(
+            {m for c in cases if c["params"].get("target") == t.name for m in c.get("models") or []}
+        )
         targets.append(
             {
                 "name": t.name,
@@ -138,6 +162,8 @@ def build_results(state: State, config: pytest.Config) -> dict[str, Any]:
                 "profile": t.profile,
                 "region": t.region,
                 "deployments": dict(t.deployments),
+                "model_versions": seen,
+                "checked": not any(e["target"] == t.name for e in unchecked),
             }
         )
     return {
@@ -155,6 +181,8 @@ def build_results(state: State, config: pytest.Config) -> dict[str, Any]:
             "models_seen": models,
             "tokens": tokens,
             "expectations_file": str(state.expectations_path.name),
+            **({"repeat": repeat} if repeat > 1 else {}),
+            **({"not_checked": unchecked} if unchecked else {}),
             **({"hints": hints} if hints else {}),
         },
         "cases": cases,
@@ -162,6 +190,52 @@ def build_results(state: State, config: pytest.Config) -> dict[str, Any]:
 
 
 PASSING = ("pass", "doc-sdk-difference", "unexpected-pass")
+NOT_CHECKED_THRESHOLD = 0.5  # "most cases": more than half skipped
+
+
+def not_checked_threshold(config: pytest.Config) -> float:
+    """--not-checked-threshold (or AOAI_CONFORMANCE_NOT_CHECKED_THRESHOLD): a fraction in [0, 1)."""
+    raw = config.getoption("aoai_not_checked_threshold", None) or os.environ.get(
+        "AOAI_CONFORMANCE_NOT_CHECKED_THRESHOLD"
+    )
+    if raw in (None, ""):
+        return NOT_CHECKED_THRESHOLD
+    try:
+        value = float(str(raw))
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise pytest.UsageError(
+            f"--not-checked-threshold {raw!r}: give a fraction from 0 to below 1, e.g. 0.5 (more than half skipped)"
+        )
+    return value
+
+
+def not_checked(cases: list[dict[str, Any]], settings: Settings, threshold: float) -> list[dict[str, Any]]:
+    """Targets of a live/record run whose cases were mostly skipped (throttled, not configured): nothing checked
+    is not a pass. Not-applicable cases do not count either way; the CLI exits with its own code for these."""
+    if not settings.mode_obj.reaches_server:
+        return []
+    out = []
+    for t in settings.targets:
+        mine = [c for c in cases if c["params"].get("target") == t.name and c["status"] != "not-applicable"]
+        skipped = [c for c in mine if c["status"] == "skipped"]
+        if not mine or len(skipped) / len(mine) <= threshold:
+            continue
+        throttled = sum(1 for c in skipped if str(c.get("reason") or "").startswith("throttled"))
+        why = f"{throttled} throttled: HTTP 429 after retries" if throttled else "none throttled"
+        out.append(
+            {
+                "target": t.name,
+                "skipped": len(skipped),
+                "cases": len(mine),
+                "throttled": throttled,
+                "threshold": threshold,
+                "headline": f"NOT CHECKED: {t.name}: {len(skipped)} of {len(mine)} cases skipped ({why}); "
+                f"nothing checked is not a pass (threshold {threshold:g}, --not-checked-threshold)",
+            }
+        )
+    return out
 
 
 def wrong_base_url_hints(cases: list[dict[str, Any]], settings: Settings) -> list[str]:
@@ -208,6 +282,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         counts[case["status"]] = counts.get(case["status"], 0) + 1
     terminalreporter.write_sep("-", "aoai-conformance")
     terminalreporter.write_line("cases: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    for hint in state.hints:  # the headline of a not-checked run comes first (and last: last_lines)
+        if hint.startswith("NOT CHECKED"):
+            terminalreporter.write_line(f"aoai-conformance: {hint}", red=True, bold=True)
     err = state.render_error
     if err:
         terminalreporter.write_line(

@@ -147,6 +147,8 @@ def render_html(results: dict, diff: Diff | None, previous: dict | None, v: m.Vi
             f'check the docs and update the expectations (<a href="#evidence">evidence</a>).</p>\n'
         )
 
+    for entry in m.as_list(run.get("not_checked")):
+        w(f'<p class="shout" role="alert">{_e(m.as_dict(entry).get("headline"))}</p>\n')
     if diff is not None:
         w(_diff_section(diff, previous or {}))
 
@@ -285,7 +287,8 @@ def _matrix_section(matrix: m.Matrix) -> str:
     out.append('<table class="matrix" id="matrix-table">\n<thead><tr><th scope="col">Call</th>')
     for col in matrix.columns:
         parts = "".join(
-            f"<span>{_e(d)}: {_e(v)}</span>" if d != "sdk" else f"<span>{_e(v)}</span>" for d, v in col.parts
+            f"<span>{_e(d)}: {_e(v)}</span>" if d not in ("sdk", "lang") else f"<span>{_e(v)}</span>"
+            for d, v in col.parts
         )
         out.append(f'<th scope="col">{parts}</th>')
     out.append("</tr></thead>\n<tbody>\n")
@@ -324,6 +327,8 @@ def _cell_html(cell: m.Cell, col: m.Column) -> str:
                 f"{_e(who)} {m.STATUS_INFO[s][0]}\u00a0{_e(m.STATUS_INFO[s][1])}" for who, s in cell.breakdown
             )
         )
+    if cell.repeat is not None:
+        subs.append(_e(cell.repeat.label))
     if len(cell.evidence) > 1:
         more = " ".join(
             f'<a href="#{m.anchor("ev", c["id"])}">#{i}</a>' for i, c in enumerate(cell.evidence, start=1)

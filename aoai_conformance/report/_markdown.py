@@ -88,6 +88,8 @@ def render_markdown(results: dict, diff: Diff | None, previous: dict | None, v: 
             "",
         ]
 
+    for entry in m.as_list(run.get("not_checked")):
+        out += [f"> [!CAUTION]\n> **{_t(m.as_dict(entry).get('headline'))}**", ""]
     if diff is not None:
         out += _diff(diff, previous or {})
     out += _run(run, targets)
@@ -200,7 +202,7 @@ def _matrix(matrix: m.Matrix) -> list[str]:
     if not matrix.columns:
         return out + ["No cases to show.", ""]
     header = ["Call"] + [
-        " · ".join(f"{_t(d)}: {_t(v)}" if d != "sdk" else _t(v) for d, v in col.parts)
+        " · ".join(f"{_t(d)}: {_t(v)}" if d not in ("sdk", "lang") else _t(v) for d, v in col.parts)
         for col in matrix.columns
     ]
     out.append("| " + " | ".join(header) + " |")
@@ -235,6 +237,8 @@ def _cell(cell: m.Cell) -> str:
         extra.append(_t(m.shorten(cell.reason, 90)))
     if cell.breakdown:
         extra.append(" · ".join(f"{_t(who)} {_status(s)}" for who, s in cell.breakdown))
+    if cell.repeat is not None:
+        extra.append(_t(cell.repeat.label))
     return text + "".join(f"<br>{e}" for e in extra)
 
 

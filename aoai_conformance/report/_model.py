@@ -9,9 +9,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
+
+from .. import modes
 
 FORMAT = "aoai-conformance/results"
 VERSION = 1
@@ -245,6 +248,22 @@ class Cell:
     evidence: list[dict] = field(default_factory=list)  # cases with evidence, in id order
     reason: str = ""
     breakdown: list[tuple[str, str]] = field(default_factory=list)  # (who, status) when statuses are mixed
+    repeat: Repeat | None = None  # --repeat K: how the K runs of each case went
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A cell's cases run K times each (``--repeat K``): pass^K counts the cases that passed all K times,
+    pass@K those that passed at least once, out of ``cases`` (each counted once, not K times)."""
+
+    k: int
+    cases: int
+    all_passed: int  # pass^K
+    any_passed: int  # pass@K
+
+    @property
+    def label(self) -> str:
+        return f"pass^{self.k} {self.all_passed}/{self.cases} \u00b7 pass@{self.k} {self.any_passed}/{self.cases}"
 
 
 @dataclass
@@ -285,20 +304,21 @@ def _dims(case: dict) -> dict[str, str]:
         "auth": text(params.get("auth")) or "-",
         "target": text(params.get("target")) or "-",
         "client": text(params.get("client")) or "-",
-        "sdk": text(case.get("sdk_version")) or "-",
+        "lang": text(case.get("sdk")) or "python",  # which SDK (results.json's case.sdk)
+        "sdk": text(case.get("sdk_version")) or "-",  # its version
     }
 
 
 def build_matrix(cases: list[dict]) -> Matrix:
-    """Rows: each documented call, grouped by documentation section; columns: auth x target (x SDK version
-    when several were run). The client (sync/async) is folded into the cell; a cell whose cases disagree
-    shows who did what."""
+    """Rows: each documented call, grouped by documentation section; columns: auth x target (x SDK, x SDK
+    version, each when several were run). The client (sync/async) is folded into the cell; a cell whose cases
+    disagree shows who did what."""
     dims_of = {case["id"]: _dims(case) for case in cases}
-    values: dict[str, set[str]] = {d: set() for d in ("auth", "target", "client", "sdk")}
+    values: dict[str, set[str]] = {d: set() for d in ("auth", "target", "client", "lang", "sdk")}
     for dims in dims_of.values():
         for d, v in dims.items():
             values[d].add(v)
-    column_dims = ["auth", "target"] + (["sdk"] if len(values["sdk"]) > 1 else [])
+    column_dims = ["auth", "target"] + [d for d in ("lang", "sdk") if len(values[d]) > 1]
     folded = {d: sorted(values[d], key=functools.partial(_sort_key, d)) for d in ("client", "sdk")}
     if "sdk" in column_dims:
         del folded["sdk"]
@@ -308,8 +328,7 @@ def build_matrix(cases: list[dict]) -> Matrix:
         key=lambda k: tuple(_sort_key(d, v) for d, v in zip(column_dims, k)),
     )
     columns = [
-        Column(key=k, parts=[(d, ("SDK " + v if d == "sdk" else v)) for d, v in zip(column_dims, k)])
-        for k in col_keys
+        Column(key=k, parts=[(d, _column_value(d, v)) for d, v in zip(column_dims, k)]) for k in col_keys
     ]
 
     by_row: dict[str, dict[tuple[str, ...], list[dict]]] = {}
@@ -337,9 +356,15 @@ def build_matrix(cases: list[dict]) -> Matrix:
     return Matrix(columns=columns, groups=ordered, dimensions=column_dims, folded=folded)
 
 
+def _column_value(dim: str, value: str) -> str:
+    return {"sdk": "SDK " + value, "lang": value + " SDK"}.get(dim, value)
+
+
 def _cell(cases: list[dict], dims_of: dict[str, dict[str, str]]) -> Cell:
     status = cell_status(cases)
-    cell = Cell(status=status, cases=cases)
+    cell = Cell(status=status, cases=cases, repeat=repeat_of(cases))
+    if cell.repeat is not None:  # a case run K times is one case in the breakdown, not K
+        cases = [c for c in cases if int(c.get("repeat") or 1) == 1] or cases
     cell.evidence = [c for c in cases if status_of(c) in EVIDENCE_STATUSES]
     for c in cases:
         if cell_status([c]) == status:
@@ -361,6 +386,26 @@ def _cell(cases: list[dict], dims_of: dict[str, dict[str, str]]) -> Cell:
                 who = f"{text(c.get('test')) or c['id']} {who}".strip()
             cell.breakdown.append((who, status_of(c)))
     return cell
+
+
+_REPEAT_ID = re.compile(r"-r\d+\]$")
+PASSED = ("pass", "doc-sdk-difference")
+
+
+def repeat_of(cases: list[dict]) -> Repeat | None:
+    """pass^K and pass@K of a cell whose cases carry ``repeat`` (1..K); None for a run without --repeat."""
+    if not any(isinstance(c.get("repeat"), int) and c["repeat"] > 1 for c in cases):
+        return None
+    runs: dict[str, list[str]] = {}
+    for c in cases:
+        runs.setdefault(_REPEAT_ID.sub("]", c["id"]), []).append(status_of(c))
+    k = max(len(v) for v in runs.values())
+    return Repeat(
+        k=k,
+        cases=len(runs),
+        all_passed=sum(1 for v in runs.values() if len(v) == k and all(s in PASSED for s in v)),
+        any_passed=sum(1 for v in runs.values() if any(s in PASSED for s in v)),
+    )
 
 
 # ------------------------------------------------------------------------------------------ derived sections
@@ -512,10 +557,19 @@ def run_rows(run: dict, targets: list[dict], *, text: Any, code: Any, strong: An
         rows.append(("Expectations", code(run.get("expectations_file"))))
     if run.get("command"):
         rows.append(("Command", code(run.get("command"))))
-    total = as_dict(run.get("tokens")).get("total")
-    # A replay spends nothing: its numbers are what the recorded calls cost when they were recorded.
-    label = "Tokens (recorded in the cassettes)" if run.get("mode") == "replay" else "Tokens used"
+    tokens = as_dict(run.get("tokens"))
+    total = tokens.get("total")
+    # A run that reaches no server spends nothing: its numbers are what the recorded calls cost when recorded.
+    mode = modes.by_name(text(run.get("mode")))
+    label = (
+        "Tokens (recorded in the cassettes)"
+        if mode is not None and not mode.reaches_server
+        else "Tokens used"
+    )
     rows.append((label, text(total) if total is not None else "not reported"))
+    by_repeat = as_dict(tokens.get("by_repeat"))
+    if by_repeat:
+        rows.append(("Tokens per repeat", ", ".join(f"#{text(k)}: {text(v)}" for k, v in by_repeat.items())))
     return rows
 
 

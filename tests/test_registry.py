@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ast
 import collections
+import dataclasses
 import importlib
 import inspect
+import re
 import typing
 from pathlib import Path
 
@@ -71,9 +73,65 @@ def test_recorded_requests_are_identified_as_the_row(kind):
     if row.tool:  # identified as the call it is made with; the tool only selects the checks
         return
     body = b'{"stream": true}' if row.stream else b"{}"
-    path = row.http_path.replace("{response_id}", "resp_1")  # a template's part stands for one segment
+    path = _filled(row)
     got = identify(row.method, f"https://r.openai.azure.com/openai/v1/{path}", body)
     assert (got.call, got.kind) == (row.documented, row.kind)
+
+
+def _filled(row: registry.DocumentedCall) -> str:
+    """The row's path with each template part filled (a part stands for one segment)."""
+    return re.sub(r"\{\w+\}", "x_1", row.http_path)
+
+
+def _lacks(row: registry.DocumentedCall) -> list[str]:
+    """What the two dispatchers (the stand-in's, recorded/judge's) would miss for ``row``."""
+    from aoai_conformance.recorded import judge
+    from aoai_conformance.standin import server
+
+    missing = []
+    try:
+        handler = server.handler(row.standin)
+    except (ValueError, ImportError, AttributeError):
+        missing.append(f"standin={row.standin!r} names no function of aoai_conformance.standin")
+    else:
+        if len(inspect.signature(handler).parameters) != 1:
+            missing.append(f"{row.standin} does not take the one Request argument")
+    found = registry.match(row.method, _filled(row))
+    if found is None or found[0].standin != row.standin:
+        missing.append(f"{row.method} {row.http_path} reaches another handler: rows made alike name the same")
+    if row.module and not row.recorded:
+        missing.append("a row with promises names the function that judges its recordings")
+    if row.recorded:
+        try:
+            fn = judge._function(row.recorded)
+        except (ValueError, ImportError, AttributeError):
+            missing.append(f"recorded={row.recorded!r} names no function of aoai_conformance")
+        else:
+            if len([p for p in inspect.signature(fn).parameters.values() if p.default is p.empty]) != 3:
+                missing.append(f"{row.recorded} is not called as fn(ctx, exchange, kind)")
+    return missing
+
+
+@pytest.mark.parametrize("kind", sorted(ROWS))
+def test_rows_name_what_the_dispatchers_call(kind):
+    """The stand-in answers a row's method and path with the handler the row names, and `check` judges its
+    recordings with the row's function: neither dispatcher keeps a table of its own."""
+    from aoai_conformance.recorded import judge
+    from aoai_conformance.standin import server
+
+    row = ROWS[kind]
+    assert _lacks(row) == []
+    assert server.HANDLERS[row.standin] is server.handler(row.standin)
+    if row.recorded:
+        assert judge._JUDGES[kind] is judge._function(row.recorded)
+
+
+def test_a_row_without_its_handlers_is_caught():
+    row = ROWS["responses_retrieve"]
+    assert len(_lacks(dataclasses.replace(row, standin="", recorded=""))) == 3
+    assert _lacks(dataclasses.replace(row, standin="responses:no_such_route")) != []
+    assert _lacks(dataclasses.replace(row, standin="chat:route")) != []  # GET responses/{id} goes elsewhere
+    assert _lacks(dataclasses.replace(row, recorded="recorded.judge:no_such_judge")) != []
 
 
 def test_suites_name_the_documented_calls():
@@ -150,6 +208,7 @@ def test_the_tables_read_the_registry():
     }
     assert operators.DISCRIMINATORS["chat.completion"] == "chat.completion.chunk"
     assert set(server.JSON_BODY_ROUTES) == {row.route for row in registry.CALLS}
+    assert server.RAI_ROUTES == {"chat.completions", "responses"}  # the generating calls' routes
     assert [c for c in {row.capability for row in registry.CALLS} if c not in config.CAPABILITIES] == []
     assert config.CAPABILITIES[-2:] == ("errors", "retries")
     modules = [row.module for row in registry.CALLS if row.module]

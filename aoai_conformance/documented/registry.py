@@ -7,19 +7,33 @@ SDK type ``layers`` and ``recorded/judge`` parse it into), which deployment capa
 ``@documented(..., capability=...)``), which stand-in route answers it (``standin.server.route_name``) and which
 module of ``aoai_conformance.documented`` holds its promises.
 
-Read by ``recorded/judge.py`` (the SDK type per kind), ``recorded/identify.py`` (path -> call), the stand-in
-router (route names, which routes take a JSON body), schemagen (the schema names it must generate, the stream
+Read by ``recorded/judge.py`` (the SDK type per kind, the function that judges each), ``recorded/identify.py``
+(path -> call), the stand-in router (route names, which routes take a JSON body, the handler per method and
+path), schemagen (the schema names it must generate, the stream
 events it requires), ``mutation/operators.py`` (object -> schema, the object swaps within a call path),
 ``config.CAPABILITIES``, the suite hygiene rules (which request parameters cap a call's output) and the check
 bundles (``documented.<module>.check``: schema names, SDK types). What stays in those places is theirs: the
-spec's component names (schemagen), the deployment environment variables (config), the stand-in's handlers.
+spec's component names (schemagen), the deployment environment variables (config), the stand-in's handlers
+and the judge's functions themselves (a row names them, ``"module:function"``, so a new call's go in its own
+new modules and neither dispatcher is edited).
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 
-__all__ = ["CALLS", "EVENT_PREFIX", "DocumentedCall", "by_kind", "calls_by_path", "routes", "schema_names"]
+__all__ = [
+    "CALLS",
+    "EVENT_PREFIX",
+    "DocumentedCall",
+    "by_kind",
+    "calls_by_path",
+    "match",
+    "routes",
+    "schema_names",
+]
 
 
 @dataclass(frozen=True)
@@ -46,12 +60,23 @@ class DocumentedCall:
     method: str = "POST"  # the HTTP method that makes it
     # its path after the API prefix when it is not the call path's ("responses/{response_id}")
     path: str | None = None
+    # The stand-in's handler for the row's method and path, "module:function" in aoai_conformance.standin,
+    # called with a standin.common.Request; rows made by the same method and path name the same one.
+    standin: str = ""
+    # What judges a recorded answer of this row (aoai-conformance check), "module:function" in
+    # aoai_conformance, called as fn(ctx, exchange, kind); "" when only its errors are documented.
+    recorded: str = ""
 
     @property
     def http_path(self) -> str:
         """The path after the API prefix (``/openai/v1/``, ``/v1/``): ``chat/completions``, or the row's
         ``path`` (a template whose ``{name}`` parts stand for one path segment each)."""
         return self.path if self.path is not None else self.call.replace(".", "/")
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """``http_path`` as a regular expression: each ``{name}`` part matches one path segment, as a group."""
+        return _pattern(self.http_path)
 
     @property
     def schema(self) -> str:
@@ -100,6 +125,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         capability="chat",
         route="chat.completions",
         module="chat",
+        standin="chat:route",
+        recorded="recorded.judge:chat",
     ),
     DocumentedCall(
         kind="chat_stream",
@@ -116,6 +143,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         capability="chat",
         route="chat.completions",
         module="chat_stream",
+        standin="chat:route",
+        recorded="recorded.judge:chat_stream",
     ),
     DocumentedCall(
         kind="responses",
@@ -131,6 +160,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         capability="responses",
         route="responses",
         module="responses",
+        standin="responses:create_route",
+        recorded="recorded.judge:responses",
     ),
     DocumentedCall(
         kind="responses_stream",
@@ -146,6 +177,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         capability="responses",
         route="responses",
         module="responses_stream",
+        standin="responses:create_route",
+        recorded="recorded.judge:responses_stream",
     ),
     DocumentedCall(
         kind="mcp",
@@ -161,6 +194,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         capability="mcp",
         route="responses",
         module="mcp",
+        standin="responses:create_route",
+        recorded="recorded.judge:responses",
         tool="mcp",
     ),
     DocumentedCall(
@@ -176,6 +211,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         capability="embeddings",
         route="embeddings",
         module="embeddings",
+        standin="embeddings:route",
+        recorded="recorded.judge:embeddings",
     ),
     DocumentedCall(
         # documented by its error example only ("Error handling"): its answers are checked as errors
@@ -191,6 +228,7 @@ CALLS: tuple[DocumentedCall, ...] = (
         capability="fine_tuning",
         route="fine_tuning.jobs",
         module="",
+        standin="misc:fine_tuning_jobs_route",
     ),
     # The Responses follow-up calls on a stored response (Azure v1 spec: /responses/{response_id} GET and
     # DELETE, /responses/{response_id}/input_items GET); their promises are in documented/responses_followup.
@@ -209,6 +247,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         capability="responses",
         route="responses",
         module="responses_followup",
+        standin="responses:retrieve_route",
+        recorded="documented.responses_followup:check",
     ),
     DocumentedCall(
         kind="responses_input_items",
@@ -227,6 +267,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         capability="responses",
         route="responses",
         module="responses_followup",
+        standin="responses_followup:input_items_route",
+        recorded="documented.responses_followup:check",
     ),
     DocumentedCall(
         # Azure's 200 body is an inline schema ({object: "response.deleted", id, deleted: true}; OpenAI's spec
@@ -246,6 +288,8 @@ CALLS: tuple[DocumentedCall, ...] = (
         capability="responses",
         route="responses",
         module="responses_followup",
+        standin="responses_followup:delete_route",
+        recorded="documented.responses_followup:check",
     ),
 )
 
@@ -282,3 +326,17 @@ def schema_names(profile: str) -> tuple[str, ...]:
         for name in row.schemas + (row.azure_schemas if profile == "azure" else ()):
             names[name] = None
     return tuple(names)
+
+
+@functools.cache
+def _pattern(template: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
+
+
+def match(method: str, path: str) -> tuple[DocumentedCall, dict[str, str]] | None:
+    """The first row made by ``method`` on ``path`` (after the API prefix, no slashes around it) and the
+    values of its template's ``{name}`` parts; None when no documented call is made that way."""
+    for row in CALLS:
+        if row.method == method and (m := row.pattern.match(path)) is not None:
+            return row, m.groupdict()
+    return None

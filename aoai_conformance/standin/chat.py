@@ -171,6 +171,11 @@ def answer_for(messages: list[dict]) -> tuple[str, int, bool]:
     return answer, prompt_tokens, has_image
 
 
+def route(req: c.Request) -> Reply:
+    """POST /chat/completions (the chat and chat_stream rows)."""
+    return handle(req.ctx, req.body, system_fingerprint=req.standin.system_fingerprint)
+
+
 def handle(ctx, body: dict, *, system_fingerprint: str | None = SYSTEM_FINGERPRINT) -> Reply:
     name, dep = c.resolve_deployment(ctx.deployments, body, c.CHAT)
     messages = validate(body)

@@ -14,6 +14,19 @@ from .reply import ReplyError, deployment_not_found, gateway_error, invalid_requ
 
 
 @dataclass(frozen=True)
+class Request:
+    """What a route's handler sees: the registry row that names it (``standin="module:function"``) is the one
+    made by this method and path."""
+
+    ctx: Any  # the stand-in's state: deployments, ids, the responses store
+    method: str
+    params: dict[str, str]  # the row's path template parts ({response_id})
+    body: Any  # the parsed JSON body (a dict for a documented call's POST), else None or the raw text
+    who: str  # the credential that was accepted: "key" or "entra"
+    standin: Any  # the StandIn, for its switches (system_fingerprint, embeddings_refuse_entra, ...)
+
+
+@dataclass(frozen=True)
 class Deployment:
     """One deployment of the fake resource: ``model`` is what chat completions report (Azure reports the
     versioned model name, e.g. ``gpt-4o-2024-08-06`` for a deployment named ``gpt-4o``)."""

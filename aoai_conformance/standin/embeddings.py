@@ -63,6 +63,13 @@ def vector(text: str, model: str, dims: int) -> list[float]:
     return list(struct.unpack(f"<{dims}f", struct.pack(f"<{dims}f", *(x / norm for x in v))))
 
 
+def route(req: c.Request) -> Reply:
+    """POST /embeddings; refused with an Entra token while the stand-in keeps the documented gap."""
+    if req.who == "entra" and req.standin.embeddings_refuse_entra:
+        return entra_refused()
+    return handle(req.ctx, req.body)
+
+
 def handle(ctx, body: dict) -> Reply:
     name, dep = c.resolve_deployment(ctx.deployments, body, c.EMBEDDINGS)
     texts = _inputs(body)

@@ -15,7 +15,7 @@ from .reply import (
 MODELS_CREATED = 1715558400  # fixed, so listings are deterministic
 
 
-def models(ctx, method: str, rest: str) -> Reply:
+def models(ctx, method: str, rest: str, body=None) -> Reply:
     if method != "GET":
         raise ReplyError(not_found())
 
@@ -28,6 +28,11 @@ def models(ctx, method: str, rest: str) -> Reply:
             raise ReplyError(deployment_not_found())
         return json_reply(entry(name))
     return json_reply({"object": "list", "data": [entry(n) for n in ctx.deployments]})
+
+
+def fine_tuning_jobs_route(req) -> Reply:
+    """POST /fine_tuning/jobs (the fine_tuning row); the route's other paths: ``fine_tuning_jobs``."""
+    return fine_tuning_jobs(req.ctx, req.method, "", req.body)
 
 
 def fine_tuning_jobs(ctx, method: str, rest: str, body) -> Reply:

@@ -1,4 +1,4 @@
-"""POST /openai/v1/responses (and GET / DELETE /responses/{id}), shaped like the documented response body
+"""POST /openai/v1/responses (and GET /responses/{id}), shaped like the documented response body
 (000_*.txt, "responses.create()"), with reasoning items, max_output_tokens truncation, streaming events
 (built by ``standin/responses_stream``) and a faked MCP server tool (``standin/mcp``)."""
 
@@ -26,13 +26,17 @@ class Store:
         self._lock = threading.Lock()
         self._items: dict[str, dict] = {}
 
-    def put(self, rid: str, response: dict, approvals: dict, tools: list, query: str = "") -> None:
+    def put(
+        self, rid: str, response: dict, approvals: dict, tools: list, query: str = "", inputs: Any = None
+    ) -> None:
+        """``inputs``: the request's ``input`` as sent (GET .../input_items lists it)."""
         with self._lock:
             self._items[rid] = {
                 "response": copy.deepcopy(response),
                 "approvals": approvals,
                 "tools": tools,
                 "query": query,
+                "input": copy.deepcopy(inputs),
             }
 
     def get(self, rid: str) -> Optional[dict]:
@@ -157,27 +161,21 @@ def _echo_tool(tool: dict) -> dict:
     return echoed
 
 
-# --- the handler -------------------------------------------------------------------------------------------
-def handle(ctx, method: str, rest: str, body: Any) -> Reply:
-    """``rest`` is the path after /openai/v1/responses ("" or "/{id}")."""
-    if rest:
-        rid = rest.strip("/")
-        if "/" in rid or method not in ("GET", "DELETE"):
-            raise ReplyError(c.gateway_error(404, "404", "Resource not found"))
-        if method == "DELETE":
-            if not ctx.store.delete(rid):
-                raise ReplyError(_response_not_found(rid))
-            return json_reply({"id": rid, "object": "response", "deleted": True})
-        item = ctx.store.get(rid)
-        if item is None:
-            raise ReplyError(_response_not_found(rid))
-        return json_reply(item["response"])
-    if method != "POST":
-        raise ReplyError(c.gateway_error(404, "404", "Resource not found"))
-    return create(ctx, body)
+# --- the handlers ------------------------------------------------------------------------------------------
+def create_route(req: c.Request) -> Reply:
+    """POST /responses (the responses, responses_stream and mcp rows)."""
+    return create(req.ctx, req.body)
 
 
-def _response_not_found(rid: str) -> Reply:
+def retrieve_route(req: c.Request) -> Reply:
+    """GET /responses/{response_id}: the stored response as it was created."""
+    item = req.ctx.store.get(req.params["response_id"])
+    if item is None:
+        raise ReplyError(response_not_found(req.params["response_id"]))
+    return json_reply(item["response"])
+
+
+def response_not_found(rid: str) -> Reply:
     return invalid_request(f"Response with id '{rid}' not found.", None, None, status=404)
 
 
@@ -418,7 +416,7 @@ def create(ctx, body: dict) -> Reply:
     }
     if response["store"]:
         # the query is kept so an approval follow-up can answer about it
-        ctx.store.put(rid, response, pending, tools_echo, user_text)
+        ctx.store.put(rid, response, pending, tools_echo, user_text, inputs=body.get("input"))
     if body.get("stream"):
         return sse_reply(responses_stream.stream_events(response, ids))
     return json_reply(response)

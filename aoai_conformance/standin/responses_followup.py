@@ -2,40 +2,16 @@
 response was created from) and ``DELETE /responses/{id}`` (Azure's 200 ``{object: "response.deleted", id,
 deleted: true}``). ``GET /responses/{id}`` stays with ``standin/responses.py`` (the store it reads).
 
-The input items are kept per stand-in instance, keyed by the response id, when a stored response is created.
+The store keeps each stored response's request ``input`` as sent; the listing builds the items from it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
-from . import responses
+from . import common as c
 from .reply import Reply, ReplyError, json_reply
-
-
-class Inputs:
-    """response id -> its input items (as ``GET .../input_items`` lists them, oldest first)."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, list[dict]] = {}
-
-    def remember(self, body: Any, reply: Reply) -> None:
-        """After ``POST /responses``: keep a stored response's input items."""
-        response = reply.body
-        if reply.events:  # a stream: the terminal event carries the response
-            last = reply.events[-1]
-            response = last.get("response") if isinstance(last, dict) else None
-        if reply.status != 200 or not isinstance(body, dict) or not isinstance(response, dict):
-            return
-        if not response.get("store") or not isinstance(response.get("id"), str):
-            return
-        self._items[response["id"]] = _items(response["id"], body.get("input"))
-
-    def get(self, rid: str) -> list[dict]:
-        return self._items.get(rid, [])
-
-    def forget(self, rid: str) -> None:
-        self._items.pop(rid, None)
+from .responses import response_not_found
 
 
 def _items(rid: str, value: Any) -> list[dict]:
@@ -55,25 +31,27 @@ def _items(rid: str, value: Any) -> list[dict]:
     return out
 
 
-def handle(ctx, inputs: Inputs, method: str, rest: str) -> Optional[Reply]:
-    """``rest`` is the path after /openai/v1/responses; None: not a follow-up route of this module."""
-    parts = rest.strip("/").split("/")
-    if method == "GET" and len(parts) == 2 and parts[1] == "input_items":
-        if ctx.store.get(parts[0]) is None:
-            raise ReplyError(responses._response_not_found(parts[0]))
-        data = list(reversed(inputs.get(parts[0])))  # order defaults to "desc"
-        return json_reply(
-            {
-                "object": "list",
-                "data": data,
-                "first_id": data[0]["id"] if data else None,
-                "last_id": data[-1]["id"] if data else None,
-                "has_more": False,
-            }
-        )
-    if method == "DELETE" and len(parts) == 1 and parts[0]:
-        if not ctx.store.delete(parts[0]):
-            raise ReplyError(responses._response_not_found(parts[0]))
-        inputs.forget(parts[0])
-        return json_reply({"id": parts[0], "object": "response.deleted", "deleted": True})
-    return None
+def input_items_route(req: c.Request) -> Reply:
+    """GET /responses/{response_id}/input_items: newest first (``order`` defaults to "desc")."""
+    rid = req.params["response_id"]
+    stored = req.ctx.store.get(rid)
+    if stored is None:
+        raise ReplyError(response_not_found(rid))
+    data = list(reversed(_items(rid, stored.get("input"))))
+    return json_reply(
+        {
+            "object": "list",
+            "data": data,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": False,
+        }
+    )
+
+
+def delete_route(req: c.Request) -> Reply:
+    """DELETE /responses/{response_id}: Azure's response.deleted body; the response is gone afterwards."""
+    rid = req.params["response_id"]
+    if not req.ctx.store.delete(rid):
+        raise ReplyError(response_not_found(rid))
+    return json_reply({"id": rid, "object": "response.deleted", "deleted": True})

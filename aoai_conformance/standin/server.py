@@ -5,6 +5,7 @@ optional ``mutator`` and only then serialised (JSON, or SSE written chunk by chu
 
 from __future__ import annotations
 
+import importlib
 import json
 import socket
 import sys
@@ -17,8 +18,8 @@ from urllib.parse import urlsplit
 
 from ..documented import registry
 from ..serving import serve_in_background, stop_serving
-from . import chat, embeddings, misc, responses, responses_followup
-from .common import Ids, normalise_deployments
+from . import chat, misc, responses
+from .common import Ids, Request, normalise_deployments
 from .reply import DONE, JSON_TYPE, Reply, ReplyError, gateway_error, invalid_request, not_found, unauthorized
 
 PREFIX = "/openai/v1"
@@ -49,6 +50,25 @@ class RecordedRequest(NamedTuple):
 ROUTES = {**registry.routes(), "models": "models"}
 # Routes whose POST takes a JSON object body (a documented call's request).
 JSON_BODY_ROUTES = frozenset(registry.routes())
+# Routes whose answers Azure's content filter looked at: those of the calls that generate tokens.
+RAI_ROUTES = frozenset(row.route for row in registry.CALLS if row.output_caps)
+
+
+def handler(ref: str) -> Callable[[Request], Reply]:
+    """A registry row's ``standin`` ("module:function" in this package) as the function it names."""
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
+
+
+# The documented calls' handlers, by the name their rows give (each row's method and path lead to its own).
+HANDLERS = {row.standin: handler(row.standin) for row in registry.CALLS if row.standin}
+# What answers the rest of a route beyond its documented calls: the stand-in's own (models: the harness lists
+# deployments; a fine-tuning job's listing and lookup). Called as fn(ctx, method, the path after the route's
+# own, body). Anything else: Azure's 404 for a path that is no route.
+OWN_ROUTES: dict[str, Callable[..., Reply]] = {
+    "models": misc.models,
+    "fine_tuning.jobs": misc.fine_tuning_jobs,
+}
 
 
 def route_name(method: str, path: str) -> str:
@@ -68,7 +88,6 @@ class _Context:
         self.deployments = normalise_deployments(deployments)
         self.ids = Ids(seed)
         self.store = responses.Store()
-        self.inputs = responses_followup.Inputs()
 
 
 class StandIn:
@@ -187,26 +206,12 @@ class StandIn:
                     None,
                     None,
                 )
-        ctx = self._ctx
-        sub = rest[len(ROUTES[route]) :] if route in ROUTES else ""  # the path after the route's own
-        if route == "chat.completions" and not sub and method == "POST":
-            return chat.handle(ctx, body, system_fingerprint=self.system_fingerprint)
-        if route == "embeddings" and not sub and method == "POST":
-            if who == "entra" and self.embeddings_refuse_entra:
-                return embeddings.entra_refused()
-            return embeddings.handle(ctx, body)
-        if route == "responses":
-            followup = responses_followup.handle(ctx, ctx.inputs, method, sub)
-            if followup is not None:
-                return followup
-            reply = responses.handle(ctx, method, sub, body)
-            if method == "POST" and not sub:
-                ctx.inputs.remember(body, reply)
-            return reply
-        if route == "models":
-            return misc.models(ctx, method, sub)
-        if route == "fine_tuning.jobs":
-            return misc.fine_tuning_jobs(ctx, method, sub, body)
+        found = registry.match(method, rest)  # the documented call made by this method and path
+        if found is not None and found[0].standin in HANDLERS:
+            row, params = found
+            return HANDLERS[row.standin](Request(self._ctx, method, params, body, who, self))
+        if route in OWN_ROUTES:
+            return OWN_ROUTES[route](self._ctx, method, rest[len(ROUTES[route]) :], body)
         return not_found()
 
     def _decorate(self, route: str, reply: Reply, headers: dict, body: Any) -> None:
@@ -232,7 +237,7 @@ class StandIn:
             del h["x-request-id"]
         if "x-ms-client-request-id" in headers:
             h["x-ms-client-request-id"] = headers["x-ms-client-request-id"]
-        if route in ("chat.completions", "responses") and reply.status == 200:
+        if route in RAI_ROUTES and reply.status == 200:
             h["x-ms-rai-invoked"] = "true"
         if (
             isinstance(body, dict)

@@ -123,9 +123,12 @@ def request(
 
 
 class Scripted:
-    """A server answering each POST with the next scripted (status, headers, body); it logs every attempt."""
+    """A server answering each POST with the next scripted (status, headers, body); it logs every attempt.
 
-    def __init__(self, script: list[tuple[int, dict[str, str], dict | None]]) -> None:
+    A dict body is sent as JSON; a bytes body is written raw (an SSE stream) and the connection closed after it,
+    or held open for `stall` seconds first."""
+
+    def __init__(self, script: list[tuple[int, dict[str, str], Any]], stall: float = 0) -> None:
         self.script = list(script)
         self.attempts: list[tuple[float, dict[str, str]]] = []
         outer = self
@@ -137,14 +140,22 @@ class Scripted:
                 self.rfile.read(int(self.headers.get("content-length") or 0))
                 outer.attempts.append((time.monotonic(), {k.lower(): v for k, v in self.headers.items()}))
                 status, headers, body = outer.script.pop(0) if outer.script else (500, {}, None)
-                data = json.dumps(body).encode() if body is not None else b""
+                raw = isinstance(body, bytes)
+                data = body if raw else json.dumps(body).encode() if body is not None else b""
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", "text/event-stream" if raw else "application/json")
                 for k, v in headers.items():
                     self.send_header(k, v)
-                self.send_header("content-length", str(len(data)))
+                if raw:
+                    self.send_header("connection", "close")
+                    self.close_connection = True
+                else:
+                    self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                self.wfile.flush()
+                if raw and stall:
+                    time.sleep(stall)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -403,3 +414,45 @@ def test_a_matrix_version_not_built_names_the_build_command():
     assert proc.returncode != 0 and proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "AOAI_CONFORMANCE_NODE_OPENAI=0.0.1-never-built drivers/node/build" in lines[0]
+
+
+# --- streams that break off --------------------------------------------------------------------------------
+FIRST_CHUNK = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion.chunk",
+    "created": 1,
+    "model": "gpt-4o-2024-08-06",
+    "choices": [{"index": 0, "delta": {"content": "Micro"}, "finish_reason": None}],
+}
+ONE_CHUNK = b"data: " + json.dumps(FIRST_CHUNK).encode() + b"\n\n"
+
+
+def _stream(driver: NodeDriver, server: Scripted, deadline_ms: int = 30000) -> dict[str, Any]:
+    with server:
+        return driver.call(
+            request(server.base_url, params={**CHAT, "stream": True}, stream=True, deadline_ms=deadline_ms)
+        )
+
+
+def test_a_stream_cut_short_ends_quietly_with_the_events_so_far(driver):
+    # No [DONE], no finish_reason: openai-node raises nothing, so only the events show the stream was cut.
+    result = _stream(driver, Scripted([(200, {"x-request-id": "req-cut"}, ONE_CHUNK)]))
+    assert result["ok"] is True and result["request_id"] == "req-cut"
+    assert [e["json"] for e in result["events"]] == [FIRST_CHUNK]
+    assert result["text"] == "Micro"
+
+
+def test_an_error_event_mid_stream_is_APIError_with_the_events_so_far(driver):
+    error = b'data: {"error": {"code": "server_error", "message": "scripted"}}\n\n'
+    result = _stream(driver, Scripted([(200, {}, ONE_CHUNK + error)]))
+    assert result["ok"] is False and result["status"] == 200
+    assert result["error"]["class"] == "APIError" and result["error"]["code"] == "server_error"
+    assert result["error"]["status"] is None  # the SDK gives the error event no status
+    assert [e["json"] for e in result["events"]] == [FIRST_CHUNK]
+
+
+def test_a_stalled_stream_is_ended_by_the_watchdog_with_the_events_so_far(driver):
+    result = _stream(driver, Scripted([(200, {}, ONE_CHUNK)], stall=20), deadline_ms=1500)
+    assert result["watchdog"] is True and result["ok"] is False
+    assert result["elapsed_ms"] < 10000
+    assert result["text"] == "Micro"

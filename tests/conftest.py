@@ -66,3 +66,20 @@ def cassette_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "cassettes"
     shutil.copytree(CASSETTES, dest)
     return dest
+
+
+def own_tables(name: str) -> list:
+    """The tables named ``name`` that the documented calls' own test modules hold (tests/test_<module>.py, one
+    per module the registry's rows name): a new call's cases live in its new module, and the coverage tests
+    (test_invariants, test_schemas) gather them instead of being edited."""
+    import importlib
+
+    from aoai_conformance.documented import registry
+
+    found = []
+    for module in dict.fromkeys(row.module for row in registry.CALLS if row.module):
+        if (REPO / "tests" / f"test_{module}.py").is_file():
+            table = getattr(importlib.import_module(f"test_{module}"), name, None)
+            if table is not None:
+                found.append(table)
+    return found

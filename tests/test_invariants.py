@@ -3,7 +3,8 @@
 The valid inputs are JSON fixtures in tests/data/invariants/ (documented example bodies from the Azure OpenAI
 Python page, plus streams and MCP bodies shaped like the service's). MUTATIONS holds, for every promise in
 PROMISES, at least one edit of a valid input that breaks exactly that promise; the test asserts the check
-raises ConformanceFailure whose ``.promise`` is that id (a failure for another reason does not count).
+raises ConformanceFailure whose ``.promise`` is that id (a failure for another reason does not count). A call's
+own test module adds its scenarios and mutations to both tables (conftest.own_tables, from the registry).
 """
 
 from __future__ import annotations
@@ -17,15 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx2
-import openai
 import pytest
 
 from aoai_conformance import checks
 from aoai_conformance import invariants as inv
 from aoai_conformance.checks import ConformanceFailure
-from aoai_conformance.core import Exchange
-from aoai_conformance.documented import responses_followup as followup
+from conftest import own_tables
 
 DATA = Path(__file__).parent / "data" / "invariants"
 
@@ -693,66 +691,12 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ("request-id.apim", "request_ids_error", body_set("apim-request-id", value=_DELETE, key="headers")),
 ]
 
-_404 = httpx2.Response(
-    404, request=httpx2.Request("GET", "https://r.openai.azure.com/openai/v1/responses/resp_1")
-)
-
-# The Responses follow-up calls (documented/responses_followup; more failing cases: tests/test_responses_followup.py)
-_STORED = {"id": "resp_1", "object": "response", "status": "completed", "output": [{"id": "msg_1"}]}
-_ITEMS = {
-    "object": "list",
-    "data": [{"id": "msg_1"}],
-    "first_id": "msg_1",
-    "last_id": "msg_1",
-    "has_more": False,
-}
-_PAGE = type("Page", (), {"data": [type("Item", (), {"id": "msg_1"})()]})
-SCENARIOS.update(
-    {
-        "followup_retrieve": (
-            lambda: {"body": copy.deepcopy(_STORED), "created": copy.deepcopy(_STORED)},
-            followup.retrieved_matches,
-        ),
-        "followup_items": (lambda: {"body": copy.deepcopy(_ITEMS)}, followup.input_items_body),
-        "followup_items_sdk": (
-            lambda: {
-                "ex": Exchange("responses.input_items", 200, {}, b"", _ITEMS, sdk=_PAGE()),
-                "data": _ITEMS["data"],
-            },
-            followup._sdk_items,
-        ),
-        "followup_delete": (
-            lambda: {
-                "body": {"object": "response.deleted", "id": "resp_1", "deleted": True},
-                "response_id": "resp_1",
-            },
-            followup.delete_body,
-        ),
-        "followup_gone": (
-            lambda: {
-                "ex": Exchange(
-                    "responses",
-                    404,
-                    {},
-                    b"",
-                    None,
-                    error=openai.NotFoundError("gone", response=_404, body=None),
-                )
-            },
-            followup.gone,
-        ),
-    }
-)
-MUTATIONS += [
-    ("responses.retrieve.same", "followup_retrieve", body_set("output", value=[])),
-    ("responses.input-items.object", "followup_items", body_set("object", value="response")),
-    ("responses.input-items.ids", "followup_items", body_set("data", 0, "id", value=None)),
-    ("responses.input-items.first-last", "followup_items", body_set("last_id", value="msg_2")),
-    ("responses.input-items.has-more", "followup_items", body_set("has_more", value=None)),
-    ("responses.input-items.sdk", "followup_items_sdk", lambda kw: setattr(kw["ex"], "sdk", None)),
-    ("responses.delete.body", "followup_delete", body_set("object", value="response")),
-    ("responses.delete.gone", "followup_gone", lambda kw: setattr(kw["ex"], "status", 200)),
-]
+# A call's own test module (tests/test_<module>.py, for the registry rows' modules) may hold its part of both
+# tables, SCENARIOS and MUTATIONS alike: a new call's cases go there, this file stays as it is.
+for _part in own_tables("SCENARIOS"):
+    SCENARIOS.update(_part)
+for _part in own_tables("MUTATIONS"):
+    MUTATIONS += _part
 
 
 def _call(scenario: str, mutate: Callable[[dict], None] | None = None) -> None:

@@ -175,7 +175,7 @@ def test_output_caps_are_parameters_of_the_sdk_method(kind):
     method = openai.OpenAI(api_key="x", base_url="http://127.0.0.1:9")
     for attr in row.call.split("."):
         method = getattr(method, attr)
-    params = inspect.signature(getattr(method, row.documented.split()[0].rsplit(".", 1)[1])).parameters
+    params = inspect.signature(getattr(method, row.sdk_method)).parameters
     assert [cap for cap in row.output_caps if cap not in params] == []
 
 

@@ -165,3 +165,103 @@ def test_standin_keeps_no_input_items_of_an_unstored_response_and_its_store_is_p
         fresh = openai.OpenAI(api_key=other.api_key, base_url=other.base_url, max_retries=0)
         with pytest.raises(openai.NotFoundError):
             fresh.responses.retrieve(rid)
+
+
+# --- this call's part of tests/test_invariants.py's tables (SCENARIOS, MUTATIONS: a failing case per promise)
+def _body(*path, value):
+    def edit(kw: dict) -> None:
+        target = kw["body"]
+        for p in path[:-1]:
+            target = target[p]
+        target[path[-1]] = value
+
+    return edit
+
+
+_404 = httpx2.Response(
+    404, request=httpx2.Request("GET", "https://r.openai.azure.com/openai/v1/responses/resp_1")
+)
+
+# The Responses follow-up calls (documented/responses_followup; more failing cases: tests/test_responses_f.py)
+_STORED = {"id": "resp_1", "object": "response", "status": "completed", "output": [{"id": "msg_1"}]}
+_ITEMS = {
+    "object": "list",
+    "data": [{"id": "msg_1"}],
+    "first_id": "msg_1",
+    "last_id": "msg_1",
+    "has_more": False,
+}
+_PAGE = type("Page", (), {"data": [type("Item", (), {"id": "msg_1"})()]})
+SCENARIOS = {
+    "followup_retrieve": (
+        lambda: {"body": copy.deepcopy(_STORED), "created": copy.deepcopy(_STORED)},
+        f.retrieved_matches,
+    ),
+    "followup_items": (lambda: {"body": copy.deepcopy(_ITEMS)}, f.input_items_body),
+    "followup_items_sdk": (
+        lambda: {
+            "ex": Exchange("responses.input_items", 200, {}, b"", _ITEMS, sdk=_PAGE()),
+            "data": _ITEMS["data"],
+        },
+        f._sdk_items,
+    ),
+    "followup_delete": (
+        lambda: {
+            "body": {"object": "response.deleted", "id": "resp_1", "deleted": True},
+            "response_id": "resp_1",
+        },
+        f.delete_body,
+    ),
+    "followup_gone": (
+        lambda: {
+            "ex": Exchange(
+                "responses",
+                404,
+                {},
+                b"",
+                None,
+                error=openai.NotFoundError("gone", response=_404, body=None),
+            )
+        },
+        f.gone,
+    ),
+}
+MUTATIONS = [
+    ("responses.retrieve.same", "followup_retrieve", _body("output", value=[])),
+    ("responses.input-items.object", "followup_items", _body("object", value="response")),
+    ("responses.input-items.ids", "followup_items", _body("data", 0, "id", value=None)),
+    ("responses.input-items.first-last", "followup_items", _body("last_id", value="msg_2")),
+    ("responses.input-items.has-more", "followup_items", _body("has_more", value=None)),
+    ("responses.input-items.sdk", "followup_items_sdk", lambda kw: setattr(kw["ex"], "sdk", None)),
+    ("responses.delete.body", "followup_delete", _body("object", value="response")),
+    ("responses.delete.gone", "followup_gone", lambda kw: setattr(kw["ex"], "status", 200)),
+]
+
+
+# --- this call's part of tests/test_schemas.py's tables (SCHEMA_VALID, SCHEMA_MUTANTS: every schema name has both)
+# responses.input_items.list (the stand-in's answer, as recorded in cassettes/standin/responses_followup/)
+ITEM_LIST = {
+    "object": "list",
+    "data": [
+        {
+            "id": "msg_34ec5dd57ea4be2f00",
+            "type": "message",
+            "role": "user",
+            "status": "completed",
+            "content": [{"type": "input_text", "text": "This is a test."}],
+        }
+    ],
+    "first_id": "msg_34ec5dd57ea4be2f00",
+    "last_id": "msg_34ec5dd57ea4be2f00",
+    "has_more": False,
+}
+SCHEMA_VALID = {"response.item-list": [(("azure", "openai"), ITEM_LIST)]}
+SCHEMA_MUTANTS = [
+    (
+        "response.item-list",
+        ("azure", "openai"),
+        {k: v for k, v in ITEM_LIST.items() if k != "has_more"},
+        "$",
+        ("'has_more'",),
+    )
+]

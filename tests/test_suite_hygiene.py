@@ -15,14 +15,19 @@ from conftest import SUITES
 SUITE_FILES = sorted(SUITES.glob("test_*.py"))
 
 
-def _output_caps() -> dict[str, tuple[str, ...]]:
-    """call path -> the request parameters that cap its output, from the registry (none: it generates none)."""
-    out: dict[str, tuple[str, ...]] = {}
-    for path, rows in registry.calls_by_path().items():
-        caps = tuple(dict.fromkeys(cap for row in rows for cap in row.output_caps))
+def _output_caps() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(call path, SDK method) -> the request parameters that cap its output, from the registry (absent: it
+    generates none, like embeddings or a follow-up call on what a create generated)."""
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    for row in registry.CALLS:
+        key = (row.call, row.sdk_method)
+        caps = tuple(dict.fromkeys(out.get(key, ()) + row.output_caps))
         if caps:
-            out[path] = caps
+            out[key] = caps
     return out
+
+
+MADE = {(row.call, row.sdk_method) for row in registry.CALLS}  # the calls the registry has a row for
 
 
 GENERATING = _output_caps()
@@ -83,15 +88,16 @@ def test_every_generating_call_caps_its_output_tokens(path):
             and isinstance(node.args[0], ast.Constant)
         ):
             continue
-        if node.args[0].value not in registry.calls_by_path():
-            unknown.append(f"{path.name}:{node.lineno} {node.args[0].value}")
+        given = next((k.value for k in node.keywords if k.arg == "method"), None)
+        if given is not None and not isinstance(given, ast.Constant):
+            continue  # the caller names the method
+        key = (node.args[0].value, given.value if given is not None else "create")
+        if key not in MADE:
+            unknown.append(f"{path.name}:{node.lineno} {key[0]} ({key[1]})")
             continue
-        caps = GENERATING.get(node.args[0].value)
+        caps = GENERATING.get(key)
         if caps is None:
-            continue  # embeddings, fine-tuning: nothing generated
-        method = next((k.value for k in node.keywords if k.arg == "method"), None)
-        if isinstance(method, ast.Constant) and method.value != "create":
-            continue  # a follow-up call (retrieve, list, delete) on what a create generated
+            continue  # embeddings, fine-tuning, the Responses follow-ups: nothing generated
         keywords = {k.arg for k in node.keywords}
         if None in keywords:  # **kwargs: the caller passes the cap
             continue
@@ -103,9 +109,10 @@ def test_every_generating_call_caps_its_output_tokens(path):
 
 def test_the_token_cap_table_is_the_registrys():
     assert GENERATING == {
-        "chat.completions": ("max_tokens", "max_completion_tokens"),
-        "responses": ("max_output_tokens",),
+        ("chat.completions", "create"): ("max_tokens", "max_completion_tokens"),
+        ("responses", "create"): ("max_output_tokens",),
     }
+    assert ("responses", "retrieve") in MADE and ("responses.input_items", "list") in MADE
 
 
 @pytest.mark.parametrize("path", SUITE_FILES, ids=[p.name for p in SUITE_FILES])

@@ -74,6 +74,12 @@ class DocumentedCall:
         return self.path if self.path is not None else self.call.replace(".", "/")
 
     @property
+    def sdk_method(self) -> str:
+        """The SDK method that makes it, the last word of its documented name (create, retrieve, list, ...):
+        ``aoai.create(call, method=...)``."""
+        return self.documented.split()[0].rsplit(".", 1)[1]
+
+    @property
     def pattern(self) -> re.Pattern[str]:
         """``http_path`` as a regular expression: each ``{name}`` part matches one path segment, as a group."""
         return _pattern(self.http_path)

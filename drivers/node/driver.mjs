@@ -173,9 +173,9 @@ function describeError(err) {
     code: orNull(err?.code),
     type: orNull(err?.type),
     message: err?.message ?? String(err),
-    request_id: orNull(err?.requestID),
-    // openai-node's sources name the accessor requestID; its README's error example prints err.request_id.
-    // Both are reported so the report can say which one exists.
+    request_id: orNull(err?.requestID ?? err?.request_id),
+    // openai-node 4.x named it request_id; 5.0.0 renamed it requestID, yet the README still prints
+    // err.request_id. Both are reported so the report can say which one exists.
     node: {
       name: orNull(err?.name),
       requestID: orNull(err?.requestID),

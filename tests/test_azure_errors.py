@@ -95,3 +95,19 @@ def test_the_module_imports_the_standard_library_only():
     relative = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level]
     assert relative == []
     assert [m for m in names if m.split(".")[0] not in sys.stdlib_module_names | {"__future__"}] == []
+
+
+def test_the_stand_in_writes_no_error_text_of_its_own():
+    """Its gateway-shaped answers (a route's 500, the Entra refusal, fine-tuning) take azure_errors' texts."""
+    standin = Path(reply.__file__).parent
+    literal = []
+    for path in sorted(standin.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("gateway_error", "AzureError"):
+                texts = [a for a in node.args if isinstance(a, ast.JoinedStr) or isinstance(a, ast.Constant)]
+                if any(isinstance(a, ast.JoinedStr) or isinstance(a.value, str) for a in texts):
+                    literal.append(f"{path.name}:{node.lineno}")
+    assert literal == []
+    from aoai_conformance.standin import embeddings
+
+    assert embeddings.entra_refused().body == azure_errors.ENTRA_REFUSED.body()

@@ -27,13 +27,19 @@ from urllib.parse import urlsplit
 __all__ = [
     "ACCESS_DENIED",
     "DEPLOYMENT_NOT_FOUND",
+    "ENTRA_REFUSED",
     "INTERNAL_ERROR",
     "INTERNAL_ERROR_STANDIN",
+    "MUTATOR_RAISED",
     "RESOURCE_NOT_FOUND",
     "AzureError",
     "by_status",
+    "fine_tuning_job_not_found",
+    "fine_tuning_payload",
     "operation",
+    "operation_not_supported",
     "rate_limited",
+    "training_file_missing",
 ]
 
 
@@ -74,6 +80,48 @@ INTERNAL_ERROR = AzureError(
     "https://go.microsoft.com/fwlink/?linkid=2213926 if you keep seeing this error.",
 )
 INTERNAL_ERROR_STANDIN = AzureError("InternalServerError", "The server had an error processing your request.")
+# The stand-in's answer when a test's mutator raised: a broken mutator must not look like a dropped connection.
+MUTATOR_RAISED = AzureError("InternalServerError", "The stand-in's mutator raised.")
+
+# 401 for an Entra token on embeddings: "Embeddings currently don't support Microsoft Entra ID with Azure OpenAI
+# and the v1 API." (000_618f909ca6807cc5.txt, Embeddings, Microsoft Entra ID tab). The body is the one Azure
+# sends when a token's principal may not call an operation, as reported in MicrosoftDocs/azure-docs#119588
+# ("Error code: 401 - {'error': {'code': 'PermissionDenied', 'message': 'Principal does not have access to
+# API/Operation.'}}") for embeddings calls made with an Entra token.
+ENTRA_REFUSED = AzureError("PermissionDenied", "Principal does not have access to API/Operation.")
+
+
+def operation_not_supported(op: str, model: str) -> AzureError:
+    """400 from the gateway when a deployment's model cannot serve the operation (``op``: chatCompletion,
+    responses, embeddings)."""
+    return AzureError(
+        "OperationNotSupported",
+        f"The {op} operation does not work with the specified model, {model}. Please choose "
+        "different model and try again. You can learn more about which models can be used with each "
+        "operation here: https://go.microsoft.com/fwlink/?linkid=2197993.",
+    )
+
+
+# Fine-tuning: neither the v1 spec nor the docs show Azure's body for a job made from a file that does not
+# exist; Azure's fine-tuning service reports payload problems with 400 and code "invalidPayload" (e.g. "The
+# specified base model does not support fine-tuning."), so the stand-in answers a missing file the same way.
+def fine_tuning_job_not_found(job: str) -> AzureError:
+    return AzureError("NotFound", f"Fine-tuning job '{job}' was not found.")
+
+
+def fine_tuning_payload(field: str) -> AzureError:
+    """400: a required field of the job is missing."""
+    return AzureError("invalidPayload", f"The '{field}' field is required.")
+
+
+def training_file_missing(file_id: str) -> AzureError:
+    """400: the job names a training file that was never uploaded (the documented example's "file-test")."""
+    return AzureError(
+        "invalidPayload",
+        f"The specified training file '{file_id}' does not exist or is not accessible. Upload the file first and "
+        "use the returned file id.",
+    )
+
 
 # The operation names Azure's rate-limit message quotes, by the path's tail.
 _OPERATIONS = {

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ..documented import azure_errors
 from .reply import ReplyError, deployment_not_found, gateway_error, invalid_request
 
 
@@ -93,15 +94,7 @@ def resolve_deployment(
     if capability not in dep.capabilities:
         # Azure's gateway answer when a deployment's model cannot serve the operation.
         op = OPERATION_NAMES.get(capability, capability)
-        raise ReplyError(
-            gateway_error(
-                400,
-                "OperationNotSupported",
-                f"The {op} operation does not work with the specified model, {dep.model}. Please choose "
-                "different model and try again. You can learn more about which models can be used with each "
-                "operation here: https://go.microsoft.com/fwlink/?linkid=2197993.",
-            )
-        )
+        raise ReplyError(gateway_error(400, azure_errors.operation_not_supported(op, dep.model)))
     return name, dep
 
 

@@ -9,17 +9,14 @@ import random
 import struct
 from typing import Any
 
+from ..documented import azure_errors
 from . import common as c
 from .reply import Reply, ReplyError, gateway_error, invalid_request, json_reply
 
 
-# "Embeddings currently don't support Microsoft Entra ID with Azure OpenAI and the v1 API."
-# (000_618f909ca6807cc5.txt, Embeddings, Microsoft Entra ID tab). The body is the one Azure sends with a 401
-# when a token's principal may not call an operation, as reported in MicrosoftDocs/azure-docs#119588
-# ("Error code: 401 - {'error': {'code': 'PermissionDenied', 'message': 'Principal does not have access to
-# API/Operation.'}}") for embeddings calls made with an Entra token.
 def entra_refused() -> Reply:
-    return gateway_error(401, "PermissionDenied", "Principal does not have access to API/Operation.")
+    """The documented gap: embeddings refuse an Entra token (the text and its evidence: azure_errors)."""
+    return gateway_error(401, azure_errors.ENTRA_REFUSED)
 
 
 _INVALID_INPUT = (

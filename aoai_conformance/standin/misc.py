@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..documented import azure_errors
 from .reply import (
     Reply,
     ReplyError,
@@ -37,13 +38,11 @@ def fine_tuning_jobs_route(req) -> Reply:
 
 def fine_tuning_jobs(ctx, method: str, rest: str, body) -> Reply:
     """The stand-in holds no files, so every job creation names a training file that does not exist (the
-    documented error-handling example uses training_file="file-test"). Neither the v1 spec nor the docs show
-    Azure's body for that case; Azure's fine-tuning service reports payload problems with 400 and code
-    "invalidPayload" (e.g. "The specified base model does not support fine-tuning."), so a missing file is
-    answered the same way. The SDK maps it to BadRequestError (an APIStatusError, as the example catches)."""
+    documented error-handling example uses training_file="file-test"), answered as azure_errors says why. The
+    SDK maps it to BadRequestError (an APIStatusError, as the example catches)."""
     if rest.strip("/"):
         job = rest.strip("/").split("/")[0]
-        raise ReplyError(gateway_error(404, "NotFound", f"Fine-tuning job '{job}' was not found."))
+        raise ReplyError(gateway_error(404, azure_errors.fine_tuning_job_not_found(job)))
     if method == "GET":
         return json_reply({"object": "list", "data": [], "has_more": False})
     if method != "POST":
@@ -52,13 +51,5 @@ def fine_tuning_jobs(ctx, method: str, rest: str, body) -> Reply:
         raise ReplyError(invalid_request("We could not parse the JSON body of your request.", None, None))
     for field in ("model", "training_file"):
         if not body.get(field):
-            raise ReplyError(gateway_error(400, "invalidPayload", f"The '{field}' field is required."))
-    fid = body["training_file"]
-    raise ReplyError(
-        gateway_error(
-            400,
-            "invalidPayload",
-            f"The specified training file '{fid}' does not exist or is not accessible. Upload the file first and "
-            "use the returned file id.",
-        )
-    )
+            raise ReplyError(gateway_error(400, azure_errors.fine_tuning_payload(field)))
+    raise ReplyError(gateway_error(400, azure_errors.training_file_missing(body["training_file"])))

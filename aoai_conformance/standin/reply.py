@@ -54,12 +54,12 @@ def sse_reply(events: list, status: int = 200) -> Reply:
 # Their texts and the two shapes are documented.azure_errors (the fault proxy reads the same ones).
 
 
-def gateway_error(status: int, code: str, message: str) -> Reply:
-    return json_reply(AzureError(code, message).body(), status)
-
-
-def _azure(status: int, error: AzureError) -> Reply:
+def gateway_error(status: int, error: AzureError) -> Reply:
+    """The gateway's ``{"error": {"code", "message"}}`` answer with ``status``; its text is azure_errors'."""
     return json_reply(error.body(), status)
+
+
+_azure = gateway_error
 
 
 def unauthorized() -> Reply:

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, NamedTuple, Optional
 from urllib.parse import urlsplit
 
-from ..documented import registry
+from ..documented import azure_errors, registry
 from ..serving import serve_in_background, stop_serving
 from . import chat, misc, responses
 from .common import Ids, Request, normalise_deployments
@@ -267,16 +267,14 @@ class StandIn:
             reply = e.reply
         except Exception:  # a stand-in bug: answer like Azure's 500, keep serving
             traceback.print_exc(file=sys.stderr)
-            reply = gateway_error(
-                500, "InternalServerError", "The server had an error processing your request."
-            )
+            reply = gateway_error(500, azure_errors.INTERNAL_ERROR_STANDIN)
         self._decorate(route, reply, headers, body)
         if self.mutator is not None:
             try:
                 mutated = self.mutator(route, reply)
             except Exception:  # a broken mutator must not look like a dropped connection
                 traceback.print_exc(file=sys.stderr)
-                mutated = gateway_error(500, "InternalServerError", "The stand-in's mutator raised.")
+                mutated = gateway_error(500, azure_errors.MUTATOR_RAISED)
             reply = reply if mutated is None else mutated
         return route, reply
 

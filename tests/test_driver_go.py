@@ -1,0 +1,418 @@
+"""The Go driver (drivers/go) and what openai-go does that the Go section of the documentation does not say.
+
+The protocol itself is tests/test_driver_protocol.py's; here: the docs' install line against the Go module proxy,
+Entra ID through azure.WithTokenCredential (azcore's bearer policy sends a token over TLS only, so over https with
+a self-signed certificate), the error accessors, openai-go's retries (409 included; azcore's own retries nested
+inside them on the Entra path) and the watchdog ending a retry-after sleep no context interrupts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aoai_conformance.serving import serve_in_background, stop_serving
+from aoai_conformance.standin import StandIn
+
+REPO = Path(__file__).resolve().parent.parent
+FOLDER = REPO / "drivers" / "go"
+SCOPE = "https://cognitiveservices.azure.com/.default"
+CHAT = {
+    "model": "gpt-4o",
+    "messages": [{"role": "user", "content": "When was Microsoft founded?"}],
+    "max_tokens": 16,
+}
+NOT_TLS = "authorized requests are not permitted for non-TLS protected (https) endpoints"
+
+
+def _go_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "OPENAI_", "AOAI_CONFORMANCE_"))
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def driver_bin() -> Path:
+    if shutil.which("go") is None:
+        pytest.skip("go driver not run: go not on PATH")
+    proc = subprocess.run(
+        [str(FOLDER / "build")], cwd=FOLDER, capture_output=True, text=True, timeout=900, env=_go_env()
+    )
+    if proc.returncode != 0:
+        last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        pytest.skip(f"go driver not run: its build failed: {last[0]}")
+    return FOLDER / "bin" / "driver"
+
+
+# --- a self-signed certificate for 127.0.0.1, and https in front of a plain server ------------------------
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+def _server_context(cert: tuple[Path, Path]) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*cert)
+    return ctx
+
+
+class TLSFront:
+    """https on 127.0.0.1 relaying each connection to a plain-http server on the same host."""
+
+    def __init__(self, ctx: ssl.SSLContext, backend_port: int) -> None:
+        self.ctx, self.backend_port = ctx, backend_port
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self._open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, conn: socket.socket) -> None:
+        try:
+            front = self.ctx.wrap_socket(conn, server_side=True)
+            back = socket.create_connection(("127.0.0.1", self.backend_port))
+        except OSError:
+            conn.close()
+            return
+        self._open += [front, back]
+        threading.Thread(target=self._pipe, args=(back, front), daemon=True).start()
+        self._pipe(front, back)
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                s.close()
+
+    def close(self) -> None:
+        self.sock.close()
+        for s in self._open:
+            s.close()
+
+
+# --- a scripted server: each attempt logged, answered from a list -------------------------------------------
+@dataclass
+class Attempt:
+    at: float
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Scripted:
+    """Answers POSTs with the scripted replies in order (the last one repeats) and logs every attempt."""
+
+    replies: list[tuple[int, dict[str, str], Any]]
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def __enter__(self) -> "Scripted":
+        script = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                script.attempts.append(
+                    Attempt(time.monotonic(), self.path, headers, json.loads(raw or b"null"))
+                )
+                status, extra, body = script.replies[min(len(script.attempts), len(script.replies)) - 1]
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        serve_in_background(self.server, "go-driver-scripted")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        stop_serving(self.server)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+
+class Driver:
+    """bin/driver: requests in on stdin, one JSON result per line out."""
+
+    def __init__(self, binary: Path, cert: Path | None = None) -> None:
+        env = _go_env(**({"SSL_CERT_FILE": str(cert)} if cert else {}))
+        self.proc = subprocess.Popen(
+            [str(binary)], cwd=FOLDER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+        self.hello = self._read(60)["hello"]
+        self._ids = 0
+
+    def _read(self, timeout: float) -> dict[str, Any]:
+        box: list[str] = []
+        reader = threading.Thread(target=lambda: box.append(self.proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        assert box and box[0], f"no line from the go driver in {timeout} s"
+        return json.loads(box[0])
+
+    def call(self, timeout: float = 60, **request: Any) -> dict[str, Any]:
+        self._ids += 1
+        base = {"id": str(self._ids), "stream": False, "client": "sync", "scope": SCOPE, "accessors": []}
+        self.proc.stdin.write(json.dumps({**base, **request}) + "\n")
+        self.proc.stdin.flush()
+        result = self._read(timeout)
+        assert result["id"] == str(self._ids)
+        return result
+
+    def close(self) -> int:
+        self.proc.stdin.close()
+        try:
+            return self.proc.wait(timeout=30)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+
+@pytest.fixture
+def driver(driver_bin, cert):
+    d = Driver(driver_bin, cert[0])
+    yield d
+    assert d.close() == 0
+
+
+@pytest.fixture(scope="module")
+def standin():
+    with StandIn() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def standin_tls(standin, cert):
+    front = TLSFront(_server_context(cert), standin.port)
+    yield standin.base_url.replace(f"http://127.0.0.1:{standin.port}", f"https://127.0.0.1:{front.port}")
+    front.close()
+
+
+def _key(url: str, **extra: Any) -> dict[str, Any]:
+    return {"call": "chat.completions.create", "auth": "key", "base_url": url, "api_key": "standin-key",
+            "params": CHAT, "deadline_ms": 30000, **extra}  # fmt: skip
+
+
+def _entra(url: str, **extra: Any) -> dict[str, Any]:
+    return {"call": "chat.completions.create", "auth": "entra", "base_url": url, "token": "standin-token",
+            "params": CHAT, "deadline_ms": 30000, **extra}  # fmt: skip
+
+
+# --- Installation: the documented go get line ---------------------------------------------------------------
+def _proxy_reachable(env: dict[str, str], cwd: Path) -> str | None:
+    try:
+        probe = subprocess.run(
+            ["go", "list", "-m", "-versions", "github.com/openai/openai-go/v2"],
+            cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return "the Go module proxy did not answer in 60 s"
+    if probe.returncode != 0 or "v2.1.1" not in probe.stdout:
+        return f"the Go module proxy is not reachable: {probe.stderr.strip()[-200:]}"
+    return None
+
+
+def test_docs_install_line_fails_and_the_v2_path_resolves(tmp_path):
+    """Installation: `go get -u 'github.com/openai/openai-go@v2.1.1'`. v2.1.1 is a v2 module
+    (`module github.com/openai/openai-go/v2`), so Go's module rules serve it only under the /v2 path, which is
+    also the path the section's own imports use."""
+    if shutil.which("go") is None:
+        pytest.skip("go not on PATH")
+    env = _go_env(GOFLAGS="-mod=mod")
+    subprocess.run(["go", "mod", "init", "example.com/docsline"], cwd=tmp_path, env=env, capture_output=True)
+    reason = _proxy_reachable(env, tmp_path)
+    if reason:
+        pytest.skip(reason)
+    docs = subprocess.run(
+        ["go", "get", "-u", "github.com/openai/openai-go@v2.1.1"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert docs.returncode != 0, docs.stderr
+    assert "github.com/openai/openai-go@v2.1.1" in docs.stderr
+    fixed = subprocess.run(
+        ["go", "get", "github.com/openai/openai-go/v2@v2.1.1"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert fixed.returncode == 0, fixed.stderr
+    assert "github.com/openai/openai-go/v2 v2.1.1" in (tmp_path / "go.mod").read_text()
+
+
+# --- Authentication: Entra ID through azure.WithTokenCredential --------------------------------------------
+def test_entra_over_https_sends_the_token_and_asks_the_documented_scope(driver, standin, standin_tls):
+    result = driver.call(**_entra(standin_tls, accessors=["id", "message_content"]))
+    assert result["ok"], result
+    assert result["credential_scopes"] == [SCOPE]
+    assert standin.requests[-1].headers.get("authorization") == "Bearer standin-token"
+    assert result["accessors"]["id"] == result["parsed"]["id"]
+
+
+def test_entra_over_plain_http_is_refused_before_any_request(driver, standin):
+    """azcore's bearer policy refuses http; openai-go v2 sets InsecureAllowCredentialWithHTTP on the pipeline's
+    options, which that policy never reads. The credential is not even asked."""
+    before = len(standin.requests)
+    result = driver.call(**_entra(standin.base_url, options={"max_retries": 0}))
+    assert result["ok"] is False and result["error"]["message"] == NOT_TLS, result
+    assert result["credential_scopes"] == []
+    assert len(standin.requests) == before
+
+
+def test_responses_with_entra_over_https(driver, standin_tls):
+    params = {"model": "gpt-4.1-nano", "input": "Hi", "max_output_tokens": 16}
+    result = driver.call(
+        **_entra(standin_tls, call="responses.create", params=params, accessors=["output_text"])
+    )
+    assert result["ok"], result
+    assert isinstance(result["accessors"]["output_text"], str) and result["accessors"]["output_text"]
+
+
+# --- Errors: *openai.Error's accessors ----------------------------------------------------------------------
+def test_an_api_error_is_read_through_openai_error(driver):
+    body = {
+        "error": {"code": "429", "message": "Requests have exceeded the limit.", "type": "rate_limit_error"}
+    }
+    with Scripted([(429, {"x-request-id": "req-go-1"}, body)]) as server:
+        url = f"http://127.0.0.1:{server.port}/openai/v1/"
+        result = driver.call(**_key(url, options={"max_retries": 0}))
+    assert result["ok"] is False
+    assert result["error"] == {
+        "class": "Error",
+        "status": 429,
+        "code": "429",
+        "type": "rate_limit_error",
+        "message": "Requests have exceeded the limit.",
+        "request_id": "req-go-1",
+    }
+    assert result["status"] == 429 and result["request_id"] == "req-go-1"
+
+
+def test_a_connection_failure_is_the_go_error_type(driver):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    result = driver.call(**_key(f"http://127.0.0.1:{port}/openai/v1/", options={"max_retries": 0}))
+    assert result["ok"] is False and result["error"]["class"] == "url.Error", result
+    assert result["error"]["status"] is None
+
+
+# --- Retries: openai-go's, and azcore's inside them on the Entra path --------------------------------------
+def test_openai_go_retries_409(driver):
+    """The Go section documents no retry policy; openai-go retries 408, 409, 429 and >= 500."""
+    with Scripted(
+        [(409, {"retry-after-ms": "1"}, {"error": {"code": "conflict", "message": "busy"}})]
+    ) as server:
+        result = driver.call(**_key(f"http://127.0.0.1:{server.port}/openai/v1/", options={"max_retries": 2}))
+    assert result["error"]["status"] == 409
+    assert [a.headers["x-stainless-retry-count"] for a in server.attempts] == ["0", "1", "2"]
+
+
+def test_entra_path_nests_azcores_retries_inside_openai_gos(driver, cert):
+    """azure.WithTokenCredential runs each attempt through an azcore pipeline whose default retry policy
+    (3 more tries of 408/429/500/502/503/504) sits inside openai-go's loop: one max_retries=1 call, 8 attempts,
+    azcore's re-sent with the same x-stainless-retry-count."""
+    unavailable = (503, {"retry-after-ms": "1"}, {"error": {"code": "503", "message": "unavailable"}})
+    with Scripted([unavailable]) as server:
+        front = TLSFront(_server_context(cert), server.port)
+        try:
+            result = driver.call(
+                **_entra(f"https://127.0.0.1:{front.port}/openai/v1/", options={"max_retries": 1})
+            )
+        finally:
+            front.close()
+    assert result["error"]["status"] == 503, result
+    counts = [a.headers["x-stainless-retry-count"] for a in server.attempts]
+    assert counts == ["0"] * 4 + ["1"] * 4
+
+
+# --- The watchdog ---------------------------------------------------------------------------------------
+def test_the_watchdog_ends_a_retry_after_sleep_and_the_driver_goes_on(driver, standin):
+    """openai-go v2 sleeps out a retry-after under 60 s with time.Sleep, which no context deadline interrupts."""
+    throttled = (429, {"retry-after": "50"}, {"error": {"code": "429", "message": "slow down"}})
+    with Scripted([throttled]) as server:
+        start = time.monotonic()
+        result = driver.call(**_key(f"http://127.0.0.1:{server.port}/openai/v1/", options={"max_retries": 1},
+                                    deadline_ms=1500))  # fmt: skip
+        took = time.monotonic() - start
+    assert result["ok"] is False and result["watchdog"] is True, result
+    assert took < 15
+    assert len(server.attempts) == 1
+    assert driver.call(**_key(standin.base_url))["ok"]
+
+
+# --- Params: what the typed params cannot hold is still sent as the call -----------------------------------
+def test_an_input_the_typed_params_would_drop_is_sent_as_given(driver, standin):
+    """responses.ResponseNewParams unmarshals an input message without "type" to nothing, silently."""
+    params = {"model": "gpt-4.1-nano", "input": [{"role": "user", "content": "Hi"}], "max_output_tokens": 16}
+    result = driver.call(**_key(standin.base_url, call="responses.create", params=params))
+    assert result["ok"], result
+    assert standin.requests[-1].body["input"] == params["input"]

@@ -197,12 +197,13 @@ async function perform(req, client, signal, partial) {
   const create = method(client, req.call);
   if (!create) throw driverError(`unknown call ${JSON.stringify(req.call)}`);
   const params = { ...(req.params || {}) };
-  if (req.stream) params.stream = true;
+  const streaming = Boolean(req.stream || params.stream);
+  if (streaming) params.stream = true;
   // withResponse() reads the same call's HTTP status and x-request-id; it changes nothing on the wire.
   const { data, response, request_id } = await create(params, { signal }).withResponse();
   partial.status = response.status;
   partial.request_id = request_id ?? null;
-  if (!req.stream) {
+  if (!streaming) {
     partial.request_id = data?._request_id ?? partial.request_id;
     const [values, missing] = readAccessors(data, req.accessors);
     partial.accessors = values;

@@ -2,10 +2,14 @@
 
     aoai-conformance run [--mode M] [--target T] [--auth A] [--fail-on any|new --compare-to PREV] [TESTS...]
     aoai-conformance report RESULTS.json [--out DIR] [--compare-to PREV]
+    aoai-conformance report --merge A.json B.json ... [--expect-targets a,b] [--out DIR]
+    aoai-conformance report --history DIR [--nights 14] [--fail-on new] [--out DIR]
     aoai-conformance check PATH... [--profile azure|openai] [--reports-dir DIR] [--findings FILE]
     aoai-conformance standin [--host H] [--port P]
 
-Exit codes: 0 everything as expected, 1 conformance failures, 2 usage or configuration error.
+Exit codes: 0 everything as expected, 1 conformance failures (with --fail-on new: new ones only), 2 usage or
+configuration error, 3 nothing checked: no failure, but a live target had most of its cases skipped (throttled,
+not configured; --not-checked-threshold), or in --history the last night had a target not checked or not run.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import NoReturn
 from . import paths
 from .config import RUN_OPTIONS
 
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_NOT_CHECKED = 0, 1, 2, 3
 FAILING = ("fail", "error", "unexpected-pass")
 
 
@@ -31,7 +35,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="aoai-conformance", description="Azure OpenAI v1 conformance suite")
+    p = _Parser(
+        prog="aoai-conformance",
+        description="Azure OpenAI v1 conformance suite",
+        epilog="exit codes: 0 as expected, 1 conformance failures (--fail-on new: new ones only), 2 usage or "
+        "configuration error, 3 nothing checked (a live target mostly skipped: throttled or not configured)",
+    )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run the conformance suites (default: offline replay) and write reports")
     for name, metavar, help_text in RUN_OPTIONS:  # the plugin's own options: checked there, one line on error
@@ -42,14 +51,46 @@ def _parser() -> argparse.ArgumentParser:
         default="any",
         help="new: exit 1 only for failures the --compare-to run did not have",
     )
+    run.add_argument(
+        "--repeat",
+        metavar="K",
+        help="live: run each case K times; the report gives pass^K and pass@K per cell (AOAI_CONFORMANCE_REPEAT)",
+    )
+    run.add_argument(
+        "--not-checked-threshold",
+        metavar="FRACTION",
+        help="live: a target with more than this share of its cases skipped (throttled, not configured) is "
+        "'not checked' and the run exits 3 (default 0.5; AOAI_CONFORMANCE_NOT_CHECKED_THRESHOLD)",
+    )
     run.add_argument("-n", "--workers", help="parallel workers (pytest-xdist), e.g. auto")
     run.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression")
     run.add_argument("-q", "--quiet", action="store_true")
     run.add_argument("tests", nargs="*", help="test files or ids, relative to the suites folder")
-    rep = sub.add_parser("report", help="rebuild reports from a results.json without re-running tests")
-    rep.add_argument("results")
-    rep.add_argument("--out")
+    rep = sub.add_parser(
+        "report",
+        help="rebuild reports from a results.json without re-running tests; merge a fleet's; a trend of nights",
+    )
+    rep.add_argument("results", nargs="?", help="a results.json (without --merge / --history)")
+    rep.add_argument("--out", help="where the reports go (default: next to RESULTS; reports/ for the fleet)")
     rep.add_argument("--compare-to")
+    rep.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="RESULTS",
+        help="several targets' results.json (or 'not run' stubs) -> fleet.{html,md,json}: targets as columns",
+    )
+    rep.add_argument(
+        "--expect-targets",
+        metavar="NAME[,NAME]",
+        help="--merge: targets that should be there; one without results is a 'not run' column",
+    )
+    rep.add_argument("--history", metavar="DIR", help="nights' fleet.json files -> trend.{html,md}")
+    rep.add_argument("--nights", type=int, default=14, help="--history: how many last nights (default 14)")
+    rep.add_argument(
+        "--fail-on",
+        choices=("new",),
+        help="--history: exit 1 for new failures only (known flaky cells are ignored, and said so)",
+    )
     chk = sub.add_parser(
         "check",
         help="check recordings you already have (HAR, VCR cassettes, test-proxy "
@@ -90,6 +131,10 @@ def _pytest_args(ns: argparse.Namespace) -> list[str]:
         args += ["-k", ns.keyword]
     if ns.quiet:
         args.append("-q")
+    if ns.repeat:
+        args += ["--repeat", ns.repeat]
+    if ns.not_checked_threshold:
+        args += ["--not-checked-threshold", ns.not_checked_threshold]
     return args
 
 
@@ -123,26 +168,39 @@ def cmd_run(ns: argparse.Namespace) -> int:
         pytest.ExitCode.INTERRUPTED,
     ):
         return EXIT_USAGE
+    reports = Path(option(ns.reports_dir, "reports_dir", "reports", dict(os.environ)))
+    try:
+        results = json.loads((reports / "results.json").read_text())
+    except (OSError, ValueError):
+        results = None
+    # Nothing checked is not a pass: without a failure to report, a mostly skipped target has its own code.
+    unchecked = ((results or {}).get("run") or {}).get("not_checked") or []
+    quiet = EXIT_NOT_CHECKED if unchecked else EXIT_OK
     if code == pytest.ExitCode.OK:
-        return EXIT_OK
+        return quiet
     if ns.fail_on == "new" and previous is not None:
-        reports = Path(option(ns.reports_dir, "reports_dir", "reports", dict(os.environ)))
-        try:
-            results = json.loads((reports / "results.json").read_text())
-        except (OSError, ValueError):
+        if results is None:
             return EXIT_FAILURES
         new = _new_failures(results, previous)
         print(
             f"aoai-conformance: {len(new)} new failure(s) since {ns.compare_to}"
-            + ("" if new else "; exit 0 (--fail-on new)")
+            + ("" if new else f"; exit {quiet} (--fail-on new)")
         )
-        return EXIT_FAILURES if new else EXIT_OK
+        return EXIT_FAILURES if new else quiet
     return EXIT_FAILURES
 
 
 def cmd_report(ns: argparse.Namespace) -> int:
     from .report import ReportInputError, load, render
+    from .report.__main__ import history_command, merge_command
 
+    if ns.merge:
+        return merge_command(ns.merge, Path(ns.out or "reports"), ns.expect_targets)
+    if ns.history:
+        return history_command(Path(ns.history), ns.nights, Path(ns.out or ns.history), ns.fail_on)
+    if not ns.results:
+        sys.stderr.write("aoai-conformance: report needs RESULTS.json, --merge FILES... or --history DIR\n")
+        return EXIT_USAGE
     try:
         results = load(Path(ns.results))
         previous = load(Path(ns.compare_to)) if ns.compare_to else None

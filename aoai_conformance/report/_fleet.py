@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-
 from ..config import tomllib
 from . import _model as m
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import threading
 import time
@@ -128,8 +129,14 @@ class Scripted:
     A dict body is sent as JSON; a bytes body is written raw (an SSE stream) and the connection closed after it,
     or held open for `stall` seconds first."""
 
-    def __init__(self, script: list[tuple[int, dict[str, str], Any]], stall: float = 0) -> None:
+    def __init__(
+        self,
+        script: list[tuple[int, dict[str, str], Any]],
+        stall: float = 0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.script = list(script)
+        self.scheme = "https" if tls else "http"
         self.attempts: list[tuple[float, dict[str, str]]] = []
         outer = self
 
@@ -162,11 +169,13 @@ class Scripted:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/openai/v1/"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}/openai/v1/"
 
     def __enter__(self) -> "Scripted":
         self.thread.start()
@@ -467,3 +476,27 @@ def test_a_stalled_stream_is_ended_by_the_watchdog_with_the_events_so_far(driver
     assert result["watchdog"] is True and result["ok"] is False
     assert result["elapsed_ms"] < 10000
     assert result["text"] == "Micro"
+
+
+# --- TLS ------------------------------------------------------------------------------------------------------
+def test_node_extra_ca_certs_is_how_the_driver_trusts_a_private_ca(tmp_path):
+    trustme = pytest.importorskip("trustme", reason="trustme (the test extra) makes the throwaway CA")
+    authority = trustme.CA()
+    pem = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(pem))
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(ctx)
+    answer = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o", "choices": []}
+    with Scripted([(200, {}, answer)] * 2, tls=ctx) as server:
+        untrusted = NodeDriver()
+        try:
+            refused = untrusted.call(request(server.base_url, accessors=["id"]))
+        finally:
+            untrusted.close()
+        trusted = NodeDriver(clean_env(NODE_EXTRA_CA_CERTS=str(pem)))
+        try:
+            result = trusted.call(request(server.base_url, accessors=["id"]))
+        finally:
+            trusted.close()
+    assert refused["ok"] is False and refused["error"]["class"] == "APIConnectionError"
+    assert result["ok"] is True and result["accessors"]["id"] == "chatcmpl-1"

@@ -40,7 +40,13 @@ _SECTION_BY_INSTALL = (
     (re.compile(r"^npm install "), "javascript"),
     (re.compile(r"^pip install "), "python"),
 )
-LANGUAGE_NAMES = {"csharp": ".NET", "go": "Go", "java": "Java", "javascript": "JavaScript", "python": "Python"}
+LANGUAGE_NAMES = {
+    "csharp": ".NET",
+    "go": "Go",
+    "java": "Java",
+    "javascript": "JavaScript",
+    "python": "Python",
+}
 # The line that opens each language's part of the rendered page ("Source code | Package (npm) | Reference |").
 _PART_START = re.compile(r"^(Library source code|Source code) ?\|")
 
@@ -212,7 +218,11 @@ def _python_statement(line: str) -> bool:
         return True
     # "chat.completions.create()" is the page's heading; an expression statement that is code calls something
     # with arguments ("print(x)").
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and bool(node.value.args or node.value.keywords)
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and bool(node.value.args or node.value.keywords)
+    )
 
 
 _CALL_OR_ASSIGN = re.compile(r"^[\w.$<>\[\], ]*?=?\s*(new\s+)?[\w.$<>]+\(")
@@ -230,7 +240,9 @@ def _is_code_start(line: str, language: str, next_line: str) -> bool:
     if _INSTALL.match(s) or _GRADLE.match(s) or s.startswith("<"):
         return True
     if language == "python":
-        if _depth_change(s, language) > 0:  # an open bracket: "client = OpenAI(" is code, prose never opens one
+        if (
+            _depth_change(s, language) > 0
+        ):  # an open bracket: "client = OpenAI(" is code, prose never opens one
             return bool(re.match(r"^[\w.\[\]]+(\s*=\s*[\w.]+)?\s*\(|^[\w.]+\s*=", s))
         return _python_statement(s)
     if _C_FAMILY_START.match(s) or next_line.strip().startswith((".", "?? ")) or next_line.strip() == "{":
@@ -279,59 +291,46 @@ def rendered_blocks(seed: str, text: str) -> list[Block]:
     lines = text.split("\n")
     blocks: list[Block] = []
     for first, end, language in _parts(lines):
-        headings: list[str] = []
-        last_heading_at = -2
-        current: list[str] = []
-        current_start = 0
-        depth = 0
-        block_heading = ""
-
-        def close() -> None:
-            nonlocal current
-            if current:
-                lang = _block_language(current, language)
-                blocks.append(
-                    Block(
-                        seed,
-                        current_start + 1,
-                        current_start + len(current),
-                        lang,
-                        block_heading,
-                        "\n".join(current),
-                    )
-                )
-            current = []
-
-        for i in range(first, end):
-            line = lines[i]
-            next_line = lines[i + 1] if i + 1 < end else ""
-            # Inside open brackets, or a C-family statement carried on by a leading "." or "??": no prose
-            # line starts with either.
-            continuing = bool(current) and (
-                depth > 0 or (language != "python" and line.strip().startswith((".", "?? ")))
-            )
-            if (
-                continuing
-                or _is_code_start(line, language, next_line)
-                or (
-                    bool(current)
-                    and _INSTALL.match(current[-1].strip())
-                    and line.strip().startswith("#")
-                    and _INSTALL.match(next_line.strip())
-                )
-            ):
-                if current and depth == 0 and _starts_program(line, language, current):
-                    close()
-                if not current:
-                    current_start = i
-                    block_heading = " > ".join([LANGUAGE_NAMES.get(language, language)] + headings)
-                current.append(line)
-                depth = max(0, depth + _depth_change(line, "python" if language == "python" else "c"))
-                continue
-            close()
-            depth = 0
-            if _is_heading(line) and not _PART_START.match(line):
-                headings = (headings[-1:] if last_heading_at == i - 1 else []) + [line.strip()]
-                last_heading_at = i
-        close()
+        blocks += _part_blocks(seed, lines, first, end, language)
     return blocks
+
+
+def _part_blocks(seed: str, lines: list[str], first: int, end: int, language: str) -> list[Block]:
+    """The blocks of one language's part of the rendered page: runs of code lines, prose between them."""
+    runs: list[tuple[int, list[str], str]] = []  # (first index, lines, heading)
+    headings: list[str] = []
+    last_heading_at = -2
+    current: list[str] = []
+    depth = 0
+    for i in range(first, end):
+        line = lines[i]
+        next_line = lines[i + 1] if i + 1 < end else ""
+        # Inside open brackets, or a C-family statement carried on by a leading "." or "??": no prose line
+        # starts with either.
+        continuing = bool(current) and (
+            depth > 0 or (language != "python" and line.strip().startswith((".", "?? ")))
+        )
+        shell_comment = (
+            bool(current)
+            and bool(_INSTALL.match(current[-1].strip()))
+            and line.strip().startswith("#")
+            and bool(_INSTALL.match(next_line.strip()))
+        )
+        if continuing or shell_comment or _is_code_start(line, language, next_line):
+            if current and depth == 0 and _starts_program(line, language, current):
+                current = []
+            if not current:
+                heading = " > ".join([LANGUAGE_NAMES.get(language, language)] + headings)
+                runs.append((i, current, heading))
+            current.append(line)
+            depth = max(0, depth + _depth_change(line, "python" if language == "python" else "c"))
+            continue
+        current = []
+        depth = 0
+        if _is_heading(line) and not _PART_START.match(line):
+            headings = (headings[-1:] if last_heading_at == i - 1 else []) + [line.strip()]
+            last_heading_at = i
+    return [
+        Block(seed, start + 1, start + len(code), _block_language(code, language), heading, "\n".join(code))
+        for start, code, heading in runs
+    ]

@@ -136,6 +136,11 @@ class Aoai:
     def live(self) -> bool:
         return self.mode_obj.reaches_server
 
+    @property
+    def checks_stream_timing(self) -> bool:
+        """core.Context's: the run mode says whether arrival times are real."""
+        return self.mode_obj.checks_stream_timing
+
     def deployment(self, capability: str) -> str:
         return self.target.deployment(capability)
 

@@ -5,7 +5,8 @@ whether the network is guarded, whether ``aoai.inject`` puts the fault proxy in 
 checked, which clients and targets run by default, whether the targets' credentials are fake. The name stays for
 what people read and type (``--mode``, results.json's ``run.mode``, ``aoai.mode``).
 
-Standard library only, and nothing else of the package: the layers may ask a mode by name (:func:`by_name`).
+Standard library only, and nothing else of the package. The layers never ask a mode: what they need of it
+reaches them as the context's answer (``core.Context.checks_stream_timing``, the harness's from its mode).
 """
 
 from __future__ import annotations

@@ -115,7 +115,7 @@ def test_the_harness_and_a_recording_give_the_layers_what_context_names():
     from aoai_conformance.recorded.judge import Recorded
 
     members = {n for n in dir(core.Context) if not n.startswith("_")}
-    assert members == {"profile", "azure", "mode", "sent", "built"}
+    assert members == {"profile", "azure", "mode", "checks_stream_timing", "sent", "built"}
     built = SimpleNamespace(auth="key", provider=None, expected_credential="k")
     live = calls.Aoai(
         built=built, target=SimpleNamespace(profile="azure"), mode="replay", traffic=SimpleNamespace(sent=[])
@@ -124,15 +124,23 @@ def test_the_harness_and_a_recording_give_the_layers_what_context_names():
         "profile": "azure",
         "azure": True,
         "mode": "replay",
+        "checks_stream_timing": False,
         "sent": [],
         "built": built,
     }
     recorded = Recorded("openai")
     # a recording has no attempt log, so the layers never ask it for built (wire.credentials stops at sent)
-    assert (recorded.profile, recorded.azure, recorded.mode, recorded.sent) == (
+    assert (
+        recorded.profile,
+        recorded.azure,
+        recorded.mode,
+        recorded.checks_stream_timing,
+        recorded.sent,
+    ) == (
         "openai",
         False,
         "check",
+        False,
         None,
     )
 

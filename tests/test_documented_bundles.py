@@ -66,6 +66,7 @@ class _Ctx:
     profile = "openai"
     azure = False
     mode = "replay"
+    checks_stream_timing = False
     sent = None
     built = None
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import openai
 import pytest
 
-from aoai_conformance import checks, layers, sdk, wire
+from aoai_conformance import checks, layers, modes, sdk, wire
 from aoai_conformance.cassettes import Sent, Traffic
 from aoai_conformance.checks import ConformanceFailure
 from aoai_conformance.core import Exchange, SSEEvent, StreamExchange
@@ -41,7 +41,13 @@ def harness(*, auth="key", mode="replay", profile="azure", sent=None, provider_c
         sent=sent if sent is not None else [Sent("POST", "u", {"authorization": f"Bearer {credential}"}, 0.0)]
     )
     return SimpleNamespace(
-        built=built, auth=auth, mode=mode, azure=profile == "azure", profile=profile, sent=traffic.sent
+        built=built,
+        auth=auth,
+        mode=mode,
+        checks_stream_timing=modes.parse(mode).checks_stream_timing,
+        azure=profile == "azure",
+        profile=profile,
+        sent=traffic.sent,
     )
 
 

@@ -51,6 +51,9 @@ class Context(Protocol):
     def mode(self) -> str: ...  # "live", "record", "replay" (suites) or "check" (a recording)
 
     @property
+    def checks_stream_timing(self) -> bool: ...  # events' arrival times are real (live): wire.event_stream
+
+    @property
     def sent(self) -> list[Sent] | None: ...  # the attempt log; None for a recording (never kept)
 
     @property

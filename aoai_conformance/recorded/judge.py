@@ -37,6 +37,7 @@ class Recorded:
 
     mode = "check"
     live = False
+    checks_stream_timing = False  # recorders buffer streams: no arrival times
     sent = None  # no attempt log: wire.credentials says "not recorded"
 
     def __init__(self, profile: str) -> None:

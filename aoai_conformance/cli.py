@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--compare-to")
     rep.add_argument(
         "--merge",
-        nargs="+",
+        nargs="*",
         metavar="RESULTS",
         help="several targets' results.json (or 'not run' stubs) -> fleet.{html,md,json}: targets as columns",
     )
@@ -194,7 +194,7 @@ def cmd_report(ns: argparse.Namespace) -> int:
     from .report import ReportInputError, load, render
     from .report.__main__ import history_command, merge_command
 
-    if ns.merge:
+    if ns.merge is not None:
         return merge_command(ns.merge, Path(ns.out or "reports"), ns.expect_targets)
     if ns.history:
         return history_command(Path(ns.history), ns.nights, Path(ns.out or ns.history), ns.fail_on)

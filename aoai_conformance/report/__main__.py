@@ -63,7 +63,7 @@ def history_command(directory: Path, nights: int, out: Path, fail_on: str | None
     from ._history import fail_on_new, load_nights, trend
 
     try:
-        t = trend(load_nights(directory, nights))
+        t = trend(load_nights(directory, nights), window=nights)
         out.mkdir(parents=True, exist_ok=True)
         written = [
             write_atomic(out / "trend.md", trend_markdown(t)),
@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PREVIOUS",
         help="an earlier results.json to diff against",
     )
-    parser.add_argument("--merge", nargs="+", metavar="RESULTS", help="targets' results.json -> fleet.*")
+    parser.add_argument("--merge", nargs="*", metavar="RESULTS", help="targets' results.json -> fleet.*")
     parser.add_argument(
         "--expect-targets", metavar="NAME[,NAME]", help="--merge: targets that should be there"
     )
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         return 0
-    if args.merge:
+    if args.merge is not None:
         return merge_command(args.merge, args.out or Path("reports"), args.expect_targets)
     if args.history:
         return history_command(args.history, args.nights, args.out or args.history, args.fail_on)

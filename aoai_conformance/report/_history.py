@@ -11,7 +11,8 @@ The verdict of a cell over the window, from its checked nights in order (a flip 
   started (one flip), or the cell has no checked night before it in the window (a new target or test). A
   promise broken from night 12 on is new on nights 12, 13, 14 ... until it fills the window.
 - ``flaky``: two flips or more: it failed k of its n checked nights and passed in between. Never new.
-- ``known``: failing on every checked night of the window, from the window's first night on.
+- ``known``: failing on every checked night of a full window (N nights of history), from its first night on.
+  Until the history holds N nights, a failure there from the start is still ``new``: when it began is unknown.
 - ``fixed``: failed, then passed on every checked night since (one flip).
 - ``ok``: never failed in the window.
 
@@ -119,7 +120,8 @@ def load_nights(directory: Path, count: int = DEFAULT_NIGHTS) -> list[Night]:
     return nights[-count:]
 
 
-def trend(nights: list[Night]) -> Trend:
+def trend(nights: list[Night], window: int = DEFAULT_NIGHTS) -> Trend:
+    """The strips of these nights (oldest first); ``window`` is N, so a history shorter than N is not full."""
     keys: dict[tuple[str, str, str], dict] = {}
     for night in nights:
         for cell in night.fleet["cells"]:
@@ -158,14 +160,14 @@ def trend(nights: list[Night]) -> Trend:
             model_versions=[m.text(v) for v in m.as_list(latest.get("model_versions"))],
             promises=sorted({p for c in index if key in c for p in m.as_list(c[key].get("promises"))}),
         )
-        _judge(strip, [n.label for n in nights])
+        _judge(strip, [n.label for n in nights], full=len(nights) >= window)
         strips.append(strip)
     strips.sort(key=lambda s: (VERDICT_ORDER.index(s.verdict), s.call, s.target, s.sdk))
     since, fixed = _since_last(strips)
     return Trend(nights, strips, len({s.sdk for s in strips}) > 1, since, fixed)
 
 
-def _judge(strip: Strip, labels: list[str]) -> None:
+def _judge(strip: Strip, labels: list[str], full: bool) -> None:
     checked = [(i, s) for i, s in enumerate(strip.statuses) if s in CHECKED]
     strip.checked = len(checked)
     strip.failed = sum(1 for _, s in checked if s == "fail")
@@ -173,17 +175,17 @@ def _judge(strip: Strip, labels: list[str]) -> None:
         return
     first = next(i for i, s in checked if s == "fail")
     strip.first_seen = labels[first]
-    strip.since_before_window = first == 0
+    strip.since_before_window = first == 0 and full
     flips = sum(1 for (_, a), (_, b) in zip(checked, checked[1:]) if a != b)
     failing_now = checked[-1][1] == "fail"
     if flips >= 2:
         strip.verdict = "flaky"
     elif not failing_now:
         strip.verdict = "fixed"
-    elif flips == 1 or first != 0:
-        strip.verdict = "new"  # passed before, or did not exist before: the failure started in the window
-    else:
+    elif flips == 0 and first == 0 and full:
         strip.verdict = "known"
+    else:  # it passed before, did not exist before, or the history is too short to say: it began in the window
+        strip.verdict = "new"
 
 
 def _since_last(strips: list[Strip]) -> tuple[list[Strip], list[Strip]]:

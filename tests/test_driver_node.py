@@ -500,3 +500,20 @@ def test_node_extra_ca_certs_is_how_the_driver_trusts_a_private_ca(tmp_path):
             trusted.close()
     assert refused["ok"] is False and refused["error"]["class"] == "APIConnectionError"
     assert result["ok"] is True and result["accessors"]["id"] == "chatcmpl-1"
+
+
+def test_the_build_without_the_registry_names_the_fix(tmp_path):
+    if shutil.which("npm") is None:
+        pytest.skip("node driver not run: npm not on PATH")
+    for name in ("build", "package.json", "package-lock.json"):
+        shutil.copy2(FOLDER / name, tmp_path / name)
+    # A registry on a closed loopback port and an empty cache: npm ci cannot fetch anything.
+    env = clean_env(
+        npm_config_registry="http://127.0.0.1:9/",
+        npm_config_cache=str(tmp_path / "cache"),
+        npm_config_fetch_retries="0",
+    )
+    proc = subprocess.run([str(tmp_path / "build")], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "registry is unreachable" in lines[0]

@@ -23,9 +23,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from aoai_conformance import cli
+from aoai_conformance import cli, report
 from aoai_conformance.report import _fleet, _history
 from conftest import clean_env
 
@@ -147,13 +148,18 @@ def test_each_target_runs_on_its_own_and_a_throttled_one_is_not_checked(material
     assert codes["eastus2-switched"] == codes["staging-broken"] == 1
     assert codes["sweden-throttled"] == cli.EXIT_NOT_CHECKED == 3
     (unchecked,) = runs["sweden-throttled"]["run"]["not_checked"]
-    assert unchecked["target"] == "sweden" and unchecked["throttled"] == unchecked["cases"] - 1  # the 401 passed
+    assert (
+        unchecked["target"] == "sweden" and unchecked["throttled"] == unchecked["cases"] - 1
+    )  # the 401 passed
     assert unchecked["headline"].startswith("NOT CHECKED: sweden:")
     for variant, results in runs.items():
         (target,) = results["run"]["targets"]
         assert target["region"] == REGIONS[variant.split("-")[0]]
         assert all(c["sdk"] == "python" and c["sdk_version"] for c in results["cases"])
     assert runs["sweden"]["run"]["targets"][0]["model_versions"]  # what the stand-in reported
+    validator = jsonschema.Draft202012Validator(json.loads(report.schema_path().read_text("utf-8")))
+    for results in [*runs.values(), _fleet.not_run_stub("westus", "no credentials")]:
+        validator.validate(results)
 
 
 def test_one_night_merges_three_targets_and_names_the_broken_cell(material, tmp_path):

@@ -59,6 +59,9 @@ final class Results {
     /** The SDK's error, read through its documented accessors (statusCode(), code(), type(), headers()). */
     static void fillError(ObjectNode r, Throwable thrown) {
         Throwable t = unwrap(thrown);
+        if (!(t instanceof OpenAIServiceException)) {
+            t.printStackTrace(System.err);
+        }
         ObjectNode e = errorObject(t.getClass().getSimpleName(), String.valueOf(t.getMessage()));
         if (t instanceof OpenAIServiceException) {
             OpenAIServiceException se = (OpenAIServiceException) t;

@@ -27,12 +27,32 @@ class Expectation:
     promise: str | None = None  # only a failure of this promise is expected
     target: str = "*"
     kind: str = "documented-gap"  # documented-gap | known-failure
+    sdk: str = "*"  # only cases whose calls this SDK makes (python, node, go, java; wildcards allowed)
+    versions: str = ""  # only these versions of that SDK: a range such as ">=6.0,<7" (empty: every version)
 
-    def matches(self, test_id: str, target: str) -> bool:
+    def matches(self, test_id: str, target: str, sdk: str = "python", version: str | None = None) -> bool:
         return (
             _glob(self.test).fullmatch(test_id) is not None
             and _glob(self.target).fullmatch(target) is not None
+            and _glob(self.sdk).fullmatch(sdk) is not None
+            and in_range(version, self.versions)
         )
+
+
+def in_range(version: str | None, versions: str) -> bool:
+    """``version`` lies in ``versions`` (comma-separated ``>=``, ``>``, ``<=``, ``<``, ``==``, ``!=`` clauses;
+    a Go ``v2.1.1`` is read as 2.1.1). An unknown version matches no range."""
+    if not versions:
+        return True
+    if not version:
+        return False
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version.lstrip("v")) in SpecifierSet(versions)
+    except InvalidVersion:
+        return False
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
@@ -53,11 +73,26 @@ def load(path: Path) -> list[Expectation]:
         where = f"{path}: [[expected_failure]] #{i + 1}"
         if not isinstance(entry, dict) or not entry.get("test") or not entry.get("reason"):
             raise ConfigError(f'{where} needs at least test = "..." and reason = "..."')
-        unknown = set(entry) - {"test", "reason", "link", "promise", "target", "kind"}
+        unknown = set(entry) - {"test", "reason", "link", "promise", "target", "kind", "sdk", "versions"}
         if unknown:
             raise ConfigError(
-                f"{where} has unknown key {sorted(unknown)[0]!r}: allowed test, reason, link, promise, target, kind"
+                f"{where} has unknown key {sorted(unknown)[0]!r}: allowed test, reason, link, promise, target, "
+                "kind, sdk, versions"
             )
+        versions = str(entry.get("versions", ""))
+        if versions:
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+            try:
+                SpecifierSet(versions)
+            except InvalidSpecifier:
+                raise ConfigError(
+                    f'{where} has versions = "{versions}", not a version range: write e.g. ">=6.0,<7"'
+                ) from None
+            if entry.get("sdk", "*") == "*":
+                raise ConfigError(
+                    f'{where} limits versions without naming the SDK: add sdk = "node" (or go, ...)'
+                )
         out.append(
             Expectation(
                 entry["test"],
@@ -66,13 +101,21 @@ def load(path: Path) -> list[Expectation]:
                 entry.get("promise"),
                 entry.get("target", "*"),
                 entry.get("kind", "documented-gap"),
+                str(entry.get("sdk", "*")),
+                versions,
             )
         )
     return out
 
 
-def find(expectations: list[Expectation], test_id: str, target: str) -> Expectation | None:
+def find(
+    expectations: list[Expectation],
+    test_id: str,
+    target: str,
+    sdk: str = "python",
+    version: str | None = None,
+) -> Expectation | None:
     for e in expectations:
-        if e.matches(test_id, target):
+        if e.matches(test_id, target, sdk, version):
             return e
     return None

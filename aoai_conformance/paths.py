@@ -33,3 +33,8 @@ def expectations() -> Path:
 
 def findings() -> Path:
     return _pick("findings.toml")
+
+
+def drivers() -> Path:
+    """The other SDKs' drivers (drivers/PROTOCOL.md): only in a checkout, where their builds live."""
+    return _REPO / "drivers"

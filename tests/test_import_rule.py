@@ -48,7 +48,7 @@ ENGINE = (
     "_pytest",
 )
 RECORDING_AND_SERVERS = ("cassettes", "standin", "faultproxy")
-HARNESS = ("plugin", "calls", "auth", "serving", "cli", "sdkmatrix", "thirdparty", "mutation", "bench")
+HARNESS = ("plugin", "calls", "auth", "serving", "cli", "sdkmatrix", "thirdparty", "mutation", "bench", "sdks")
 
 
 @dataclass(frozen=True)

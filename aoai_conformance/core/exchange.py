@@ -69,6 +69,7 @@ class Exchange:
     request_body: Any = None
     sdk_error: Exception | None = None  # the SDK could not parse a 2xx body
     headers_recorded: bool = True  # False: a recording that kept no response headers (checks say so)
+    foreign: Any = None  # another SDK's call (sdk.ForeignResult): its driver's result, judged by that SDK's rules
 
     @property
     def content_type(self) -> str:
@@ -102,6 +103,7 @@ class StreamExchange:
     request_id: str | None = None
     request_body: Any = None
     headers_recorded: bool = True  # False: a recording that kept no response headers (checks say so)
+    foreign: Any = None  # another SDK's call (sdk.ForeignResult)
 
     @property
     def content_type(self) -> str:

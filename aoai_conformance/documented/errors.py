@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import openai
 
-from .. import checks, schemas, wire
+from .. import checks, schemas, sdk, wire
 from ..checks import expect
 from ..core import Context, Exchange, parse_json
 from ..sdk import HTTP
@@ -136,6 +136,10 @@ def error_body(body: Any, status: int) -> None:
 # --- the check bundles: every layer of an error answer, and the documented except chain ---------------------
 def status_error(aoai: Context, ex: Exchange, expected: int, *, body_profile: str | None = None) -> Any:
     """An APIStatusError, all layers: the table's class and status, the raw answer, the body, the request id."""
+    if ex.foreign is not None:  # another SDK: its own class per status (sdk.foreign_status_error)
+        sdk.foreign_status_error(ex, expected)
+        error_answer(aoai, ex, body_profile=body_profile)
+        return ex.error
     err = ex.error
     documented_row = err is not None and (
         getattr(err, "status_code", 0) >= 500 or getattr(err, "status_code", 0) in ERROR_TABLE
@@ -236,6 +240,8 @@ def except_branch(exc: BaseException | None) -> str | None:
 
 def caught_by(err: BaseException | None, branch: str) -> None:
     """The documented except chain catches ``err`` in ``branch`` (what the docs print depends on it)."""
+    if isinstance(err, sdk.ForeignError):  # the except chain is Python's; status_error judged the class
+        return
     got = except_branch(err)
     expect(
         got == branch,
@@ -250,6 +256,11 @@ def caught_by(err: BaseException | None, branch: str) -> None:
 
 def connection_error(err: BaseException | None) -> None:
     """A connection failure is the table's N/A row: APIConnectionError with the cause the docs print."""
+    if isinstance(err, sdk.ForeignError):  # another SDK: its own connection error class
+        from .retries import exception
+
+        exception(err, None)
+        return
     expect(
         type(err) is openai.APIConnectionError,
         "errors.exception-class",

@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping, Sequence, cast
 
 import openai
 
+from .. import sdk
 from ..checks import expect, fail, trim
 from ..core import NoRecordedAnswer
 from .errors import table_class
@@ -221,6 +222,9 @@ def backoff(log: Sequence[Any], *, tolerance: float = TOLERANCE) -> list[float]:
 # --- what the caller finally gets -----------------------------------------------------------------------
 def exception(error: BaseException | None, status: int | None) -> None:
     """The SDK raised the documented exception type for ``status`` (None: a connection error)."""
+    if isinstance(error, sdk.ForeignError):  # another SDK: the class its sources give
+        sdk.foreign_exception(error, status)
+        return
     name = documented_error_type(status)
     if error is None:
         fail(

@@ -31,7 +31,8 @@ def pytest_collection_modifyitems(
         kw = doc.kwargs if doc else {}
         test_id = item.nodeid.split("::", 1)[-1]
         sdk = str(item.callspec.params.get("sdk", "python"))
-        expectation = expectations.find(state.expectations, test_id, target)
+        version = state.version_of(sdk) if any(e.versions for e in state.expectations) else None
+        expectation = expectations.find(state.expectations, test_id, target, sdk, version)
         item.repr_failure = _conformance_repr(item)  # type: ignore[method-assign]  # on aoai items only, not the class: a broken promise in one line
         item.stash[CASE] = {
             "id": item.nodeid,

@@ -36,6 +36,10 @@ def aoai(request: pytest.FixtureRequest):
     auth, client_kind, target_name = request.param
     item = request.node
     case = item.stash.get(CASE, {})
+    sdk = str(item.callspec.params.get("sdk", "python"))
+    if sdk != "python":
+        yield from _other_sdk(request, state, sdk)
+        return
     target = state.target(target_name)
     if not target.claims(case.get("capability")):
         pytest.skip(f"unsupported: target {target.name} does not claim {case.get('capability')}")
@@ -96,3 +100,55 @@ def aoai(request: pytest.FixtureRequest):
                 "test": item.nodeid.split("[")[0],
             },
         )
+
+
+def _other_sdk(request: pytest.FixtureRequest, state: Any, sdk: str):
+    """Another SDK (--sdk): the same test, its calls through that SDK's driver (aoai_conformance.sdks)."""
+    from .. import cassettes
+    from ..sdks import coverage
+    from ..sdks.harness import DriverAoai
+    from .options import sdk_id
+
+    settings = state.need()
+    auth, client_kind, target_name = request.param
+    item = request.node
+    case = item.stash.get(CASE, {})
+    cov = coverage.of(sdk)
+    feature = coverage.feature(case.get("call") or item.originalname)
+    if not cov.covers(feature):
+        pytest.skip(cov.why_not(feature))
+    if auth not in cov.auth:
+        pytest.skip(cov.why_not_auth(auth))
+    run = state.sdk_run(sdk)
+    if run.not_run:
+        pytest.skip(f"not run: {run.not_run}")
+    target = state.target(target_name)
+    if not target.claims(case.get("capability")):
+        pytest.skip(f"unsupported: target {target.name} does not claim {case.get('capability')}")
+    if auth != "entra" and not target.api_key:
+        pytest.skip(f"not configured: auth mode {auth} needs an API key: set AZURE_OPENAI_API_KEY")
+    module = Path(str(item.fspath)).stem.removeprefix("test_")
+    # The cassette the Python test of the same auth mode opens (its id without the SDK).
+    name = _cassette_name(item, sdk_id(auth, client_kind, target_name, sdk), auth)
+    path = settings.cassettes_dir / target.name / module / (name + ".json")
+    mode = settings.mode_obj
+    harness = DriverAoai(
+        run=run,
+        auth=auth,
+        client_kind=client_kind,
+        target=target,
+        mode=mode,
+        cassette=path,
+        record_command=_record_command(item, target.name),
+    )
+    scrubber = Scrubber(target.secrets(), target.base_url, target.host)
+    if run.server is not None:
+        scrubber.add_base_url(run.server.url)
+    item.stash[HARNESS] = harness
+    item.stash[SCRUBBER] = scrubber
+    checks.take_notes()
+    cassettes.guard(mode.guards_network)
+    try:
+        yield harness
+    finally:
+        cassettes.guard(False)

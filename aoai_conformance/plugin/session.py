@@ -52,6 +52,10 @@ class State:
         self.standins: dict[str, Any] = {}
         self.proxies: dict[str, Any] = {}
         self.live_targets: dict[str, Target] = {}
+        self.sdk_runs: dict[
+            str, Any
+        ] = {}  # --sdk other than python: sdks.harness.SdkRun, started on first use
+        self.sdk_versions: dict[str, str] = {}  # another SDK's version as its driver said hello (results.py)
         self.cases: dict[str, dict[str, Any]] = {}
         self.started = now()
         self.written: list[Path] = []
@@ -151,7 +155,36 @@ class State:
         via = replace(target, name=target.name + "+faults", base_url=proxy.base_url)
         return self.client(auth, client, via, **client_kwargs)
 
+    def sdk_run(self, sdk: str) -> Any:
+        """Another SDK for this session: its driver and server started on first use (or its "not run" reason)."""
+        if sdk not in self.sdk_runs:
+            from ..sdks.coverage import of
+            from ..sdks.harness import SdkRun
+
+            self.sdk_runs[sdk] = SdkRun(of(sdk))
+        run = self.sdk_runs[sdk]
+        run.start()
+        if run.version:
+            self.sdk_versions[sdk] = run.version
+        return run
+
+    def version_of(self, sdk: str) -> str | None:
+        """The version of the SDK making a case's calls, for expectations limited to a version range: Python's
+        installed openai, another SDK's as its driver's build installed it (read without starting it)."""
+        if sdk == "python":
+            return sdk_version()
+        if sdk in self.sdk_versions:
+            return self.sdk_versions[sdk]
+        from ..sdks.driver import installed_version
+
+        return installed_version(sdk)
+
     def close(self) -> None:
+        for run in self.sdk_runs.values():
+            try:
+                run.close()
+            except Exception:
+                pass
         for server in [*self.proxies.values(), *self.standins.values()]:
             try:
                 server.stop()

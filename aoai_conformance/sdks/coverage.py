@@ -1,0 +1,198 @@
+"""What each SDK's section of the documentation covers (001_60994d7e1bcccbfb.txt), and what its sources add.
+
+Per SDK: the documented calls and auth modes, each citing its section ("JavaScript / Responses /
+responses.create"); its retry policy and error class per status (the section where it has them, else the SDK's
+own sources, cited by file); its request-id accessor. A suite test whose feature or auth mode an SDK's section
+does not cover is skipped for that SDK as "not documented for <sdk>: <why>".
+
+Facts from the SDKs' sources (read in the installed packages, the versions the docs pin):
+- openai-node 6.x ``client.js``: ``shouldRetry`` obeys ``x-should-retry``, then retries 408, 409, 429, >=500;
+  ``retryRequest`` waits ``retry-after-ms``, else ``retry-after`` (seconds or date) **with no cap**, else
+  ``min(0.5 * 2**n, 8) s`` minus up to 25 % jitter; errors ``BadRequestError`` ... ``InternalServerError``,
+  ``APIConnectionError``; the request id is ``response._request_id`` / ``err.requestID``.
+- openai-go v2 ``internal/requestconfig/requestconfig.go``: ``shouldRetry`` obeys ``x-should-retry``, then 408,
+  409, 429, >=500 and connection errors; ``retryDelay`` honours retry-after only when ``0 <= d < 1 min``, else
+  the same backoff; every status error is ``*openai.Error``. No request-id accessor on a returned value.
+- openai-java 4.0.x ``core/http/RetryingHttpClient.kt``: the same list; retry-after honoured in ``0..1 min``,
+  else backoff; ``ErrorHandler.kt`` maps 400 ``BadRequestException`` ... 5xx ``InternalServerException``,
+  others ``UnexpectedStatusCodeException``; I/O failures ``OpenAIIoException``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..sdk import ForeignProfile, RetryPolicy
+
+SEED = "001_60994d7e1bcccbfb.txt"
+
+# The suites' report rows (the ``@documented`` call) -> the feature an SDK section must cover.
+FEATURES = {
+    "chat.completions.create": "chat.completions.create",
+    "chat.completions.create (image input)": "chat.completions.create",
+    "chat.completions.create (stream)": "chat.completions.create (stream)",
+    "responses.create": "responses.create",
+    "responses.create (reasoning)": "responses.create",
+    "responses.create (stream)": "responses.create (stream)",
+    "responses.create (MCP tool)": "responses.create (MCP tool)",
+    "embeddings.create": "embeddings.create",
+    "_request_id": "request ids",
+}
+
+
+def feature(doc_call: str) -> str:
+    """The feature a suite test's report row needs (errors and retries rows by their prefix)."""
+    if doc_call.startswith("error code"):
+        return "error codes"
+    if doc_call.startswith("retries"):
+        return "retries"
+    return FEATURES.get(doc_call, doc_call)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    sdk: str  # the --sdk name
+    section: str  # the seed's section heading
+    features: dict[str, str]  # feature -> its citation
+    auth: dict[str, str]  # auth mode -> its citation
+    profile: ForeignProfile
+    clients: tuple[str, ...]  # the driver's clients (the first is the default)
+    tls: bool = False  # the driver's Entra path needs https (the server serves TLS, the driver trusts it)
+    body_defaults: dict[str, dict[str, object]] = field(default_factory=dict)  # call -> fields the SDK adds
+
+    def covers(self, feature_name: str) -> str | None:
+        return self.features.get(feature_name)
+
+    def why_not(self, feature_name: str) -> str:
+        return f"not documented for {self.sdk}: {feature_name} (not in the {self.section} section)"
+
+    def why_not_auth(self, auth: str) -> str:
+        return f"not documented for {self.sdk}: auth mode {auth} (the {self.section} section shows {', '.join(self.auth)})"
+
+
+NODE = Coverage(
+    sdk="node",
+    section="JavaScript",
+    features={
+        "responses.create": "JavaScript / Responses / responses.create",
+        "responses.create (stream)": "JavaScript / Responses / Streaming",
+        "responses.create (MCP tool)": "JavaScript / Responses / MCP Server",
+        "chat.completions.create": "JavaScript / Chat / chat.completions.create",
+        "error codes": "JavaScript / Error handling / Error codes",
+        "retries": "JavaScript / Retries",
+    },
+    auth={
+        "entra": "JavaScript / Authentication (getBearerTokenProvider passed as apiKey)",
+        "env": "JavaScript / Retries (`new OpenAI({ maxRetries: 0 })`: key and URL from OPENAI_API_KEY and "
+        "OPENAI_BASE_URL)",
+    },
+    profile=ForeignProfile(
+        sdk="node",
+        package="openai-node",
+        error_classes={
+            400: "BadRequestError",
+            401: "AuthenticationError",
+            403: "PermissionDeniedError",
+            404: "NotFoundError",
+            409: "ConflictError",
+            422: "UnprocessableEntityError",
+            429: "RateLimitError",
+        },
+        server_error_class="InternalServerError",
+        other_status_class="APIError",
+        connection_classes=("APIConnectionError", "APIConnectionTimeoutError"),
+        # The section's table, as written ("Error Type" column; 502 is not listed).
+        documented_classes={
+            400: "Bad Request Error",
+            401: "Authentication Error",
+            403: "Permission Denied Error",
+            404: "Not Found Error",
+            422: "Unprocessable Entity Error",
+            429: "Rate Limit Error",
+            500: "Internal Server Error",
+            503: "Service Unavailable",
+            504: "Gateway Timeout",
+        },
+        documented_table="JavaScript / Error handling / Error codes",
+        request_id="response._request_id / err.requestID (openai-node's sources; the README writes request_id)",
+        retry=RetryPolicy(
+            retry_after_cap=None,
+            cite="JavaScript / Retries (twice by default: connection errors, 408, 429, >=500); "
+            "openai-node client.js shouldRetry/retryRequest (409 too, retry-after without a cap)",
+        ),
+    ),
+    clients=("async",),
+    body_defaults={"embeddings.create": {"encoding_format": "base64"}},
+)
+
+GO = Coverage(
+    sdk="go",
+    section="Go",
+    features={
+        "chat.completions.create": "Go / Authentication (client.Chat.Completions.New)",
+        "embeddings.create": "Go / Embeddings (client.Embeddings.New)",
+        "responses.create": "Go / Responses (client.Responses.New)",
+    },
+    auth={
+        "entra": "Go / Authentication (azure.WithTokenCredential)",
+        "key": "Go / Embeddings (option.WithAPIKey)",
+    },
+    profile=ForeignProfile(
+        sdk="go",
+        package="openai-go",
+        error_classes={},
+        server_error_class="Error",
+        other_status_class="Error",  # every status error is *openai.Error
+        connection_classes=("APIConnectionError", "url.Error", "OpError"),
+        documented_classes={},
+        documented_table="",
+        request_id=None,
+        retry=RetryPolicy(
+            retry_after_cap=60.0,
+            cite="openai-go v2 internal/requestconfig/requestconfig.go (the Go section documents no retries)",
+        ),
+    ),
+    clients=("sync",),
+    tls=True,  # azcore's BearerTokenPolicy refuses a credential over plain http
+)
+
+JAVA = Coverage(
+    sdk="java",
+    section="Java",
+    features={"responses.create": "Java / Responses (client.responses().create)"},
+    auth={
+        "entra": "Java / Authentication (BearerTokenCredential + AuthenticationUtil.getBearerTokenSupplier)",
+        "key": 'Java / Responses (.apiKey(System.getenv("OPENAI_API_KEY")))',
+    },
+    profile=ForeignProfile(
+        sdk="java",
+        package="openai-java",
+        error_classes={
+            400: "BadRequestException",
+            401: "UnauthorizedException",
+            403: "PermissionDeniedException",
+            404: "NotFoundException",
+            422: "UnprocessableEntityException",
+            429: "RateLimitException",
+        },
+        server_error_class="InternalServerException",
+        other_status_class="UnexpectedStatusCodeException",
+        connection_classes=("OpenAIIoException",),
+        documented_classes={},
+        documented_table="",
+        request_id=None,
+        strict="validate()",
+        retry=RetryPolicy(
+            retry_after_cap=60.0,
+            cite="openai-java core/http/RetryingHttpClient.kt (the Java section documents no retries)",
+        ),
+    ),
+    clients=("sync", "async"),
+)
+
+SDKS: dict[str, Coverage] = {c.sdk: c for c in (NODE, GO, JAVA)}
+NAMES = ("python", *SDKS)
+
+
+def of(sdk: str) -> Coverage:
+    return SDKS[sdk]

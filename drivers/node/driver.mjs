@@ -36,7 +36,11 @@ const openaiModule = MATRIX_VERSION
   ? await import(pathToFileURL(join(OPENAI_ROOT, 'entry.mjs')).href)
   : await import('openai');
 const OpenAI = openaiModule.OpenAI ?? openaiModule.default;
-const { getBearerTokenProvider } = await import('@azure/identity');
+// @azure/identity takes twice openai's load time; it is loaded on the first Entra request, before its clock starts.
+let getBearerTokenProvider = null;
+async function loadIdentity() {
+  if (!getBearerTokenProvider) ({ getBearerTokenProvider } = await import('@azure/identity'));
+}
 
 const DEFAULT_SCOPE = 'https://cognitiveservices.azure.com/.default';
 // After the watchdog aborts, how long the SDK gets to surface its own abort error before the driver answers.
@@ -250,6 +254,7 @@ async function handle(req) {
     };
     return result;
   }
+  if (req.auth === 'entra') await loadIdentity();
   const controller = new AbortController();
   let restore = () => {};
   let timer;

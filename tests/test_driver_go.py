@@ -149,6 +149,13 @@ class TLSFront:
 
 
 # --- a scripted server: each attempt logged, answered from a list -------------------------------------------
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gives up on a kept-alive connection resets it: no traceback for that
+
+
 @dataclass
 class Attempt:
     at: float
@@ -189,8 +196,7 @@ class Scripted:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         serve_in_background(self.server, "go-driver-scripted")
         return self
 
@@ -376,22 +382,23 @@ def test_openai_go_retries_409(driver):
     assert [a.headers["x-stainless-retry-count"] for a in server.attempts] == ["0", "1", "2"]
 
 
-def test_entra_path_nests_azcores_retries_inside_openai_gos(driver, cert):
+@pytest.mark.parametrize("max_retries, attempts", [(0, 4), (1, 8)])
+def test_entra_path_nests_azcores_retries_inside_openai_gos(driver, cert, max_retries, attempts):
     """azure.WithTokenCredential runs each attempt through an azcore pipeline whose default retry policy
-    (3 more tries of 408/429/500/502/503/504) sits inside openai-go's loop: one max_retries=1 call, 8 attempts,
+    (3 more tries of 408/429/500/502/503/504) sits inside openai-go's loop: max_retries=0 still makes 4 attempts,
     azcore's re-sent with the same x-stainless-retry-count."""
     unavailable = (503, {"retry-after-ms": "1"}, {"error": {"code": "503", "message": "unavailable"}})
     with Scripted([unavailable]) as server:
         front = TLSFront(_server_context(cert), server.port)
         try:
-            result = driver.call(
-                **_entra(f"https://127.0.0.1:{front.port}/openai/v1/", options={"max_retries": 1})
-            )
+            url = f"https://127.0.0.1:{front.port}/openai/v1/"
+            result = driver.call(**_entra(url, options={"max_retries": max_retries}))
         finally:
             front.close()
     assert result["error"]["status"] == 503, result
     counts = [a.headers["x-stainless-retry-count"] for a in server.attempts]
-    assert counts == ["0"] * 4 + ["1"] * 4
+    assert counts == [str(n) for n in range(max_retries + 1) for _ in range(4)]
+    assert len(counts) == attempts
 
 
 # --- The watchdog ---------------------------------------------------------------------------------------
@@ -416,3 +423,32 @@ def test_an_input_the_typed_params_would_drop_is_sent_as_given(driver, standin):
     result = driver.call(**_key(standin.base_url, call="responses.create", params=params))
     assert result["ok"], result
     assert standin.requests[-1].body["input"] == params["input"]
+
+
+# --- The SDK matrix: the newest v3 --------------------------------------------------------------------------
+NEWEST_V3 = "v3.99.0"
+
+
+def test_newest_v3_refuses_the_documented_entra_client(driver_bin, cert, standin, standin_tls):
+    """Since v3.53.0 azure.WithTokenCredential wants azure.WithEndpoint (the api-version deployments route), and
+    refuses the section's option.WithBaseURL(".../openai/v1/"); API-key clients still work."""
+    env = _go_env(GOFLAGS="-mod=mod")
+    reason = _proxy_reachable(env, FOLDER)
+    if reason:
+        pytest.skip(reason)
+    build = subprocess.run(
+        [str(FOLDER / "build")], cwd=FOLDER, capture_output=True, text=True, timeout=900,
+        env={**env, "AOAI_CONFORMANCE_GO_OPENAI": NEWEST_V3},
+    )  # fmt: skip
+    assert build.returncode == 0, build.stderr
+    d = Driver(FOLDER / "bin" / f"driver-{NEWEST_V3}", cert[0])
+    try:
+        assert d.hello["version"] == NEWEST_V3
+        entra = d.call(**_entra(standin_tls))
+        key = d.call(**_key(standin.base_url))
+    finally:
+        assert d.close() == 0
+    assert entra["ok"] is False, entra
+    assert entra["error"]["message"] == "azure: authentication requires azure.WithEndpoint"
+    assert entra["credential_scopes"] == []
+    assert key["ok"], key

@@ -78,10 +78,11 @@ func run(req *request) *result {
 		res.Accessors = map[string]any{}
 	}
 	if req.Stream {
-		res.Events = out.events
-		if res.Events == nil {
-			res.Events = []event{}
+		events := out.events
+		if events == nil {
+			events = []event{}
 		}
+		res.Events = &events
 	}
 	if cred != nil {
 		res.CredentialScopes = cred.asked()

@@ -58,7 +58,7 @@ type result struct {
 	Accessors        map[string]any  `json:"accessors"`
 	Missing          []string        `json:"missing,omitempty"`
 	Parsed           json.RawMessage `json:"parsed"`
-	Events           []event         `json:"events,omitempty"`
+	Events           *[]event        `json:"events,omitempty"` // streams only: [] when none came
 	Text             *string         `json:"text,omitempty"`
 	Strict           any             `json:"strict"` // openai-go has no strict parse: always null
 	CredentialScopes []string        `json:"credential_scopes"`

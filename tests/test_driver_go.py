@@ -289,10 +289,52 @@ def _proxy_reachable(env: dict[str, str], cwd: Path) -> str | None:
     return None
 
 
-def test_docs_install_line_fails_and_the_v2_path_resolves(tmp_path):
-    """Installation: `go get -u 'github.com/openai/openai-go@v2.1.1'`. v2.1.1 is a v2 module
-    (`module github.com/openai/openai-go/v2`), so Go's module rules serve it only under the /v2 path, which is
-    also the path the section's own imports use."""
+DOCS_LINE = ["go", "get", "-u", "github.com/openai/openai-go@v2.1.1"]  # the section's line, quotes aside
+POST_V2 = (
+    'invalid version: go.mod has post-v2 module path "github.com/openai/openai-go/v2" at revision v2.1.1'
+)
+
+
+def test_docs_install_line_breaks_gos_module_rule(driver_bin, tmp_path):
+    """Installation: `go get -u 'github.com/openai/openai-go@v2.1.1'`. v2.1.1's go.mod says
+    `module github.com/openai/openai-go/v2`, and Go serves a v2+ module only under its /vN path (the path the
+    section's own imports use). Offline: the go command resolves the path from a local git copy of v2.1.1."""
+    if shutil.which("git") is None:
+        pytest.skip("git not on PATH")
+    listed = subprocess.run(
+        ["go", "list", "-m", "-json", "github.com/openai/openai-go/v2"],
+        cwd=FOLDER, env=_go_env(GOFLAGS="-mod=mod"), capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    repo, module = tmp_path / "openai-go", tmp_path / "module"
+    shutil.copytree(json.loads(listed.stdout)["Dir"], repo)
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t", "-C", str(repo)]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "v2.1.1"], ["tag", "v2.1.1"]):
+        subprocess.run(git + args, check=True, capture_output=True)
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text(f'[url "file://{repo}"]\n\tinsteadOf = https://github.com/openai/openai-go\n')
+    env = _go_env(
+        GIT_CONFIG_GLOBAL=str(gitconfig), GOMODCACHE=str(tmp_path / "modcache"), GOPROXY="direct",
+        GOPRIVATE="github.com/openai/openai-go", GOFLAGS="-mod=mod",
+    )  # fmt: skip
+    module.mkdir()
+    try:
+        subprocess.run(
+            ["go", "mod", "init", "example.com/docsline"], cwd=module, env=env, capture_output=True
+        )
+        docs = subprocess.run(DOCS_LINE, cwd=module, env=env, capture_output=True, text=True, timeout=300)
+        fixed = subprocess.run(
+            ["go", "mod", "download", "github.com/openai/openai-go/v2@v2.1.1"],
+            cwd=module, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    finally:
+        subprocess.run(["go", "clean", "-modcache"], cwd=module, env=env, capture_output=True)
+    assert docs.returncode != 0 and POST_V2 in docs.stderr, docs.stderr
+    assert fixed.returncode == 0, fixed.stderr
+
+
+def test_docs_install_line_against_the_module_proxy(tmp_path):
+    """The same line against the Go module proxy this machine reaches: it fails there too, and the /v2 path
+    resolves with its dependencies."""
     if shutil.which("go") is None:
         pytest.skip("go not on PATH")
     env = _go_env(GOFLAGS="-mod=mod")
@@ -300,10 +342,7 @@ def test_docs_install_line_fails_and_the_v2_path_resolves(tmp_path):
     reason = _proxy_reachable(env, tmp_path)
     if reason:
         pytest.skip(reason)
-    docs = subprocess.run(
-        ["go", "get", "-u", "github.com/openai/openai-go@v2.1.1"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    docs = subprocess.run(DOCS_LINE, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert docs.returncode != 0, docs.stderr
     assert "github.com/openai/openai-go@v2.1.1" in docs.stderr
     fixed = subprocess.run(

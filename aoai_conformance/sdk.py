@@ -201,6 +201,14 @@ class Foreign:
 
 
 def _wrap(value: Any) -> Any:
+    if (
+        isinstance(value, Mapping)
+        and value
+        and all(str(k)[:2] == "Of" and str(k)[2:3].isupper() for k in value)
+    ):
+        # a Go union as json.Marshal writes it ({"OfString": "...", "OfInputItemList": null}): its set variant
+        chosen = [v for v in value.values() if v is not None]
+        return _wrap(chosen[0]) if len(chosen) == 1 else None
     if isinstance(value, Mapping):
         return Foreign(value)
     if isinstance(value, list):

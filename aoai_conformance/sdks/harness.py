@@ -252,6 +252,7 @@ class DriverAoai(calls.Aoai):
         foreign = ForeignResult(cov.profile, result, run.version)
         expected = {**kwargs, **({"stream": True} if stream else {})}
         sdk.body_sent(name, expected, [a.json for a in scope.attempts], cov.body_defaults.get(name, {}))
+        _answers_another_request(scope, name, foreign.who)
         misses = scope.misses
         if misses:
             raise cassettes.ReplayExhausted(
@@ -309,6 +310,27 @@ class DriverAoai(calls.Aoai):
     @property
     def sent(self) -> list[Sent]:
         return self.traffic.sent
+
+
+def _answers_another_request(scope: Scope, call: str, who: str) -> None:
+    """A replayed answer was recorded for openai-python's request; when this SDK's own (documented) body differs
+    from it (its defaults differ: Python asks embeddings for base64, Go does not), the answer is not this
+    request's and nothing can be judged offline: a live run checks it."""
+    for attempt in scope.attempts:
+        served = attempt.served
+        if served is None or served.source != "replay" or not isinstance(served.recorded_request, dict):
+            continue
+        sent = attempt.json if isinstance(attempt.json, dict) else {}
+        keys = sorted(
+            k
+            for k in set(sent) | set(served.recorded_request)
+            if sent.get(k) != served.recorded_request.get(k)
+        )
+        if keys:
+            pytest.skip(
+                f"not replayable through {who}: the cassette answers openai-python's {call} request "
+                f"({', '.join(keys)} differ); a live run checks it"
+            )
 
 
 def _answer(scope: Scope) -> Any:

@@ -54,6 +54,7 @@ class Served:
     source: str = ""  # "fault", "replay", "upstream", "miss"
     fault: str | None = None  # "drop", "stall", "cut" (a stream cut mid-way), or the recorded transport error
     chunks: list[tuple[float, bytes]] = field(default_factory=list)  # (seconds since arrival, bytes) as sent
+    recorded_request: Any = None  # replay: the JSON body of the request this answer was recorded for
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k.lower() == name), None)
@@ -174,6 +175,11 @@ class Replay:
         body = response.get("body", {}).get("string", "")
         data = body.encode("utf-8") if isinstance(body, str) else bytes(body or b"")
         served = Served(status, _shift_retry_after(headers), data, "replay")
+        recorded = item.get("request", {}).get("body")
+        try:
+            served.recorded_request = json.loads(recorded) if recorded else None
+        except (TypeError, ValueError):
+            served.recorded_request = None
         recorded_fault = served.header(FAULT_HEADER)
         if recorded_fault:  # a transport error Python met: a drop (599) or a stream cut mid-way
             served.headers = [(k, v) for k, v in served.headers if k.lower() != FAULT_HEADER]

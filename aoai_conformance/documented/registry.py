@@ -253,7 +253,7 @@ CALLS: tuple[DocumentedCall, ...] = (
         capability="responses",
         route="responses",
         module="responses_followup",
-        standin="responses:retrieve_route",
+        standin="responses_followup:retrieve_route",
         recorded="documented.responses_followup:check",
     ),
     DocumentedCall(

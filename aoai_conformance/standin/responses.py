@@ -1,4 +1,4 @@
-"""POST /openai/v1/responses (and GET /responses/{id}), shaped like the documented response body
+"""POST /openai/v1/responses, shaped like the documented response body
 (000_*.txt, "responses.create()"), with reasoning items, max_output_tokens truncation, streaming events
 (built by ``standin/responses_stream``) and a faked MCP server tool (``standin/mcp``)."""
 
@@ -165,14 +165,6 @@ def _echo_tool(tool: dict) -> dict:
 def create_route(req: c.Request) -> Reply:
     """POST /responses (the responses, responses_stream and mcp rows)."""
     return create(req.ctx, req.body)
-
-
-def retrieve_route(req: c.Request) -> Reply:
-    """GET /responses/{response_id}: the stored response as it was created."""
-    item = req.ctx.store.get(req.params["response_id"])
-    if item is None:
-        raise ReplyError(response_not_found(req.params["response_id"]))
-    return json_reply(item["response"])
 
 
 def response_not_found(rid: str) -> Reply:

@@ -1,6 +1,7 @@
-"""The Responses follow-up routes on a stored response: ``GET /responses/{id}/input_items`` (the items the
-response was created from) and ``DELETE /responses/{id}`` (Azure's 200 ``{object: "response.deleted", id,
-deleted: true}``). ``GET /responses/{id}`` stays with ``standin/responses.py`` (the store it reads).
+"""The Responses follow-up routes on a stored response (``standin/responses.py``'s store): ``GET
+/responses/{id}`` (the response as it was created), ``GET /responses/{id}/input_items`` (the items the response
+was created from) and ``DELETE /responses/{id}`` (Azure's 200 ``{object: "response.deleted", id, deleted:
+true}``).
 
 The store keeps each stored response's request ``input`` as sent; the listing builds the items from it.
 """
@@ -29,6 +30,14 @@ def _items(rid: str, value: Any) -> list[dict]:
         item.setdefault("id", f"msg_{rid.removeprefix('resp_')}{i:02d}")
         out.append(item)
     return out
+
+
+def retrieve_route(req: c.Request) -> Reply:
+    """GET /responses/{response_id}: the stored response as it was created."""
+    stored = req.ctx.store.get(req.params["response_id"])
+    if stored is None:
+        raise ReplyError(response_not_found(req.params["response_id"]))
+    return json_reply(stored["response"])
 
 
 def input_items_route(req: c.Request) -> Reply:

@@ -131,12 +131,17 @@ def build_results(state: State, config: pytest.Config) -> dict[str, Any]:
             if m not in models[case["call"]]:
                 models[case["call"]].append(m)
     hints = wrong_base_url_hints(cases, settings)
+    versions: dict[str, str | None] = {}
     for case in cases:
         case.pop("answers", None)
-        if case.get("sdk_version") is None:  # another SDK's version, when its driver told the session
-            known = getattr(state, "sdk_versions", {}).get(case.get("sdk"))
-            if known:
-                case["sdk_version"] = known
+        if case.get("sdk_version") is None:  # another SDK's: as its driver's build pinned it, when built
+            sdk = str(case.get("sdk"))
+            if sdk not in versions:
+                from ..sdks.driver import installed_version
+
+                versions[sdk] = installed_version(sdk)
+            if versions[sdk]:
+                case["sdk_version"] = versions[sdk]
             else:
                 case.pop("sdk_version", None)
     unchecked = not_checked(cases, settings, not_checked_threshold(config))

@@ -263,7 +263,7 @@ def _run_section(run: dict, targets: list[dict]) -> str:
 def _matrix_section(matrix: m.Matrix) -> str:
     out = ['<section id="matrix">\n<h2>Compatibility matrix</h2>\n']
     folded = [f"{d} {', '.join(v)}" for d, v in matrix.folded.items() if v and v != ["-"]]
-    dims = " \u00d7 ".join(matrix.dimensions)
+    dims = " \u00d7 ".join(m.dimension_names(matrix))
     note = f"Rows: documented calls by documentation section. Columns: {dims}."
     if folded:
         note += f" Folded into each cell: {'; '.join(folded)} (a cell lists who did what when they disagree)."

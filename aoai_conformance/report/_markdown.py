@@ -177,7 +177,9 @@ def _run(run: dict, targets: list[dict]) -> list[str]:
 
 def _matrix(matrix: m.Matrix) -> list[str]:
     out = ["## Compatibility matrix", ""]
-    note = f"Rows: documented calls by documentation section. Columns: {' × '.join(matrix.dimensions)}."
+    note = (
+        f"Rows: documented calls by documentation section. Columns: {' × '.join(m.dimension_names(matrix))}."
+    )
     folded = [f"{d} {', '.join(v)}" for d, v in matrix.folded.items() if v and v != ["-"]]
     if folded:
         note += f" Folded into each cell: {'; '.join(folded)} (a cell lists who did what when they disagree)."

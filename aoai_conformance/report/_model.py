@@ -9,12 +9,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from .. import modes
+from ._repeat import Repeat, repeat_of
 
 FORMAT = "aoai-conformance/results"
 VERSION = 1
@@ -251,21 +251,6 @@ class Cell:
     repeat: Repeat | None = None  # --repeat K: how the K runs of each case went
 
 
-@dataclass(frozen=True)
-class Repeat:
-    """A cell's cases run K times each (``--repeat K``): pass^K counts the cases that passed all K times,
-    pass@K those that passed at least once, out of ``cases`` (each counted once, not K times)."""
-
-    k: int
-    cases: int
-    all_passed: int  # pass^K
-    any_passed: int  # pass@K
-
-    @property
-    def label(self) -> str:
-        return f"pass^{self.k} {self.all_passed}/{self.cases} \u00b7 pass@{self.k} {self.any_passed}/{self.cases}"
-
-
 @dataclass
 class Row:
     call: str
@@ -356,6 +341,11 @@ def build_matrix(cases: list[dict]) -> Matrix:
     return Matrix(columns=columns, groups=ordered, dimensions=column_dims, folded=folded)
 
 
+def dimension_names(matrix: Matrix) -> list[str]:
+    """The column dimensions as a reader calls them (``lang`` is the SDK, ``sdk`` its version)."""
+    return [{"lang": "SDK", "sdk": "SDK version"}.get(d, d) for d in matrix.dimensions]
+
+
 def _column_value(dim: str, value: str) -> str:
     return {"sdk": "SDK " + value, "lang": value + " SDK"}.get(dim, value)
 
@@ -386,26 +376,6 @@ def _cell(cases: list[dict], dims_of: dict[str, dict[str, str]]) -> Cell:
                 who = f"{text(c.get('test')) or c['id']} {who}".strip()
             cell.breakdown.append((who, status_of(c)))
     return cell
-
-
-_REPEAT_ID = re.compile(r"-r\d+\]$")
-PASSED = ("pass", "doc-sdk-difference")
-
-
-def repeat_of(cases: list[dict]) -> Repeat | None:
-    """pass^K and pass@K of a cell whose cases carry ``repeat`` (1..K); None for a run without --repeat."""
-    if not any(isinstance(c.get("repeat"), int) and c["repeat"] > 1 for c in cases):
-        return None
-    runs: dict[str, list[str]] = {}
-    for c in cases:
-        runs.setdefault(_REPEAT_ID.sub("]", c["id"]), []).append(status_of(c))
-    k = max(len(v) for v in runs.values())
-    return Repeat(
-        k=k,
-        cases=len(runs),
-        all_passed=sum(1 for v in runs.values() if len(v) == k and all(s in PASSED for s in v)),
-        any_passed=sum(1 for v in runs.values() if any(s in PASSED for s in v)),
-    )
 
 
 # ------------------------------------------------------------------------------------------ derived sections

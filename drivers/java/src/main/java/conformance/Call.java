@@ -69,6 +69,13 @@ final class Call {
         for (JsonNode a : req.path("accessors")) {
             accessors.add(a.asText());
         }
+        unsupported = clientKind.equals("sync") || clientKind.equals("async")
+                ? null
+                : "openai-java has sync and async clients, not '" + clientKind + "'";
+    }
+
+    /** A request the driver cannot make as asked: the message says what to fix. */
+    void check() {
         if (!call.equals("chat.completions.create")
                 && !call.equals("responses.create")
                 && !call.equals("embeddings.create")) {
@@ -80,12 +87,16 @@ final class Call {
         if (!auth.equals("entra") && !auth.equals("key") && !auth.equals("env")) {
             throw new IllegalArgumentException("unknown auth '" + auth + "' (entra, key or env)");
         }
+        if (!auth.equals("env") && (baseUrl == null || baseUrl.isEmpty())) {
+            // Without it the SDK would default to api.openai.com: no call leaves for an address not given.
+            throw new IllegalArgumentException("base_url is required under auth '" + auth + "'");
+        }
+        if (auth.equals("env") && !env.hasNonNull("OPENAI_BASE_URL") && System.getenv("OPENAI_BASE_URL") == null) {
+            throw new IllegalArgumentException("auth 'env' needs OPENAI_BASE_URL in env (else api.openai.com)");
+        }
         if (!params.isObject()) {
             throw new IllegalArgumentException("params must be a JSON object");
         }
-        unsupported = clientKind.equals("sync") || clientKind.equals("async")
-                ? null
-                : "openai-java has sync and async clients, not '" + clientKind + "'";
     }
 
     ObjectNode run() {

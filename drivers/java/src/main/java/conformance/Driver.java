@@ -143,6 +143,11 @@ public final class Driver {
             r.set("error", Results.errorObject("Unsupported", call.unsupported));
             return r;
         }
+        try {
+            call.check();
+        } catch (IllegalArgumentException e) {
+            return Results.driverError(id, e.getMessage());
+        }
         long deadline = req.path("deadline_ms").asLong(0);
         Future<ObjectNode> f = workers.submit(call::run);
         try {

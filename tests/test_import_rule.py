@@ -48,7 +48,19 @@ ENGINE = (
     "_pytest",
 )
 RECORDING_AND_SERVERS = ("cassettes", "standin", "faultproxy")
-HARNESS = ("plugin", "calls", "auth", "serving", "cli", "sdkmatrix", "thirdparty", "mutation", "bench", "sdks")
+HARNESS = (
+    "plugin",
+    "calls",
+    "auth",
+    "serving",
+    "cli",
+    "sdkmatrix",
+    "thirdparty",
+    "mutation",
+    "bench",
+    "sdks",
+    "docsnippets",
+)
 
 
 @dataclass(frozen=True)

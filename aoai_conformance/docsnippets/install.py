@@ -15,11 +15,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .extract import Block
 
+MAVEN_CENTRAL = "https://repo.maven.apache.org/maven2"
 MAVEN_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get"
 TIMEOUT = 240
 
@@ -131,12 +133,19 @@ def major_version_rule(words: list[str], module: Path, env: dict[str, str]) -> l
         if not m or int(m.group(2)) < 2 or m.group(1).endswith(f"/v{m.group(2)}"):
             continue
         offline = {**env, "GOPROXY": "off"}
-        _run(["go", "mod", "edit", f"-require={word}"], module, offline)
-        _, out = _run(["go", "list", "-m", "all"], module, offline)
-        _run(["go", "mod", "edit", f"-droprequire={m.group(1)}"], module, offline)
+        rule = module.with_name(module.name + "-rule")  # its go.mod ends up unparsable, on purpose
+        rule.mkdir()
+        _run(["go", "mod", "init", "scratch.example/rule"], rule, offline)
+        _run(["go", "mod", "edit", f"-require={word}"], rule, offline)
+        _, out = _run(["go", "list", "-m", "all"], rule, offline)
         found = [x.strip() for x in out.splitlines() if "invalid" in x]
-        if found:
-            return [f"offline rule check (go mod edit -require={word}; go list -m all): {found[0]}"]
+        notes = (
+            [f"offline rule check (go mod edit -require={word}; go list -m all): {found[0]}"] if found else []
+        )
+        fixed = f"{m.group(1)}/v{m.group(2)}@{word.split('@', 1)[1]}"
+        code, out = _run(["go", "get", fixed], module, env)
+        notes.append(f"go get {fixed}: " + ("resolves" if code == 0 else _error_line(out, ("go: ",))))
+        return notes
     return []
 
 
@@ -158,7 +167,26 @@ def resolve_maven(coordinates: str, work: Path) -> Resolution:
         return Resolution("", "resolved", coordinates)
     detail = _error_line(out, ("[ERROR] Failed",))
     m = re.search(r"(Could not find artifact \S+ in \S+)|(Could not transfer artifact.*)", detail)
-    return Resolution("", "failed", m.group(0) if m else detail)
+    return Resolution("", "failed", m.group(0) if m else detail, evidence=_maven_metadata(coordinates))
+
+
+def _maven_metadata(coordinates: str) -> list[str]:
+    """The versions Maven Central's metadata lists next to the one asked for."""
+    group, artifact, version = coordinates.split(":")[:3]
+    url = f"{MAVEN_CENTRAL}/{group.replace('.', '/')}/{artifact}/maven-metadata.xml"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - a fixed https URL
+            text = answer.read().decode("utf-8", "replace")
+    except (OSError, ValueError) as e:
+        return [f"{url}: not read ({e})"]
+    versions = re.findall(r"<version>([^<]+)</version>", text)
+    latest = re.search(r"<release>([^<]+)</release>", text)
+    prefix = ".".join(version.split(".")[:2]) + "."
+    near = [v for v in versions if v.startswith(prefix)]
+    return [
+        f"{url} lists {len(versions)} versions; {version} is {'among' if version in versions else 'not among'} them; "
+        f"{prefix}x: {', '.join(near) or 'none'}; release {latest.group(1) if latest else '?'}"
+    ]
 
 
 def _maven_coordinates(block: Block) -> list[tuple[int, str]]:

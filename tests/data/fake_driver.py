@@ -20,7 +20,11 @@ import time
 from urllib.parse import urlsplit
 
 BREAK = os.environ.get("FAKE_DRIVER_BREAK", "")
-PATHS = {"chat.completions.create": "chat/completions", "responses.create": "responses", "embeddings.create": "embeddings"}
+PATHS = {
+    "chat.completions.create": "chat/completions",
+    "responses.create": "responses",
+    "embeddings.create": "embeddings",
+}
 CLASSES = {
     400: "BadRequestError",
     401: "AuthenticationError",
@@ -137,12 +141,17 @@ def handle(req):
     start = time.monotonic()
     call = req.get("call")
     if call not in PATHS:
-        return {"ok": False, "error": {"class": "DriverError", "status": None, "message": f"unknown call {call}"}}
+        return {
+            "ok": False,
+            "error": {"class": "DriverError", "status": None, "message": f"unknown call {call}"},
+        }
     if req.get("client") == "sync":
         return {"ok": False, "error": {"class": "Unsupported", "status": None, "message": "async only"}}
     auth = req["auth"]
     base = req["env"]["OPENAI_BASE_URL"] if auth == "env" else req["base_url"]
-    credential = {"entra": req.get("token"), "key": req.get("api_key")}.get(auth, req["env"].get("OPENAI_API_KEY"))
+    credential = {"entra": req.get("token"), "key": req.get("api_key")}.get(
+        auth, req["env"].get("OPENAI_API_KEY")
+    )
     body = dict(req.get("params") or {})
     if req.get("stream"):
         body["stream"] = True
@@ -173,12 +182,20 @@ def handle(req):
         pause = wait_for(rh, retry, max_retries) if status is not None else min(0.5 * 2**retry, 8.0)
         if time.monotonic() + pause > deadline:
             time.sleep(max(0.0, deadline - time.monotonic()))
-            return {"ok": False, "watchdog": True, "error": {"class": "Watchdog", "status": None, "message": "deadline"}}
+            return {
+                "ok": False,
+                "watchdog": True,
+                "error": {"class": "Watchdog", "status": None, "message": "deadline"},
+            }
         time.sleep(max(0.0, pause))
         retry += 1
     elapsed = (time.monotonic() - start) * 1000
     if status is None:
-        return {"ok": False, "elapsed_ms": elapsed, "error": {"class": "APIConnectionError", "status": None, "message": failure}}
+        return {
+            "ok": False,
+            "elapsed_ms": elapsed,
+            "error": {"class": "APIConnectionError", "status": None, "message": failure},
+        }
     if status >= 400:
         try:
             err = json.loads(data).get("error") or {}
@@ -197,7 +214,13 @@ def handle(req):
                 "request_id": rh.get("x-request-id"),
             },
         }
-    result = {"ok": True, "status": status, "elapsed_ms": elapsed, "request_id": rh.get("x-request-id"), "strict": None}
+    result = {
+        "ok": True,
+        "status": status,
+        "elapsed_ms": elapsed,
+        "request_id": rh.get("x-request-id"),
+        "strict": None,
+    }
     if req.get("stream"):
         result["events"], result["text"] = events_of(data)
         return result
@@ -208,7 +231,19 @@ def handle(req):
 
 
 def main():
-    print(json.dumps({"hello": {"sdk": "fake", "version": "6.49.0", "runtime": sys.version.split()[0], "identity": "none"}}), flush=True)
+    print(
+        json.dumps(
+            {
+                "hello": {
+                    "sdk": "fake",
+                    "version": "6.49.0",
+                    "runtime": sys.version.split()[0],
+                    "identity": "none",
+                }
+            }
+        ),
+        flush=True,
+    )
     for line in sys.stdin:
         if not line.strip():
             continue

@@ -28,7 +28,7 @@ import pytest
 
 from aoai_conformance import cli, report
 from aoai_conformance.report import _fleet, _history
-from conftest import clean_env
+from conftest import clean_env, cli_run
 
 SELECTION = "test_chat_completion or test_wrong_credential or test_embeddings_create_float"
 REGIONS = {"eastus2": "East US 2", "staging": "West Europe", "sweden": "Sweden Central"}
@@ -152,6 +152,7 @@ def test_each_target_runs_on_its_own_and_a_throttled_one_is_not_checked(material
         unchecked["target"] == "sweden" and unchecked["throttled"] == unchecked["cases"] - 1
     )  # the 401 passed
     assert unchecked["headline"].startswith("NOT CHECKED: sweden:")
+    assert unchecked["headline"] in runs["sweden-throttled"]["run"]["hints"]  # the run's last line too
     for variant, results in runs.items():
         (target,) = results["run"]["targets"]
         assert target["region"] == REGIONS[variant.split("-")[0]]
@@ -284,3 +285,43 @@ def test_list_targets_reads_the_example_and_falls_back_to_the_endpoint(tmp_path)
         env={**os.environ},
     )
     assert r.returncode == 0 and json.loads(r.stdout)["include"][0]["target"] == names[0]
+
+
+def test_repeat_runs_each_live_case_k_times_and_counts_tokens_per_repeat(tmp_path):
+    from aoai_conformance.standin import StandIn
+
+    with StandIn(api_key="key-r", tokens=("tok-r",)) as server:
+        targets = tmp_path / "targets.toml"
+        targets.write_text(
+            f'[targets.r]\nbase_url = "{server.base_url}"\nkind = "azure"\napi_key_env = "R_KEY"\n',
+            encoding="utf-8",
+        )
+        args = ["run", "--mode", "live", "--target", "r", "--targets-file", str(targets), "--auth", "key"]
+        args += [
+            "--repeat",
+            "3",
+            "--reports-dir",
+            str(tmp_path),
+            "-k",
+            "test_chat_completion and not image",
+            "-q",
+        ]
+        r = cli_run(*args, env=clean_env(R_KEY="key-r"))
+    assert r.code == 0, r.out[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert results["run"]["repeat"] == 3
+    by_repeat = results["run"]["tokens"]["by_repeat"]
+    assert (
+        list(by_repeat) == ["1", "2", "3"]
+        and sum(by_repeat.values()) == results["run"]["tokens"]["total"] > 0
+    )
+    assert sorted({c["repeat"] for c in results["cases"]}) == [1, 2, 3]
+    assert all(c["id"].endswith(f"-r{c['repeat']}]") for c in results["cases"])
+    assert "pass^3" in (tmp_path / "compat.md").read_text(encoding="utf-8")
+
+
+def test_repeat_is_refused_outside_live_runs_in_one_line():
+    r = cli_run("run", "--repeat", "2", "-k", "test_chat_completion", env=clean_env())
+    assert r.code == 2
+    assert "--repeat 2 repeats live calls: use it with --mode live" in r.out
+    assert "Traceback" not in r.out

@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         help="new: exit 1 only for failures the --compare-to run did not have",
     )
     run.add_argument(
+        "--sdk",
+        metavar="python,node,go,java",
+        help="SDKs that make the calls (default: python; the others through drivers/; AOAI_CONFORMANCE_SDK)",
+    )
+    run.add_argument(
         "--repeat",
         metavar="K",
         help="live: run each case K times; the report gives pass^K and pass@K per cell (AOAI_CONFORMANCE_REPEAT)",
@@ -89,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--fail-on",
         choices=("new",),
-        help="--history: exit 1 for new failures only (known flaky cells are ignored, and said so)",
+        help="--history: exit 1 for new failures only (known flaky cells are ignored, and said so); 3 when "
+        "nothing is new but the last night left a target not checked or not run",
     )
     chk = sub.add_parser(
         "check",
@@ -133,6 +139,8 @@ def _pytest_args(ns: argparse.Namespace) -> list[str]:
         args.append("-q")
     if ns.repeat:
         args += ["--repeat", ns.repeat]
+    if ns.sdk:
+        args += ["--sdk", ns.sdk]
     if ns.not_checked_threshold:
         args += ["--not-checked-threshold", ns.not_checked_threshold]
     return args

@@ -211,3 +211,17 @@ def test_not_checked_counts_skips_against_the_threshold():
     assert (entry["skipped"], entry["cases"], entry["throttled"]) == (2, 3, 2)
     assert not_checked(cases, _settings(), 0.7) == []
     assert not_checked(cases, _settings("replay"), 0.5) == []  # replay reaches no server: nothing throttles
+
+
+def test_a_target_in_two_inputs_is_one_line_exit_2(tmp_path, capsys):
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.json").write_text(
+            json.dumps(results("same", make_case(target="same"))), encoding="utf-8"
+        )
+    assert (
+        cli.main(
+            ["report", "--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(tmp_path)]
+        )
+        == 2
+    )
+    assert "target 'same' is also in" in capsys.readouterr().err

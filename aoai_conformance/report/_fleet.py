@@ -100,7 +100,7 @@ def merge(paths: list[Path], expect: list[str] | None = None) -> dict:
     for path in paths:
         results, missing = read_source(Path(path))
         if results is None:
-            name = _target_name(Path(path), None)
+            name = _once(_target_name(Path(path), None), targets, path)
             targets[name] = _target_entry(name, {}, str(path), state="not-run", reason=missing)
             continue
         run = m.as_dict(results.get("run"))
@@ -114,6 +114,7 @@ def merge(paths: list[Path], expect: list[str] | None = None) -> dict:
         for name in sorted({m.text(t.get("name")) for t in listed} | seen):
             if not name:
                 continue
+            _once(name, targets, path)
             meta = next((t for t in listed if m.text(t.get("name")) == name), {})
             mine = [c for c in results["cases"] if m.text(m.case_params(c).get("target")) == name]
             if run.get("not_run"):
@@ -136,6 +137,15 @@ def merge(paths: list[Path], expect: list[str] | None = None) -> dict:
         "targets": [targets[n] for n in sorted(targets)],
         "cells": _cells(cases_of, targets),
     }
+
+
+def _once(name: str, targets: dict[str, dict], path: Path | str) -> str:
+    if name in targets:
+        raise m.ReportInputError(
+            f"{path}: target {name!r} is also in {targets[name]['source'] or 'another input'}; "
+            "merge one results.json per target (one night)"
+        )
+    return name
 
 
 def _target_entry(

@@ -165,11 +165,20 @@ class Attempt:
 
 
 @dataclass
+class Cut:
+    """A body that stops short of its content-length: then the connection is closed, or left open ("stall")."""
+
+    data: bytes
+    stall: bool = False
+
+
+@dataclass
 class Scripted:
     """Answers POSTs with the scripted replies in order (the last one repeats) and logs every attempt."""
 
     replies: list[tuple[int, dict[str, str], Any]]
     attempts: list[Attempt] = field(default_factory=list)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def __enter__(self) -> "Scripted":
         script = self
@@ -184,14 +193,20 @@ class Scripted:
                     Attempt(time.monotonic(), self.path, headers, json.loads(raw or b"null"))
                 )
                 status, extra, body = script.replies[min(len(script.attempts), len(script.replies)) - 1]
-                data = json.dumps(body).encode()
+                cut = body if isinstance(body, Cut) else None
+                data = cut.data if cut else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
+                self.send_header("content-type", "text/event-stream" if cut else "application/json")
+                self.send_header("content-length", str(len(data) + (100 if cut else 0)))
                 for k, v in extra.items():
                     self.send_header(k, v)
                 self.end_headers()
                 self.wfile.write(data)
+                if cut:
+                    self.wfile.flush()
+                    if cut.stall:
+                        script.stopping.wait(60)
+                    self.connection.shutdown(socket.SHUT_RDWR)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -201,6 +216,7 @@ class Scripted:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.stopping.set()
         stop_serving(self.server)
 
     @property
@@ -453,6 +469,38 @@ def test_the_watchdog_ends_a_retry_after_sleep_and_the_driver_goes_on(driver, st
     assert took < 15
     assert len(server.attempts) == 1
     assert driver.call(**_key(standin.base_url))["ok"]
+
+
+CHUNK = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+         "choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}]}  # fmt: skip
+ONE_CHUNK = f"data: {json.dumps(CHUNK)}\n\n".encode()
+
+
+def test_a_stream_cut_short_is_an_error_after_the_events_that_came(driver):
+    with Scripted([(200, {}, Cut(ONE_CHUNK))]) as server:
+        url = f"http://127.0.0.1:{server.port}/openai/v1/"
+        result = driver.call(
+            **_key(url, stream=True, params={**CHAT, "stream": True}, options={"max_retries": 0})
+        )
+    assert result["ok"] is False and result["error"]["message"] == "unexpected EOF", result
+    assert [e["object"] for e in result["events"]] == ["chat.completion.chunk"] and result["text"] == "Hel"
+    assert result["status"] == 200 and result["watchdog"] is False
+
+
+def test_a_stalled_stream_ended_by_the_watchdog_keeps_the_events_that_came(driver):
+    with Scripted([(200, {}, Cut(ONE_CHUNK, stall=True))]) as server:
+        url = f"http://127.0.0.1:{server.port}/openai/v1/"
+        result = driver.call(
+            **_key(
+                url,
+                stream=True,
+                params={**CHAT, "stream": True},
+                options={"max_retries": 0},
+                deadline_ms=1500,
+            )
+        )
+    assert result["ok"] is False and result["watchdog"] is True, result
+    assert result["text"] == "Hel" and len(result["events"]) == 1 and result["status"] == 200
 
 
 # --- Params: what the typed params cannot hold is still sent as the call -----------------------------------

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openai/openai-go/v2"
@@ -31,6 +32,39 @@ type outcome struct {
 	err       error
 }
 
+// streamed holds a stream's events as they arrive, so that a result the watchdog ends still shows what came first.
+type streamed struct {
+	mu       sync.Mutex
+	httpResp *http.Response
+	events   []event
+	text     string
+}
+
+func (s *streamed) started(resp *http.Response) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.httpResp = resp
+}
+
+func (s *streamed) add(e event, delta string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, e)
+	s.text += delta
+}
+
+// into copies what arrived so far into out.
+func (s *streamed) into(out *outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out.events = append([]event{}, s.events...)
+	text := s.text
+	out.text = &text
+	if out.httpResp == nil {
+		out.httpResp = s.httpResp
+	}
+}
+
 // accessor reads one documented value through the SDK's typed API; ok is false where the SDK cannot answer.
 type accessor func(name string) (value any, ok bool)
 
@@ -50,6 +84,7 @@ func run(req *request) *result {
 	// interrupts, so only a select on the deadline turns a stuck call into a result. A call left behind ends on
 	// its own: its next attempt sees the cancelled context and sends nothing.
 	done := make(chan *outcome, 1)
+	live := &streamed{}
 	start := time.Now()
 	go func() {
 		defer func() {
@@ -58,7 +93,7 @@ func run(req *request) *result {
 				done <- &outcome{err: fmt.Errorf("driver panic: %v", p)}
 			}
 		}()
-		done <- call(ctx, &client, req)
+		done <- call(ctx, &client, req, live)
 	}()
 	var out *outcome
 	select {
@@ -68,6 +103,9 @@ func run(req *request) *result {
 		case out = <-done: // finished at the same instant: its own answer wins
 		default:
 			out = &outcome{err: ctx.Err()}
+			if req.Stream {
+				live.into(out)
+			}
 		}
 	}
 	elapsed := time.Since(start)
@@ -150,7 +188,7 @@ func describe(err error, resp *http.Response) *errorInfo {
 	return info
 }
 
-func call(ctx context.Context, client *openai.Client, req *request) *outcome {
+func call(ctx context.Context, client *openai.Client, req *request, live *streamed) *outcome {
 	out := &outcome{}
 	into := option.WithResponseInto(&out.httpResp)
 	switch req.Call {
@@ -166,16 +204,17 @@ func call(ctx context.Context, client *openai.Client, req *request) *outcome {
 		if req.Stream {
 			stream := client.Chat.Completions.NewStreaming(ctx, p, into)
 			defer stream.Close()
-			text := ""
+			live.started(out.httpResp)
 			for stream.Next() {
 				chunk := stream.Current()
-				object := string(chunk.Object)
-				out.events = append(out.events, event{Object: &object, JSON: marshal(chunk)})
+				object, delta := string(chunk.Object), ""
 				if len(chunk.Choices) > 0 {
-					text += chunk.Choices[0].Delta.Content
+					delta = chunk.Choices[0].Delta.Content
 				}
+				live.add(event{Object: &object, JSON: marshal(chunk)}, delta)
 			}
-			out.text, out.err = &text, stream.Err()
+			out.err = stream.Err()
+			live.into(out)
 			return out
 		}
 		resp, err := client.Chat.Completions.New(ctx, p, into)
@@ -195,16 +234,17 @@ func call(ctx context.Context, client *openai.Client, req *request) *outcome {
 		if req.Stream {
 			stream := client.Responses.NewStreaming(ctx, p, into)
 			defer stream.Close()
-			text := ""
+			live.started(out.httpResp)
 			for stream.Next() {
 				ev := stream.Current()
-				kind := ev.Type
-				out.events = append(out.events, event{Type: &kind, JSON: marshal(ev)})
+				kind, delta := ev.Type, ""
 				if ev.Type == "response.output_text.delta" {
-					text += ev.Delta
+					delta = ev.Delta
 				}
+				live.add(event{Type: &kind, JSON: marshal(ev)}, delta)
 			}
-			out.text, out.err = &text, stream.Err()
+			out.err = stream.Err()
+			live.into(out)
 			return out
 		}
 		resp, err := client.Responses.New(ctx, p, into)

@@ -246,6 +246,9 @@ def test_fourteen_nights_flaky_is_not_new_and_fail_on_new_exits_1_for_the_new_on
     assert "?" in next(line for line in md.splitlines() if "on sweden" in line)  # the throttled night
     html = (tmp_path / "trend" / "trend.html").read_text(encoding="utf-8")
     assert 'class="not-checked"' in html and 'class="fail"' in html
+    # Secrets never land in a report: no target's key in any night's fleet.* or the trend.
+    written = [*history.rglob("fleet.*"), *(tmp_path / "trend").iterdir()]
+    assert written and not [p for p in written for name in REGIONS if f"key-{name}" in p.read_text("utf-8")]
 
 
 def test_without_the_new_break_fail_on_new_passes_over_the_known_flake(material, tmp_path, capsys):

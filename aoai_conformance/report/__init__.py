@@ -5,6 +5,10 @@
     paths = report.render(results, Path("reports"), previous=report.load("previous/results.json"))
     changes = report.diff(previous, results)                # Diff(new_failures, fixed, new_drift, ...)
 
+A fleet (issue 15): ``aoai-conformance report --merge A.json B.json ...`` (``_fleet.merge``: one night of several
+targets, fleet.json/md/html) and ``report --history DIR`` (``_history.trend``: the last N nights, new vs flaky);
+the command lines live in ``__main__`` (``merge_command``, ``history_command``), shared with the CLI.
+
 The format is documented in RESULTS_FORMAT.md and results.schema.json next to this file. Rendering is
 deterministic: the same input gives the same bytes, so two reports can be diffed.
 """

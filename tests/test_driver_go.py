@@ -466,6 +466,7 @@ def test_the_watchdog_ends_a_retry_after_sleep_and_the_driver_goes_on(driver, st
                                     deadline_ms=1500))  # fmt: skip
         took = time.monotonic() - start
     assert result["ok"] is False and result["watchdog"] is True, result
+    assert result["error"]["class"] == "Watchdog"
     assert took < 15
     assert len(server.attempts) == 1
     assert driver.call(**_key(standin.base_url))["ok"]

@@ -132,6 +132,10 @@ func run(req *request) *result {
 	res.Watchdog = ctx.Err() != nil && errors.Is(out.err, context.DeadlineExceeded)
 	if out.err != nil {
 		res.Error = describe(out.err, out.httpResp)
+		if res.Watchdog {
+			res.Error.Class = "Watchdog" // as every driver names it; the message keeps the SDK's own error
+			res.Error.Message = fmt.Sprintf("no result within deadline_ms=%d: %s", req.DeadlineMs, res.Error.Message)
+		}
 		if res.Error.Status != nil {
 			res.Status = res.Error.Status
 		}

@@ -442,9 +442,10 @@ class _Handler(BaseHTTPRequestHandler):
             if fault is not None and kind == "delay":
                 self.server.owner._stopping.wait(fault.seconds or 0)
             cut = fault.events if fault is not None and kind == "cut_stream" else None
-            attempt.served = self._normal(scope, attempt, cut)
-            if attempt.served is None:  # forwarded and relayed already
+            served = self._normal(scope, attempt, cut)
+            if served is None:  # forwarded and relayed already (_forward logged what it served)
                 return
+            attempt.served = served
         if attempt.served.status is None:
             self._hang_up(reset=False)
             return

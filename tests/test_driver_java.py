@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -42,6 +43,7 @@ class Step:
     body: bytes
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    cut: bool = False  # promise more bytes than the body, then close the connection
 
 
 def json_step(status: int, body: Any, **headers: str) -> Step:
@@ -88,9 +90,13 @@ class Scripted:
                 for name, value in step.headers.items():
                     self.send_header(name, value)
                 self.send_header("content-type", step.content_type)
-                self.send_header("content-length", str(len(step.body)))
+                self.send_header("content-length", str(len(step.body) + (500 if step.cut else 0)))
                 self.end_headers()
                 self.wfile.write(step.body)
+                if step.cut:
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -275,6 +281,44 @@ def test_validate_fails_the_strict_parse_on_a_real_azure_responses_body_with_rea
     assert result["strict"]["ok"] is False and "ReasoningEffort" in result["strict"]["error"]
 
 
+# --- streams cut short -----------------------------------------------------------------------------------
+def sse_chunks(*texts: str) -> bytes:
+    chunks = [
+        {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "delta": {"content": t}, "finish_reason": None}],
+        }
+        for t in texts
+    ]
+    return "".join(f"data: {json.dumps(c)}\n\n" for c in chunks).encode()
+
+
+def test_a_stream_ending_without_done_is_no_error(driver, server):
+    # openai-java ends quietly: only the missing finish_reason and [DONE] show the cut (the harness judges them).
+    url = server.script("no-done", Step(200, sse_chunks("a", "b"), "text/event-stream"))
+    result = driver.call(url, {**CHAT, "stream": True}, stream=True)
+    assert result["ok"] is True and result["text"] == "ab", result
+    assert all(e["json"]["choices"][0]["finish_reason"] is None for e in result["events"])
+
+
+def test_a_connection_cut_mid_stream_is_an_io_exception_after_the_events_so_far(driver, server):
+    url = server.script("cut", Step(200, sse_chunks("a"), "text/event-stream", cut=True))
+    result = driver.call(url, {**CHAT, "stream": True}, stream=True, client="async")
+    assert result["ok"] is False and result["error"]["class"] == "OpenAIIoException", result
+    assert result["text"] == "a" and len(result["events"]) == 1
+
+
+def test_an_error_event_in_a_stream_is_an_sse_exception(driver, server):
+    body = sse_chunks("a") + b'data: {"error": {"code": "server_error", "message": "boom"}}\n\n'
+    url = server.script("sse-error", Step(200, body, "text/event-stream"))
+    result = driver.call(url, {**CHAT, "stream": True}, stream=True)
+    assert result["ok"] is False and result["error"]["class"] == "SseException", result
+    assert result["error"]["code"] == "server_error" and result["text"] == "a"
+
+
 # --- errors: the class per status, read through the documented accessors -------------------------------
 CLASSES = {
     400: "BadRequestException",
@@ -317,8 +361,6 @@ def test_a_real_azure_404_is_a_not_found_exception_without_a_request_id(driver, 
 
 
 def test_a_refused_connection_is_the_sdks_io_exception(driver):
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -19,7 +19,7 @@ import pytest
 from aoai_conformance.docsnippets.__main__ import DEFAULT_SEEDS, main
 from aoai_conformance.docsnippets.extract import Block, extract, fenced_blocks, seed_files
 from aoai_conformance.docsnippets.install import resolve_block
-from aoai_conformance.docsnippets.report import judge, load_known
+from aoai_conformance.docsnippets.report import drift, judge, load_known
 from aoai_conformance.docsnippets.run import (
     COMPILE_ERROR,
     FRAGMENT,
@@ -28,6 +28,7 @@ from aoai_conformance.docsnippets.run import (
     RUNTIME_ERROR,
     STANDIN_KEY,
     STANDIN_TOKEN,
+    Result,
     Toolchains,
     run_block,
 )
@@ -374,3 +375,15 @@ def test_a_known_file_that_is_not_toml_is_bad_input(tmp_path, capsys):
     bad.write_text("[[known]\n", encoding="utf-8")
     assert main(["--known", str(bad), "--list"]) == 2
     assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_drift_pairs_the_earlier_revision_s_blocks_with_the_current_page_s():
+    results = [Result(b, KNOWN[b.id].outcome if b.id in KNOWN else RAN) for b in ALL]
+    pairs = {(d["earlier"], d["current"]): d for d in drift(results)}
+    fixed = pairs[("002:61-67", "000:76-82")]
+    assert (fixed["code"], fixed["earlier_outcome"], fixed["current_outcome"]) == (
+        "changed",
+        COMPILE_ERROR,
+        RAN,
+    )
+    assert all(d["earlier"].startswith("002:") and d["current"].startswith("000:") for d in pairs.values())

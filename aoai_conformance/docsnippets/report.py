@@ -163,11 +163,21 @@ def to_json(results: list[Result], known: dict[str, Known], verdict: Verdict, se
 def drift(results: list[Result]) -> list[dict[str, Any]]:
     """The earlier revision of the Python page (002) against the current one (000), block by block: same
     section and tab, same code or not, and each one's outcome."""
-    current = {(r.block.section, r.block.language): r for r in results if r.block.seed.startswith("000")}
+    def by_section(prefix: str) -> dict[tuple[str, str, int], Result]:
+        seen: dict[tuple[str, str], int] = {}
+        out: dict[tuple[str, str, int], Result] = {}
+        for r in results:
+            if r.block.seed.startswith(prefix) and r.block.language != "output":
+                key = (r.block.section, r.block.language)
+                seen[key] = seen.get(key, 0) + 1
+                out[(*key, seen[key])] = r  # the n-th block of a section pairs with the n-th
+        return out
+
+    current = by_section("000")
     out = []
-    for old in (r for r in results if r.block.seed.startswith("002")):
-        new = current.get((old.block.section, old.block.language))
-        if new is None or old.block.language == "output":
+    for key, old in by_section("002").items():
+        new = current.get(key)
+        if new is None:
             continue
         if new.block.code == old.block.code and new.outcome == old.outcome:
             continue

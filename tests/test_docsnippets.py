@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from aoai_conformance.docsnippets.__main__ import DEFAULT_SEEDS, main
+from aoai_conformance.docsnippets.__main__ import main, seeds_dir
 from aoai_conformance.docsnippets.extract import Block, extract, fenced_blocks, seed_files
 from aoai_conformance.docsnippets.install import resolve_block
+from aoai_conformance.docsnippets.report import KNOWN as KNOWN_FILE
 from aoai_conformance.docsnippets.report import drift, judge, load_known
 from aoai_conformance.docsnippets.run import (
     COMPILE_ERROR,
@@ -34,14 +35,18 @@ from aoai_conformance.docsnippets.run import (
 )
 from aoai_conformance.docsnippets.substitute import JS_CREDENTIAL, RESOURCE_URL, prepare
 
-if not (DEFAULT_SEEDS / "000_618f909ca6807cc5.txt").is_file():
-    pytest.skip(f"the seed pages are not at {DEFAULT_SEEDS} (../shared/seeds)", allow_module_level=True)
+SEEDS_DIR = seeds_dir(None)
+if not (SEEDS_DIR / "000_618f909ca6807cc5.txt").is_file():
+    pytest.skip(
+        f"the seed pages are not at {SEEDS_DIR}: set AOAI_CONFORMANCE_SEEDS to the folder of 000_618f909ca6807cc5.txt",
+        allow_module_level=True,
+    )
 
-SEEDS = seed_files(DEFAULT_SEEDS)
+SEEDS = seed_files(SEEDS_DIR)
 BLOCKS = {p: extract(f) for p, f in SEEDS.items()}
 ALL = [b for blocks in BLOCKS.values() for b in blocks]
 BY_ID = {b.id: b for b in ALL}
-KNOWN = load_known(Path("aoai_conformance/docsnippets/known.toml").resolve())
+KNOWN = load_known(KNOWN_FILE)
 ORIGIN = "http://127.0.0.1:5"
 
 

@@ -228,6 +228,22 @@ def test_python_blocks_run_against_the_standin_or_are_listed(block):
         assert all(" -> 2" in x for x in r.requests)
 
 
+@pytest.mark.parametrize(
+    "block_id,sent",
+    [
+        ("000:113-130", "Authorization: Bearer the stand-in token"),  # Entra ID tab
+        (
+            "000:138-151",
+            "Authorization: Bearer the stand-in key",
+        ),  # API Key tab: os.getenv("AZURE_OPENAI_API_KEY")
+        ("000:159-168", "Authorization: Bearer the stand-in key"),  # Environment Variables tab
+    ],
+)
+def test_each_tab_sends_the_credential_it_documents(block_id, sent):
+    r = run_block(BY_ID[block_id], ALL, TOOLS)
+    assert r.requests == [f"POST /openai/v1/responses [{sent}] -> 200"]
+
+
 def test_a_rendered_python_block_takes_its_indentation_from_the_markdown_page():
     r = run_block(BY_ID["001:583-602"], ALL, TOOLS)
     assert r.outcome == RAN and r.same_as == "000:553-576"

@@ -163,6 +163,7 @@ def to_json(results: list[Result], known: dict[str, Known], verdict: Verdict, se
 def drift(results: list[Result]) -> list[dict[str, Any]]:
     """The earlier revision of the Python page (002) against the current one (000), block by block: same
     section and tab, same code or not, and each one's outcome."""
+
     def by_section(prefix: str) -> dict[tuple[str, str, int], Result]:
         seen: dict[tuple[str, str], int] = {}
         out: dict[tuple[str, str, int], Result] = {}
@@ -208,6 +209,9 @@ def to_markdown(report: dict) -> str:
         + ". Toolchains: "
         + ", ".join(f"{k} {v}" for k, v in report["toolchains"].items())
         + ".",
+        "",
+        "Extraction, substitution and wrapping rules: `aoai_conformance/docsnippets/__init__.py`. Findings and "
+        "listed fragments, with their evidence: `aoai_conformance/docsnippets/known.toml`.",
         "",
         f"{s['blocks']} blocks; documentation findings: {len(s['documentation_findings'])}; listed fragments: "
         f"{len(s['listed_fragments'])}; new failures: "

@@ -352,7 +352,7 @@ def _run_block(block: Block, blocks: list[Block], tools: Toolchains) -> Result:
         runner = RUNNERS[block.language]
         outcome, detail = runner(prepared, work, env, tools)
         requests = [
-            f"{r.method} {r.path} -> {st}" + (f" {code}" if code else "")
+            f"{r.method} {r.path} [{credential_sent(r.headers)}] -> {st}" + (f" {code}" if code else "")
             for r, (_, st, code) in zip(s.requests, statuses)
         ]
     if outcome == RAN:
@@ -363,6 +363,16 @@ def _run_block(block: Block, blocks: list[Block], tools: Toolchains) -> Result:
         outcome = FRAGMENT
     same_as = same.id if same is not None else ""
     return Result(block, outcome, detail, prepared.substitutions, requests, same_as=same_as)
+
+
+def credential_sent(headers: dict) -> str:
+    """Which credential a request carried, named, never shown."""
+    value = headers.get("api-key") or headers.get("authorization", "")
+    how = "api-key" if "api-key" in headers else "Authorization: Bearer" if value else "no credential"
+    what = {STANDIN_KEY: "the stand-in key", STANDIN_TOKEN: "the stand-in token"}.get(
+        value.split(" ")[-1], ""
+    )
+    return f"{how} {what or 'another value'}" if value else how
 
 
 def _needs_indentation(block: Block) -> bool:

@@ -64,7 +64,13 @@ def test_missing_toolchain_or_build_is_not_run_with_the_reason(tmp_path, monkeyp
     ):
         Driver("node", folder=tmp_path).command()
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(NotRun, match=r"^go is not installed \(needed by drivers/go\)$"):
+    with pytest.raises(NotRun, match=r"^java is not installed \(needed by drivers/java\)$"):
+        Driver("java", folder=tmp_path).command()
+    # a built Go driver needs no toolchain to run; the SDK matrix's version needs its own build
+    monkeypatch.setenv("AOAI_CONFORMANCE_GO_OPENAI", "v3.99.0")
+    with pytest.raises(
+        NotRun, match=r"^drivers/go is not built: run AOAI_CONFORMANCE_GO_OPENAI=v3.99.0 drivers/go/build$"
+    ):
         Driver("go", folder=tmp_path).command()
 
 

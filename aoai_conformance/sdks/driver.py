@@ -34,25 +34,39 @@ class NotRun(Exception):
 
 @dataclass(frozen=True)
 class Spec:
-    """How PROTOCOL.md starts a driver and what its build leaves behind."""
+    """How PROTOCOL.md starts a driver and what its build leaves behind; ``version`` is the SDK matrix's
+    ``AOAI_CONFORMANCE_<SDK>_OPENAI`` (empty: the pinned version), which each build installs beside the pin."""
 
     tools: tuple[str, ...]
-    built: str  # relative to the driver's folder
 
-    def command(self, folder: Path) -> list[str]:
-        if self.built.startswith("node_modules"):
-            return ["node", "driver.mjs"]
-        if self.built == "bin/driver":
-            return [str(folder / "bin" / "driver")]
-        classpath = (folder / "target" / "classpath.txt").read_text().strip()
-        return ["java", "-cp", f"target/classes:{classpath}", "conformance.Driver"]
+    def built(self, sdk: str, version: str) -> str:
+        """A file the build writes, relative to the driver's folder."""
+        if sdk == "node":
+            return (
+                f"versions/{version}/node_modules/openai/package.json"
+                if version
+                else "node_modules/openai/package.json"
+            )
+        if sdk == "go":
+            return f"bin/driver-{version}" if version else "bin/driver"
+        return f"target-openai-{version}/classpath.txt" if version else "target/classpath.txt"
+
+    def command(self, sdk: str, folder: Path, version: str) -> list[str]:
+        if sdk == "node":
+            return ["node", "driver.mjs"]  # it reads AOAI_CONFORMANCE_NODE_OPENAI itself
+        if sdk == "go":
+            return [str(folder / self.built(sdk, version))]
+        target = f"target-openai-{version}" if version else "target"
+        classpath = (folder / target / "classpath.txt").read_text().strip()
+        return ["java", "-cp", f"{target}/classes:{classpath}", "conformance.Driver"]
 
 
-SPECS = {
-    "node": Spec(("node",), "node_modules/openai/package.json"),
-    "go": Spec(("go",), "bin/driver"),
-    "java": Spec(("java",), "target/classpath.txt"),
-}
+SPECS = {"node": Spec(("node",)), "go": Spec(()), "java": Spec(("java",))}
+
+
+def matrix_version(sdk: str) -> str:
+    """The SDK matrix's version for this SDK (``AOAI_CONFORMANCE_NODE_OPENAI`` ...), or "" for the pin."""
+    return os.environ.get(f"AOAI_CONFORMANCE_{sdk.upper()}_OPENAI", "").strip()
 
 
 def drivers_dir() -> Path:
@@ -84,9 +98,11 @@ class Driver:
         missing = [t for t in spec.tools if shutil.which(t) is None]
         if missing:
             raise NotRun(f"{missing[0]} is not installed (needed by drivers/{self.sdk})")
-        if not (self.folder / spec.built).exists():
-            raise NotRun(f"drivers/{self.sdk} is not built: run drivers/{self.sdk}/build")
-        return spec.command(self.folder)
+        version = matrix_version(self.sdk)
+        if not (self.folder / spec.built(self.sdk, version)).exists():
+            env = f"AOAI_CONFORMANCE_{self.sdk.upper()}_OPENAI={version} " if version else ""
+            raise NotRun(f"drivers/{self.sdk} is not built: run {env}drivers/{self.sdk}/build")
+        return spec.command(self.sdk, self.folder, version)
 
     def start(self) -> dict[str, Any]:
         """Start the process and read its hello line (NotRun when it cannot)."""
@@ -228,9 +244,12 @@ def installed_version(sdk: str, folder: Path | None = None) -> str | None:
     import re
 
     folder = folder or drivers_dir() / sdk
+    matrix = matrix_version(sdk)
     try:
         if sdk == "node":
-            return str(json.loads((folder / "node_modules/openai/package.json").read_text())["version"])
+            return str(json.loads((folder / SPECS["node"].built("node", matrix)).read_text())["version"])
+        if matrix:
+            return matrix.lstrip("v")
         if sdk == "go":
             found = re.search(
                 r"github\.com/openai/openai-go(?:/v\d+)?\s+v(\S+)", (folder / "go.mod").read_text()

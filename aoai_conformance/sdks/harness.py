@@ -250,6 +250,13 @@ class DriverAoai(calls.Aoai):
         if result.get("driver_broken"):
             raise cassettes.one_line_failure(str((result.get("error") or {}).get("message")))
         foreign = ForeignResult(cov.profile, result, run.version)
+        if not scope.attempts and not result.get("ok") and request["base_url"] == scope.base_url:
+            error = result.get("error") or {}
+            raise ConformanceFailure(
+                "sdk.request-sent",
+                f"{foreign.who} never sent {name} with the client built as the {cov.section} section builds it "
+                f"(auth mode {request['auth']}): {error.get('class')}: {error.get('message')}",
+            )
         expected = {**kwargs, **({"stream": True} if stream else {})}
         sdk.body_sent(name, expected, [a.json for a in scope.attempts], cov.body_defaults.get(name, {}))
         _answers_another_request(scope, name, foreign.who)

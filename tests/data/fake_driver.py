@@ -4,7 +4,7 @@ It behaves like openai-node 6.x as far as the harness can see (the same paths, c
 classes, accessors, stream events), so the harness is proved without any toolchain. ``FAKE_DRIVER_BREAK`` makes it
 break one promise at a time: ``error-class`` (every error is an APIError), ``accessor`` (a wrong
 message_content / output_text), ``no-retry`` (never retries), ``stream-short`` (the last event is not yielded),
-``body`` (an extra field in the body), ``crash`` (exits on the first request), ``hang`` (never answers).
+``body`` (an extra field in the body), ``no-send`` (fails before sending anything), ``crash`` (exits on the first request), ``hang`` (never answers).
 """
 
 from __future__ import annotations
@@ -145,6 +145,8 @@ def handle(req):
             "ok": False,
             "error": {"class": "DriverError", "status": None, "message": f"unknown call {call}"},
         }
+    if BREAK == "no-send":
+        return {"ok": False, "error": {"class": "errorString", "status": None, "message": "refused to send"}}
     if req.get("client") == "sync":
         return {"ok": False, "error": {"class": "Unsupported", "status": None, "message": "async only"}}
     auth = req["auth"]

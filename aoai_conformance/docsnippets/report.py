@@ -171,7 +171,7 @@ def drift(results: list[Result]) -> list[dict[str, Any]]:
             if r.block.seed.startswith(prefix) and r.block.language != "output":
                 key = (r.block.section, r.block.language)
                 seen[key] = seen.get(key, 0) + 1
-                out[(*key, seen[key])] = r  # the n-th block of a section pairs with the n-th
+                out[(key[0], key[1], seen[key])] = r  # the n-th block of a section pairs with the n-th
         return out
 
     current = by_section("000")

@@ -1,6 +1,6 @@
 """House rules for the suites, read from their source: every test cites its documentation section and has a
 title, every generating call caps its output tokens (the nightly runs against a paid resource), and no suite
-builds a client or parses SSE by hand."""
+builds a client or parses SSE by hand. And the package's own: no module over 600 lines."""
 
 from __future__ import annotations
 
@@ -172,3 +172,11 @@ def test_every_promise_has_an_own_test_that_names_it():
     assert len(ids) > 100, "the scan found too few promises: it is broken"
     missing = sorted(i for i in ids if i not in tests)
     assert not missing, f"promises with no own test naming them: {missing}"
+
+
+def test_no_module_of_the_package_is_over_600_lines():
+    """A module past 600 lines does several jobs: split it along its seams (ARCHITECTURE.md names the rooms)."""
+    package = SUITES.parent / "aoai_conformance"
+    sizes = {p: len(p.read_text(encoding="utf-8").splitlines()) for p in package.rglob("*.py")}
+    assert len(sizes) > 50, "the walk found too few modules: it is broken"
+    assert {str(p.relative_to(package)): n for p, n in sizes.items() if n > 600} == {}

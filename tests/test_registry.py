@@ -209,6 +209,7 @@ def test_the_tables_read_the_registry():
     assert operators.DISCRIMINATORS["chat.completion"] == "chat.completion.chunk"
     assert set(server.JSON_BODY_ROUTES) == {row.route for row in registry.CALLS}
     assert server.RAI_ROUTES == {"chat.completions", "responses"}  # the generating calls' routes
+    assert server.NAMED_EVENT_ROUTES == {"responses"}  # event: lines on the Responses stream only
     assert [c for c in {row.capability for row in registry.CALLS} if c not in config.CAPABILITIES] == []
     assert config.CAPABILITIES[-2:] == ("errors", "retries")
     modules = [row.module for row in registry.CALLS if row.module]

@@ -52,6 +52,13 @@ ROUTES = {**registry.routes(), "models": "models"}
 JSON_BODY_ROUTES = frozenset(registry.routes())
 # Routes whose answers Azure's content filter looked at: those of the calls that generate tokens.
 RAI_ROUTES = frozenset(row.route for row in registry.CALLS if row.output_caps)
+# Routes whose streams name each event (event: <type>, as OpenAI and Azure send Responses events): those of the
+# streamed calls checked against per-event schemas.
+NAMED_EVENT_ROUTES = frozenset(
+    row.route
+    for row in registry.CALLS
+    if row.stream and any(name.startswith(registry.EVENT_PREFIX) for name in row.schemas)
+)
 
 
 def handler(ref: str) -> Callable[[Request], Reply]:
@@ -365,7 +372,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers["content-type"] = "text/event-stream"
         reply = Reply(reply.status, headers, events=reply.events, event_lines=reply.event_lines)
         self._send_headers(reply, {"transfer-encoding": "chunked", "cache-control": "no-cache"})
-        named = reply.event_lines if reply.event_lines is not None else route == "responses"
+        named = reply.event_lines if reply.event_lines is not None else route in NAMED_EVENT_ROUTES
         delay = self.standin.stream_delay
         for i, event in enumerate(reply.events or []):
             if i and delay:

@@ -48,7 +48,7 @@ def _capabilities(suites: Path) -> dict[str, str]:
             for dec in fn.decorator_list:
                 for kw in dec.keywords if isinstance(dec, ast.Call) else []:
                     if kw.arg == "capability" and isinstance(kw.value, ast.Constant):
-                        found[fn.name] = kw.value.value
+                        found[fn.name] = str(kw.value.value)
     return found
 
 

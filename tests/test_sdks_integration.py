@@ -62,6 +62,7 @@ def test_a_good_sdk_passes_the_suites(tmp_path):
         ("stream-short", "suites/test_responses.py::test_responses_streaming", "sdk.parse"),
         ("body", "suites/test_chat.py::test_chat_completion", "sdk.body"),
         ("no-send", "suites/test_chat.py::test_chat_completion", "sdk.request-sent"),
+        ("scope", "suites/test_chat.py::test_chat_completion", "auth.credential-sent"),
     ],
 )  # fmt: skip
 def test_a_broken_sdk_fails_the_check_it_breaks(tmp_path, broken, test, promise):

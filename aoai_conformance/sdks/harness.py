@@ -250,6 +250,14 @@ class DriverAoai(calls.Aoai):
         if result.get("driver_broken"):
             raise cassettes.one_line_failure(str((result.get("error") or {}).get("message")))
         foreign = ForeignResult(cov.profile, result, run.version)
+        asked = result.get("credential_scopes") or []
+        if request["auth"] == "entra" and any(s != request["scope"] for s in asked):
+            raise ConformanceFailure(
+                "auth.credential-sent",
+                f"{foreign.who}'s token helper asked the credential for another scope than the section's",
+                expected=request["scope"],
+                received=asked,
+            )
         if not scope.attempts and not result.get("ok") and request["base_url"] == scope.base_url:
             error = result.get("error") or {}
             raise ConformanceFailure(

@@ -4,7 +4,7 @@ It behaves like openai-node 6.x as far as the harness can see (the same paths, c
 classes, accessors, stream events), so the harness is proved without any toolchain. ``FAKE_DRIVER_BREAK`` makes it
 break one promise at a time: ``error-class`` (every error is an APIError), ``accessor`` (a wrong
 message_content / output_text), ``no-retry`` (never retries), ``stream-short`` (the last event is not yielded),
-``body`` (an extra field in the body), ``no-send`` (fails before sending anything), ``crash`` (exits on the first request), ``hang`` (never answers).
+``body`` (an extra field in the body), ``no-send`` (fails before sending anything), ``scope`` (the token asked for another scope), ``crash`` (exits on the first request), ``hang`` (never answers).
 """
 
 from __future__ import annotations
@@ -223,6 +223,10 @@ def handle(req):
         "request_id": rh.get("x-request-id"),
         "strict": None,
     }
+    if auth == "entra":
+        result["credential_scopes"] = [
+            "https://management.azure.com/.default" if BREAK == "scope" else req["scope"]
+        ]
     if req.get("stream"):
         result["events"], result["text"] = events_of(data)
         return result

@@ -63,6 +63,7 @@ def test_a_good_sdk_passes_the_suites(tmp_path):
         ("body", "suites/test_chat.py::test_chat_completion", "sdk.body"),
         ("no-send", "suites/test_chat.py::test_chat_completion", "sdk.request-sent"),
         ("scope", "suites/test_chat.py::test_chat_completion", "auth.credential-sent"),
+        ("request-id", "suites/test_responses.py::test_responses_create", "sdk.request-id"),
     ],
 )  # fmt: skip
 def test_a_broken_sdk_fails_the_check_it_breaks(tmp_path, broken, test, promise):
@@ -72,6 +73,19 @@ def test_a_broken_sdk_fails_the_check_it_breaks(tmp_path, broken, test, promise)
     assert result.code == 1
     case = next(c for i, c in cases.items() if "-node-" in i)
     assert case["status"] == "fail" and case["failure"]["promise"] == promise, case.get("failure")
+
+
+def test_an_sdk_that_sends_more_than_python_recorded_is_a_replay_miss(tmp_path):
+    result, cases = sdk_run(
+        tmp_path, "suites/test_chat.py::test_chat_completion", "--sdk", "node", "--auth", "entra",
+        env=fake_env(FAKE_DRIVER_BREAK="twice"),
+    )  # fmt: skip
+    assert result.code == 1
+    failure = cases["test_chat_completion[entra-node-standin]"]["failure"]
+    assert (
+        "no recorded answer in cassettes/standin/chat/test_chat_completion.json for attempt 2"
+        in failure["message"]
+    )
 
 
 def test_a_server_that_cuts_a_stream_short_fails_through_another_sdk(tmp_path, cassette_copy):

@@ -4,7 +4,7 @@ It behaves like openai-node 6.x as far as the harness can see (the same paths, c
 classes, accessors, stream events), so the harness is proved without any toolchain. ``FAKE_DRIVER_BREAK`` makes it
 break one promise at a time: ``error-class`` (every error is an APIError), ``accessor`` (a wrong
 message_content / output_text), ``no-retry`` (never retries), ``stream-short`` (the last event is not yielded),
-``body`` (an extra field in the body), ``no-send`` (fails before sending anything), ``scope`` (the token asked for another scope), ``crash`` (exits on the first request), ``hang`` (never answers).
+``body`` (an extra field in the body), ``no-send`` (fails before sending anything), ``scope`` (the token asked for another scope), ``request-id`` (a request id the answer did not carry), ``twice`` (sends a call again after its answer), ``crash`` (exits on the first request), ``hang`` (never answers).
 """
 
 from __future__ import annotations
@@ -177,6 +177,9 @@ def handle(req):
         except Connection as exc:
             status, rh, data, failure = None, {}, b"", str(exc)
         retryable = status is None or should_retry(status, rh)
+        if status is not None and status < 400 and BREAK == "twice" and retry == 0:
+            retry += 1  # sends the call once more after it succeeded
+            continue
         if status is not None and status < 400:
             break
         if not retryable or retry >= max_retries:
@@ -220,7 +223,7 @@ def handle(req):
         "ok": True,
         "status": status,
         "elapsed_ms": elapsed,
-        "request_id": rh.get("x-request-id"),
+        "request_id": "req_invented" if BREAK == "request-id" else rh.get("x-request-id"),
         "strict": None,
     }
     if auth == "entra":

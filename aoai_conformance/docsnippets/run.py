@@ -60,9 +60,11 @@ def scrub(text: str) -> str:
     return text.replace(STANDIN_KEY, "<stand-in key>").replace(STANDIN_TOKEN, "<stand-in token>")
 
 
-def _first_error(output: str, pattern: str) -> str:
+def _first_error(output: str, pattern: str, last: bool = False) -> str:
+    """The line that says what went wrong: the first matching one (the last, for Python's tracebacks)."""
     lines = [x.strip() for x in output.splitlines() if x.strip()]
-    for i, line in enumerate(lines):
+    order = list(enumerate(lines))
+    for i, line in reversed(order) if last else order:
         if re.search(pattern, line):
             # javac and go name the symbol on the lines after "cannot find symbol"
             symbol = [x for x in lines[i + 1 : i + 4] if x.startswith("symbol:")]
@@ -183,7 +185,7 @@ def run_python(prepared: Prepared, work: Path, env: dict[str, str], tools: Toolc
     (work / "snippet.py").write_text(prepared.code + "\n", encoding="utf-8")
     code, out, err = _exec([sys.executable, "boot.py", "snippet.py"], work, _guarded(env))
     if code != 0:
-        return RUNTIME_ERROR, _first_error(err, r"^\w+(Error|Exception)\b|timed out")
+        return RUNTIME_ERROR, _first_error(err, r"^[\w.]+(Error|Exception|Exit)\b|timed out", last=True)
     return RAN, ""
 
 
@@ -192,7 +194,7 @@ def run_javascript(prepared: Prepared, work: Path, env: dict[str, str], tools: T
     (work / "snippet.mjs").write_text(prepared.code + "\n", encoding="utf-8")
     code, out, err = _exec(["node", "snippet.mjs"], work, _guarded(env))
     if code != 0:
-        detail = _first_error(err, r"^\w*(Error|Exception)\b|timed out")
+        detail = _first_error(err, r"^[A-Z]\w*(Error|Exception)(: |$)|^Uncaught |timed out")
         return (COMPILE_ERROR if detail.startswith("SyntaxError") else RUNTIME_ERROR), detail
     return RAN, ""
 
@@ -259,7 +261,18 @@ def run_java(prepared: Prepared, work: Path, env: dict[str, str], tools: Toolcha
     )
     if code != 0:
         return COMPILE_ERROR, _first_error(out + err, r"\.java:\d+: error: |timed out")
-    args = ["java", "-cp", f"classes{os.pathsep}{classpath}", prepared.main_class]
+    # the JVM ignores HTTPS_PROXY: its own proxy properties send anything past the stand-in to a closed port
+    guard = [f"-D{p}.proxyHost=127.0.0.1" for p in ("http", "https")] + [
+        f"-D{p}.proxyPort=9" for p in ("http", "https")
+    ]
+    args = [
+        "java",
+        *guard,
+        "-Dhttp.nonProxyHosts=127.0.0.1|localhost",
+        "-cp",
+        f"classes{os.pathsep}{classpath}",
+    ]
+    args.append(prepared.main_class)
     provider = tools.drivers / "java" / "target" / "classes"
     if (
         "AuthenticationUtil" in prepared.code
@@ -267,7 +280,7 @@ def run_java(prepared: Prepared, work: Path, env: dict[str, str], tools: Toolcha
     ):
         # azure-identity's AuthenticationUtil sends "GET https://www.example.com" through azure-core's default
         # client for every token; the Java driver's in-process client answers it instead of the network.
-        args[2] += f"{os.pathsep}{provider}"
+        args[args.index("-cp") + 1] += f"{os.pathsep}{provider}"
         args[1:1] = [f"-DAZURE_HTTP_CLIENT_IMPLEMENTATION={JAVA_NO_NETWORK}"]
         prepared.substitutions.append(
             "http: azure-core's default HTTP client -> the Java driver's in-process one (azure-identity's "
@@ -351,6 +364,8 @@ def _run_block(block: Block, blocks: list[Block], tools: Toolchains) -> Result:
         prepared.substitutions = notes + prepared.substitutions
         runner = RUNNERS[block.language]
         outcome, detail = runner(prepared, work, env, tools)
+        if outcome != RAN and not detail:
+            detail = "exited non-zero and wrote no error"
         requests = [
             f"{r.method} {r.path} [{credential_sent(r.headers)}] -> {st}" + (f" {code}" if code else "")
             for r, (_, st, code) in zip(s.requests, statuses)

@@ -305,6 +305,18 @@ def test_other_languages_blocks_run_against_the_standin(block_id, language):
     assert r.requests and all(" -> 200" in x for x in r.requests)
 
 
+def test_the_java_authentication_fragment_runs_wrapped():
+    reason = TOOLS.missing("java")
+    if reason:
+        pytest.skip(reason)
+    r = run_block(BY_ID["001:326-333"], ALL, TOOLS)
+    assert (r.outcome, r.detail) == (RAN, "")
+    assert any(
+        s.startswith("wrap: imports resolved") and "com.openai.credential.Credential;" in s
+        for s in r.substitutions
+    )
+
+
 def test_the_go_install_line_fails_as_go_module_rules_say():
     if shutil.which("go") is None:
         pytest.skip("go is not installed")

@@ -39,5 +39,11 @@ Running (only the resource URL and the credentials change; every change is recor
       block is a "fragment".
     * Rendered Python lost its indentation; a block that needs it takes it from the Markdown page's block with
       the same lines (recorded), else it is "not run".
-    * A block "ran" when it exits 0 and the stand-in answered every request it made with 2xx.
+    * A block "ran" when it exits 0 and the stand-in answered every request it made with 2xx. Each request
+      says which credential it carried (the stand-in's key or token, named, never shown).
+    * Nothing leaves loopback: Python and Go runs get HTTP(S)_PROXY pointing at a closed local port (the
+      stand-in excepted through NO_PROXY), Java runs the JVM's proxy properties to the same effect, and
+      azure-identity's extra "GET https://www.example.com" (Java's AuthenticationUtil) is answered in-process
+      by the Java driver's HTTP client. Node 20's fetch ignores proxy variables: JavaScript blocks are held to
+      loopback by the URL substitution alone (the pages' JavaScript names no other host).
 """

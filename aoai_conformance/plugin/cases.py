@@ -46,7 +46,7 @@ def pytest_collection_modifyitems(
             # The SDK making the call (issue 15): a test parametrised by "sdk" names it, else the Python SDK,
             # whose version is known here (another SDK's comes from its driver: results.py fills it in).
             "sdk": sdk,
-            "sdk_version": sdk_version() if sdk == "python" else None,
+            "sdk_version": sdk_version() if sdk == "python" else state.version_of(sdk),
             **(
                 {"repeat": item.callspec.params["aoai_repeat"]}
                 if "aoai_repeat" in item.callspec.params

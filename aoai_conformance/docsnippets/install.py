@@ -73,7 +73,8 @@ def resolve_pip(words: list[str], work: Path) -> Resolution:
         "--no-deps",
         *words[2:],
     ]
-    code, out = _run(args, work)
+    # the registry's answer, not a local wheel folder's (pip's find-links configuration)
+    code, out = _run(args, work, {**os.environ, "PIP_FIND_LINKS": ""})
     m = re.search(r"^Would install (.+)$", out, re.M)
     if code == 0 and m:
         return Resolution("", "resolved", m.group(1).strip())

@@ -18,7 +18,7 @@ import pytest
 
 from aoai_conformance.docsnippets.__main__ import main, seeds_dir
 from aoai_conformance.docsnippets.extract import Block, extract, fenced_blocks, seed_files
-from aoai_conformance.docsnippets.install import _maven_coordinates, resolve_block
+from aoai_conformance.docsnippets.install import maven_coordinates, resolve_block
 from aoai_conformance.docsnippets.report import KNOWN as KNOWN_FILE
 from aoai_conformance.docsnippets.report import drift, judge, load_known
 from aoai_conformance.docsnippets.run import (
@@ -324,9 +324,9 @@ def test_dotnet_install_lines_are_not_run_because_nuget_is_unreachable():
 
 
 def test_maven_and_gradle_blocks_give_the_coordinates_they_pin():
-    assert _maven_coordinates(BY_ID["001:309-309"]) == [(309, "com.openai:openai-java:4.0.1")]
-    assert _maven_coordinates(BY_ID["001:311-315"]) == [(311, "com.openai:openai-java:4.0.1")]
-    assert _maven_coordinates(BY_ID["001:319-323"]) == [(319, "com.azure:azure-identity:1.18.0")]
+    assert maven_coordinates(BY_ID["001:309-309"]) == [(309, "com.openai:openai-java:4.0.1")]
+    assert maven_coordinates(BY_ID["001:311-315"]) == [(311, "com.openai:openai-java:4.0.1")]
+    assert maven_coordinates(BY_ID["001:319-323"]) == [(319, "com.azure:azure-identity:1.18.0")]
 
 
 def test_the_go_install_line_fails_as_go_module_rules_say():

@@ -190,7 +190,7 @@ def _maven_metadata(coordinates: str) -> list[str]:
     ]
 
 
-def _maven_coordinates(block: Block) -> list[tuple[int, str]]:
+def maven_coordinates(block: Block) -> list[tuple[int, str]]:
     if block.language == "gradle":
         found = re.findall(r"implementation\(\"([^\"]+)\"\)", block.code)
         return [(block.start, c) for c in found]
@@ -208,7 +208,7 @@ def resolve_block(block: Block, work: Path | None = None) -> list[Resolution]:
         base = Path(work or tmp)
         out: list[Resolution] = []
         if block.language in ("gradle", "xml"):
-            for at, coordinates in _maven_coordinates(block):
+            for at, coordinates in maven_coordinates(block):
                 r = resolve_maven(coordinates, base)
                 r.command, r.line = block.code if block.language == "gradle" else coordinates, at
                 if block.language == "gradle":

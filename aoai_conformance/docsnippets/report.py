@@ -238,8 +238,9 @@ def to_markdown(report: dict) -> str:
             if row["listed_fragment"]
             else ""
         )
+        detail = row["detail"] + (f" (same lines as `{row['same_as']}`)" if row["same_as"] else "")
         out.append(
-            f"| `{row['id']}` | {row['language']} | {_cell(row['section'])} | {outcome} | {_cell(row['detail'])} |"
+            f"| `{row['id']}` | {row['language']} | {_cell(row['section'])} | {outcome} | {_cell(detail)} |"
         )
     findings = [r for r in report["blocks"] if r["documentation_finding"] or r["listed_fragment"]]
     if findings:

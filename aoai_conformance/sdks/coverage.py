@@ -162,7 +162,7 @@ JAVA = Coverage(
     features={"responses.create": "Java / Responses (client.responses().create)"},
     auth={
         "entra": "Java / Authentication (BearerTokenCredential + AuthenticationUtil.getBearerTokenSupplier)",
-        "key": 'Java / Responses (.apiKey(System.getenv("OPENAI_API_KEY")))',
+        "key": "Java / Responses (.apiKey(apiKey), the key read from OPENAI_API_KEY)",
     },
     profile=ForeignProfile(
         sdk="java",

@@ -88,3 +88,27 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy", "aoai_conformance")
+
+
+@nox.session
+def docsnippets(session: nox.Session) -> None:
+    """Run the documentation's own code blocks (../shared/seeds) as written against the stand-in and resolve the
+    install lines: reports/docsnippets/docsnippets.{md,json}. Exit 1 on a failure known.toml does not list."""
+    _install(session)
+    session.run("python", "-m", "aoai_conformance.docsnippets", *session.posargs)
+
+
+@nox.session(python=False)
+def drivers(session: nox.Session) -> None:
+    """Build the other SDKs' drivers (drivers/PROTOCOL.md): npm ci, go build, mvn package, each pinned. A missing
+    toolchain fails its build with one line naming the fix; the others still build."""
+    import glob
+
+    failed = []
+    for build in sorted(glob.glob("drivers/*/build")):
+        try:
+            session.run(build, external=True)
+        except nox.command.CommandFailed:
+            failed.append(build)
+    if failed:
+        session.error(f"not built: {', '.join(failed)} (see the line each printed)")

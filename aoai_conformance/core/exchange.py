@@ -69,7 +69,7 @@ class Exchange:
     request_body: Any = None
     sdk_error: Exception | None = None  # the SDK could not parse a 2xx body
     headers_recorded: bool = True  # False: a recording that kept no response headers (checks say so)
-    foreign: Any = None  # another SDK's call (sdk.ForeignResult): its driver's result, judged by that SDK's rules
+    foreign: Any = None  # another SDK's call (sdk.ForeignResult): its driver's result, judged by its rules
 
     @property
     def content_type(self) -> str:

@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--sdk",
-        metavar="python,node,go,java",
+        metavar="python,node,go,java,dotnet",
         help="SDKs that make the calls (default: python; the others through drivers/; AOAI_CONFORMANCE_SDK)",
     )
     run.add_argument(

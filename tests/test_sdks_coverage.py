@@ -29,6 +29,7 @@ STARTS = {
 
 
 def sections() -> dict[str, list[str]]:
+    """Each SDK's lines; the page opens with the .NET section, which has no "Source code" line."""
     lines = SEED.read_text(encoding="utf-8").split("\n")
     at = {
         name: next(i for i, line in enumerate(lines) if line.startswith(start))
@@ -36,7 +37,8 @@ def sections() -> dict[str, list[str]]:
     }
     order = sorted(at, key=at.get)  # type: ignore[arg-type]
     bounds = [*(at[n] for n in order), len(lines)]
-    return {name: lines[bounds[i] : bounds[i + 1]] for i, name in enumerate(order)}
+    found = {name: lines[bounds[i] : bounds[i + 1]] for i, name in enumerate(order)}
+    return {".NET": lines[: bounds[0]], **found}
 
 
 @pytest.mark.parametrize("sdk", sorted(coverage.SDKS))
@@ -59,6 +61,24 @@ def test_the_javascript_error_table_is_the_seeds():
     }
     assert rows == coverage.NODE.profile.documented_classes
     assert "maxRetries: 0, // default is 2" in "\n".join(text)  # the env client of the Retries section
+
+
+def test_the_dotnet_section_is_kept_for_a_driver_and_not_run_with_its_reason():
+    from aoai_conformance.sdks.driver import Driver, NotRun
+
+    text = sections()[".NET"]
+    rows = {
+        int(m.group(1)): m.group(2).strip()
+        for line in text
+        if (m := re.match(r"\| (\d{3}) \| (.+?) \|$", line))
+    }
+    assert rows == coverage.DOTNET.profile.documented_classes
+    assert (
+        any("up to three more times" in line for line in text)
+        and coverage.DOTNET.profile.retry.max_retries == 3
+    )
+    with pytest.raises(NotRun, match="NuGet is not reachable from this machine"):
+        Driver("dotnet").command()
 
 
 def test_go_and_java_sections_document_no_retries_or_error_table():

@@ -126,7 +126,7 @@ def test_an_sdk_that_cannot_run_is_not_run_with_its_reason(tmp_path):
 
 def test_an_unknown_sdk_is_one_line():
     result = run_pytest("suites/test_chat.py", "--sdk", "ruby", "--collect-only", env=clean_env())
-    assert result.code != 0 and "--sdk 'ruby': unknown SDK 'ruby'; use python,node,go,java" in result.out
+    assert result.code != 0 and "--sdk 'ruby': unknown SDK 'ruby'; use python,node,go,java,dotnet" in result.out
     assert "Traceback" not in result.out
 
 

@@ -54,7 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--sdk",
         dest="aoai_sdk",
         default=None,
-        metavar="python,node,go,java",
+        metavar="python,node,go,java,dotnet",
         help="SDKs that make the documented calls (default: python; others through drivers/, see "
         "drivers/PROTOCOL.md; AOAI_CONFORMANCE_SDK)",
     )

@@ -190,7 +190,58 @@ JAVA = Coverage(
     clients=("sync", "async"),
 )
 
-SDKS: dict[str, Coverage] = {c.sdk: c for c in (NODE, GO, JAVA)}
+# .NET: NuGet is not reachable from this machine, so there is no driver yet; the section's calls stay here in the
+# same form, so a driver added where NuGet is reachable runs them (--sdk dotnet is "not run" until then).
+DOTNET = Coverage(
+    sdk="dotnet",
+    section=".NET",
+    features={
+        "chat.completions.create": ".NET / Chat (ChatClient.CompleteChat)",
+        "embeddings.create": ".NET / Embeddings (EmbeddingClient.GenerateEmbedding)",
+        "responses.create": ".NET / Responses API (OpenAIResponseClient.CreateResponseAsync)",
+        "responses.create (stream)": ".NET / Streaming (CreateResponseStreamingAsync)",
+        "responses.create (MCP tool)": ".NET / MCP Server",
+        "error codes": ".NET / Error handling / Error codes",
+        "retries": ".NET / Retries",
+    },
+    auth={
+        "entra": ".NET / Authentication (BearerTokenPolicy over DefaultAzureCredential)",
+        "key": ".NET / Embeddings (ApiKeyCredential, the key read from AZURE_OPENAI_API_KEY)",
+    },
+    profile=ForeignProfile(
+        sdk="dotnet",
+        package="OpenAI (.NET)",
+        error_classes={},
+        server_error_class="ClientResultException",
+        other_status_class="ClientResultException",  # System.ClientModel: one exception, its Status
+        connection_classes=("ClientResultException",),
+        documented_classes={
+            400: "Bad Request Error",
+            401: "Authentication Error",
+            403: "Permission Denied Error",
+            404: "Not Found Error",
+            422: "Unprocessable Entity Error",
+            429: "Rate Limit Error",
+            500: "Internal Server Error",
+            503: "Service Unavailable",
+            504: "Gateway Timeout",
+        },
+        documented_table=".NET / Error handling / Error codes",
+        request_id=None,
+        retry=RetryPolicy(
+            cite=".NET / Retries (up to three more times: 408, 429, 500, 502, 503, 504)",
+            max_retries=3,
+            retried=(408, 429),
+        ),
+    ),
+    clients=("sync", "async"),
+)
+NO_DRIVER = {
+    "dotnet": "no .NET driver: NuGet is not reachable from this machine (the .NET section's calls are kept in "
+    "aoai_conformance/sdks/coverage.py for a driver built where it is)",
+}
+
+SDKS: dict[str, Coverage] = {c.sdk: c for c in (NODE, GO, JAVA, DOTNET)}
 NAMES = ("python", *SDKS)
 
 

@@ -94,7 +94,9 @@ class Driver:
             return shlex.split(override)
         spec = SPECS.get(self.sdk)
         if spec is None:
-            raise NotRun(f"no driver for SDK {self.sdk!r}")
+            from .coverage import NO_DRIVER
+
+            raise NotRun(NO_DRIVER.get(self.sdk, f"no driver for SDK {self.sdk!r}"))
         missing = [t for t in spec.tools if shutil.which(t) is None]
         if missing:
             raise NotRun(f"{missing[0]} is not installed (needed by drivers/{self.sdk})")

@@ -73,6 +73,10 @@ def test_a_broken_sdk_fails_the_check_it_breaks(tmp_path, broken, test, promise)
     assert result.code == 1
     case = next(c for i, c in cases.items() if "-node-" in i)
     assert case["status"] == "fail" and case["failure"]["promise"] == promise, case.get("failure")
+    # the failure's evidence went through the scrubber: no credential, no local server address, in any report
+    for report in (tmp_path / "reports").iterdir():
+        text = report.read_text(encoding="utf-8")
+        assert "replay-entra-token" not in text and "replay-api-key" not in text and "127.0.0.1" not in text
 
 
 def test_an_sdk_that_sends_more_than_python_recorded_is_a_replay_miss(tmp_path):
@@ -126,7 +130,9 @@ def test_an_sdk_that_cannot_run_is_not_run_with_its_reason(tmp_path):
 
 def test_an_unknown_sdk_is_one_line():
     result = run_pytest("suites/test_chat.py", "--sdk", "ruby", "--collect-only", env=clean_env())
-    assert result.code != 0 and "--sdk 'ruby': unknown SDK 'ruby'; use python,node,go,java,dotnet" in result.out
+    assert (
+        result.code != 0 and "--sdk 'ruby': unknown SDK 'ruby'; use python,node,go,java,dotnet" in result.out
+    )
     assert "Traceback" not in result.out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -47,6 +49,7 @@ def certificate() -> tuple[str, str]:
             .sign(key, hashes.SHA256())
         )
         folder = Path(tempfile.mkdtemp(prefix="aoai-conformance-tls-"))
+        atexit.register(shutil.rmtree, folder, True)  # the key never outlives the process
         cert_file, key_file = folder / "cert.pem", folder / "key.pem"
         cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         key_file.write_bytes(

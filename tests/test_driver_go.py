@@ -8,13 +8,10 @@ inside them on the Entra path) and the watchdog ending a retry-after sleep no co
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import os
 import shutil
 import socket
-import ssl
 import subprocess
 import threading
 import time
@@ -25,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from aoai_conformance.sdks.tls import TLSFront, certificate
 from aoai_conformance.serving import serve_in_background, stop_serving
 from aoai_conformance.standin import StandIn
 
@@ -60,92 +58,10 @@ def driver_bin() -> Path:
     return FOLDER / "bin" / "driver"
 
 
-# --- a self-signed certificate for 127.0.0.1, and https in front of a plain server ------------------------
+# --- https in front of a plain server: the package's one certificate and front -----------------------------
 @pytest.fixture(scope="module")
-def cert(tmp_path_factory) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_file, key_file
-
-
-def _server_context(cert: tuple[Path, Path]) -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(*cert)
-    return ctx
-
-
-class TLSFront:
-    """https on 127.0.0.1 relaying each connection to a plain-http server on the same host."""
-
-    def __init__(self, ctx: ssl.SSLContext, backend_port: int) -> None:
-        self.ctx, self.backend_port = ctx, backend_port
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self._open: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
-
-    def _relay(self, conn: socket.socket) -> None:
-        try:
-            front = self.ctx.wrap_socket(conn, server_side=True)
-            back = socket.create_connection(("127.0.0.1", self.backend_port))
-        except OSError:
-            conn.close()
-            return
-        self._open += [front, back]
-        threading.Thread(target=self._pipe, args=(back, front), daemon=True).start()
-        self._pipe(front, back)
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                s.close()
-
-    def close(self) -> None:
-        self.sock.close()
-        for s in self._open:
-            s.close()
+def cert() -> tuple[str, str]:
+    return certificate()
 
 
 # --- a scripted server: each attempt logged, answered from a list -------------------------------------------
@@ -276,7 +192,7 @@ def standin():
 
 @pytest.fixture(scope="module")
 def standin_tls(standin, cert):
-    front = TLSFront(_server_context(cert), standin.port)
+    front = TLSFront(standin.port)
     yield standin.base_url.replace(f"http://127.0.0.1:{standin.port}", f"https://127.0.0.1:{front.port}")
     front.close()
 
@@ -444,7 +360,7 @@ def test_entra_path_nests_azcores_retries_inside_openai_gos(driver, cert, max_re
     azcore's re-sent with the same x-stainless-retry-count."""
     unavailable = (503, {"retry-after-ms": "1"}, {"error": {"code": "503", "message": "unavailable"}})
     with Scripted([unavailable]) as server:
-        front = TLSFront(_server_context(cert), server.port)
+        front = TLSFront(server.port)
         try:
             url = f"https://127.0.0.1:{front.port}/openai/v1/"
             result = driver.call(**_entra(url, options={"max_retries": max_retries}))

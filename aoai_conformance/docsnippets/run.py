@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from ..sdks.tls import TLSFront, certificate
 from ..standin import DEFAULT_DEPLOYMENTS, Deployment, StandIn
 from ..standin.common import CHAT, RESPONSES
 from .extract import OUTPUT, Block
 from .install import resolve_block
 from .substitute import KEY_ENV, TOKEN_ENV, URL_ENV, Prepared, java_class_index, prepare, restore_indentation
-from .tls import TLSFront, make_certificate
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVERS = REPO / "drivers"
@@ -350,12 +350,9 @@ def _run_block(block: Block, blocks: list[Block], tools: Toolchains) -> Result:
         env = snippet_env(s.base_url)
         if block.language == "go":
             # azcore's bearer-token policy sends no credential over plain HTTP: the stand-in gets an HTTPS front
-            pair = make_certificate(work)
-            if pair is None:
-                return Result(block, NOT_RUN, "openssl could not make the certificate the Go runs need")
-            front = stack.enter_context(TLSFront(pair[0], pair[1], s.port))
+            front = stack.enter_context(TLSFront(s.port))
             origin = f"https://127.0.0.1:{front.port}"
-            env = {**snippet_env(f"{origin}/openai/v1/"), "SSL_CERT_FILE": str(pair[0])}
+            env = {**snippet_env(f"{origin}/openai/v1/"), "SSL_CERT_FILE": certificate()[0]}
             notes.append(
                 "tls: the stand-in behind HTTPS with a throwaway certificate trusted through SSL_CERT_FILE"
             )

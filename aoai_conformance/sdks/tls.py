@@ -1,9 +1,12 @@
-"""TLS for the SDK server: a self-signed certificate for 127.0.0.1, made once per process."""
+"""TLS on loopback, once for the package: a self-signed certificate for 127.0.0.1 made once per process (the SDK
+server's, the docs' Go snippets' and the own tests'), and an https front for a plain-http server."""
 
 from __future__ import annotations
 
 import atexit
 import shutil
+import socket
+import ssl
 import tempfile
 import threading
 from pathlib import Path
@@ -60,3 +63,81 @@ def certificate() -> tuple[str, str]:
         key_file.chmod(0o600)
         _cert = (str(cert_file), str(key_file))
         return _cert
+
+
+def _pipe(a: socket.socket, b: socket.socket) -> None:
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class TLSFront:
+    """https on 127.0.0.1 (port 0) in front of a plain-http server on the same host (the stand-in): each
+    connection is spliced both ways, nothing leaves loopback. The certificate is ``certificate()``'s, which a
+    client trusts through SSL_CERT_FILE (Go) or NODE_EXTRA_CA_CERTS (Node). A context manager, or close()."""
+
+    def __init__(self, upstream_port: int):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(*certificate())
+        self.upstream_port = upstream_port
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self._conns: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            t = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+            t.start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        try:
+            tls = self.ctx.wrap_socket(conn, server_side=True)
+            up = socket.create_connection(("127.0.0.1", self.upstream_port))
+        except (OSError, ssl.SSLError):
+            conn.close()
+            return
+        self._conns += [tls, up]
+        back = threading.Thread(target=_pipe, args=(up, tls), daemon=True)
+        back.start()
+        _pipe(tls, up)
+        back.join(timeout=5)
+        tls.close()
+        up.close()
+
+    def __enter__(self) -> "TLSFront":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the serving thread
+        except OSError:
+            pass
+        self.sock.close()
+        for c in self._conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self._thread.join(timeout=5)

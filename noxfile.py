@@ -68,7 +68,8 @@ def mutation(session: nox.Session) -> None:
 
 @nox.session
 def sdk_matrix(session: nox.Session) -> None:
-    """Replay the bundled cassettes through several openai versions: reports/sdk_matrix/matrix.{md,html,json}."""
+    """Replay the bundled cassettes through several versions of each SDK (python, node, go, java; a driver is
+    built per version): reports/sdk_matrix/matrix.{md,html,json}. E.g. -- --sdk node,go --versions node=6.25.0."""
     _install(session)
     session.run("python", "-m", "aoai_conformance.sdkmatrix", *session.posargs)
 

@@ -115,10 +115,15 @@ FOREIGN_PROMISES = {
 class RetryPolicy:
     """An SDK's retries: ``max_retries`` by default for connection errors, ``retried`` and >= 500; waits
     ``min(initial * 2**n, max_delay)`` minus up to ``jitter``; a server-directed wait is honoured up to
-    ``retry_after_cap`` seconds (None: no cap), above it the SDK falls back to its backoff."""
+    ``retry_after_cap`` seconds (None: no cap); a longer one is handled as ``above_cap`` says: "backoff" (ignored
+    for the SDK's backoff), "no-retry" (raised at once) or "clamp" (waited as ``retry_after_cap``). ``versions``:
+    the SDK versions the row holds for (a range as in expectations.toml; empty: every version)."""
 
     cite: str
     retry_after_cap: float | None = 60.0
+    above_cap: str = "backoff"
+    cap_inclusive: bool = False  # True: a wait of exactly the cap is still honoured
+    versions: str = ""
     max_retries: int = 2
     retried: tuple[int, ...] = (408, 409, 429)
     initial: float = 0.5

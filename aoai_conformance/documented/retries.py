@@ -8,6 +8,10 @@ The checks read an *attempt log*: anything with ``headers`` (the request headers
 ``t`` (``time.monotonic()`` when the attempt was sent) per attempt, in order -- ``aoai.sent`` in a suite,
 fabricated records in the project's own tests. A broken promise raises ``checks.ConformanceFailure``.
 
+Another SDK's log (the harness of ``--sdk``) is an :class:`AttemptLog` that carries the retry policy of the SDK
+version that made it (``sdks/coverage.py``, per version range); the waits are judged against that policy, a plain
+list against openai-python's (:data:`PYTHON`).
+
 Delays are measured from one attempt's send time to the next one's, so they include the failed attempt's
 own round trip: a check allows :data:`SLACK` below the promised wait (timer granularity) and ``tolerance``
 above it.
@@ -50,6 +54,38 @@ INITIAL_DELAY = 0.5
 MAX_DELAY = 8.0
 JITTER = 0.25
 MAX_RETRY_AFTER = 120.0  # the SDK honours server-directed waits up to this; above it, it does not retry
+
+PYTHON = sdk.RetryPolicy(
+    cite="openai-python _base_client.py _calculate_retry_timeout: 0 < retry-after <= MAX_RETRY_AFTER_DELAY "
+    "(120 s) is honoured; _should_retry: a longer one is not retried",
+    retry_after_cap=MAX_RETRY_AFTER,
+    cap_inclusive=True,
+    above_cap="no-retry",
+)
+
+
+class AttemptLog(list):  # type: ignore[type-arg]  # a list of attempts of any shape (Sent, fabricated)
+    """An attempt log that knows the retry policy of the SDK (and version) that made it."""
+
+    def __init__(self, policy: sdk.RetryPolicy, who: str = "") -> None:
+        super().__init__()
+        self.policy = policy
+        self.who = who
+
+
+def policy_of(log: Sequence[Any]) -> sdk.RetryPolicy:
+    """The retry policy the log is judged by: its SDK's, else openai-python's."""
+    return cast(sdk.RetryPolicy, getattr(log, "policy", None) or PYTHON)
+
+
+def handling(policy: sdk.RetryPolicy, wait: float) -> str:
+    """What ``policy`` does with a server-directed wait of ``wait`` seconds: "obey", or past its cap its
+    ``above_cap`` ("backoff", "no-retry", "clamp")."""
+    cap = policy.retry_after_cap
+    if cap is None or 0 <= wait < cap or (policy.cap_inclusive and wait == cap):
+        return "obey"
+    return policy.above_cap
+
 
 # Timing: below the promised wait only timer granularity; above it the failed attempt's round trip.
 SLACK = 0.01
@@ -179,10 +215,11 @@ def waited(
     return gap
 
 
-def backoff_window(retry: int) -> tuple[float, float]:
+def backoff_window(retry: int, policy: sdk.RetryPolicy | None = None) -> tuple[float, float]:
     """The SDK's wait before retry ``retry + 1`` without a server-directed wait: (shortest, longest)."""
-    base = min(INITIAL_DELAY * 2.0 ** min(retry, 1000), MAX_DELAY)
-    return base * (1 - JITTER), base
+    p = policy or PYTHON
+    base = min(p.initial * 2.0 ** min(retry, 1000), p.max_delay)
+    return base * (1 - p.jitter), base
 
 
 def backoff(log: Sequence[Any], *, tolerance: float = TOLERANCE) -> list[float]:
@@ -196,8 +233,9 @@ def backoff(log: Sequence[Any], *, tolerance: float = TOLERANCE) -> list[float]:
         evidence=_describe(log),
     )
     gaps = delays(log)
+    policy = policy_of(log)
     for n, gap in enumerate(gaps):
-        lo, hi = backoff_window(n)
+        lo, hi = backoff_window(n, policy)
         expect(
             lo - SLACK <= gap <= hi + tolerance,
             "retries.backoff",
@@ -207,7 +245,9 @@ def backoff(log: Sequence[Any], *, tolerance: float = TOLERANCE) -> list[float]:
             evidence=_describe(log),
         )
     for n in range(1, len(gaps)):
-        if backoff_window(n)[0] > backoff_window(n - 1)[1]:  # windows apart: the waits must grow
+        if (
+            backoff_window(n, policy)[0] > backoff_window(n - 1, policy)[1]
+        ):  # windows apart: the waits must grow
             expect(
                 gaps[n] > gaps[n - 1],
                 "retries.backoff",
@@ -217,6 +257,64 @@ def backoff(log: Sequence[Any], *, tolerance: float = TOLERANCE) -> list[float]:
                 evidence=_describe(log),
             )
     return gaps
+
+
+def long_retry_after(log: Sequence[Any], outcome: Outcome, wait: float | None = None) -> bool:
+    """The first answer asked for a long server-directed wait (``wait`` seconds; None: read from its headers) and
+    the SDK handled it as its own policy (:func:`policy_of`) says: not retried, waited (whole or clamped: a wait
+    longer than the call was given leaves one attempt and the call still waiting), or its backoff instead.
+    True when the policy gives up at once, so the caller judges the exception it raised."""
+    policy = policy_of(log)
+    if wait is None and log:
+        first = log[0]
+        wait = server_wait(getattr(first, "response_headers", {}) or {}, at_wall=getattr(first, "wall", None))
+    wait = 0.0 if wait is None else wait
+    how = handling(policy, wait)
+    cap = policy.retry_after_cap
+    if how == "no-retry":
+        not_retried(log, f"429 asking for a wait above the SDK's {cap:g} s cap", elapsed=outcome.elapsed)
+        return True
+    retry_count_headers(log)
+    if how == "backoff":  # the wait is ignored: the first retry comes after the SDK's own backoff
+        backoff(log)
+        return False
+    expected = wait if how == "obey" or cap is None else cap
+    what = f"a {wait:g} s retry-after " + ("obeyed" if how == "obey" else f"clamped to {cap:g} s")
+    if outcome.elapsed + SLACK < expected:  # the call was ended before the wait was over: it must still wait
+        attempts(log, 1, f"{what}: the SDK retried before the wait was over", promise="retries.retry-after")
+        expect(
+            _still_waiting(outcome),
+            "retries.retry-after",
+            f"{what}: the SDK gave up after {outcome.elapsed:.3f}s instead of waiting",
+            expected=f"still waiting at {outcome.elapsed:.3f}s",
+            received=_error_class(outcome),
+        )
+        return False
+    waited(log, 0, expected, what=what)
+    return False
+
+
+def long_retry_after_note(log: Sequence[Any]) -> str | None:
+    """The doc-SDK difference a long wait shows: a policy that gives up on it does not retry the 429 the
+    documentation lists as retried; one that waits or backs off still retries."""
+    policy = policy_of(log)
+    if policy.above_cap != "no-retry" or policy.retry_after_cap is None:
+        return None
+    return (
+        "the documentation says 429 is retried twice; the SDK does not retry "
+        f"at all when retry-after asks for more than {policy.retry_after_cap:g} s"
+    )
+
+
+def _still_waiting(outcome: Outcome) -> bool:
+    """The call was ended from outside (the driver's watchdog), not given up by the SDK."""
+    foreign = getattr(outcome.exchange, "foreign", None)
+    return bool((getattr(foreign, "result", None) or {}).get("watchdog"))
+
+
+def _error_class(outcome: Outcome) -> str | None:
+    error = getattr(outcome.exchange, "error", None)
+    return None if error is None else type(error).__name__
 
 
 # --- what the caller finally gets -----------------------------------------------------------------------
@@ -285,6 +383,12 @@ __all__ = [
     "documented_error_type",
     "evidence",
     "MAX_RETRY_AFTER",
+    "PYTHON",
+    "AttemptLog",
+    "policy_of",
+    "handling",
+    "long_retry_after",
+    "long_retry_after_note",
     "DEFAULT_MAX_RETRIES",
     "SDK_ONLY_RETRYABLE",
     "Outcome",

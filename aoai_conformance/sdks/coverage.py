@@ -7,8 +7,8 @@ does not cover is skipped for that SDK as "not documented for <sdk>: <why>".
 
 Facts from the SDKs' sources (read in the installed packages, the versions the docs pin):
 - openai-node 6.x ``client.js``: ``shouldRetry`` obeys ``x-should-retry``, then retries 408, 409, 429, >=500;
-  ``retryRequest`` waits ``retry-after-ms``, else ``retry-after`` (seconds or date) **with no cap**, else
-  ``min(0.5 * 2**n, 8) s`` minus up to 25 % jitter; errors ``BadRequestError`` ... ``InternalServerError``,
+  ``retryRequest`` waits ``retry-after-ms``, else ``retry-after`` (seconds or date; a cap of 60 s up to 6.25, none
+  from 6.26: :data:`NODE_RETRIES`), else ``min(0.5 * 2**n, 8) s`` minus up to 25 % jitter; errors ``BadRequestError`` ... ``InternalServerError``,
   ``APIConnectionError``; the request id is ``response._request_id`` / ``err.requestID``.
 - openai-go v2 ``internal/requestconfig/requestconfig.go``: ``shouldRetry`` obeys ``x-should-retry``, then 408,
   409, 429, >=500 and connection errors; ``retryDelay`` honours retry-after only when ``0 <= d < 1 min``, else
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..expectations import in_range
 from ..sdk import ForeignProfile, RetryPolicy
 
 SEED = "001_60994d7e1bcccbfb.txt"
@@ -59,6 +60,15 @@ class Coverage:
     clients: tuple[str, ...]  # the driver's clients (the first is the default)
     tls: bool = False  # the driver's Entra path needs https (the server serves TLS, the driver trusts it)
     body_defaults: dict[str, dict[str, object]] = field(default_factory=dict)  # call -> fields the SDK adds
+    retries: tuple[RetryPolicy, ...] = ()  # its retry policy per version range (RETRY_POLICIES)
+
+    def retry_policy(self, version: str | None) -> RetryPolicy:
+        """The row of :data:`RETRY_POLICIES` for the SDK version running (the driver's hello); an unknown or
+        unlisted version gets the pinned version's row (``profile.retry``)."""
+        for row in self.retries:
+            if version and in_range(version, row.versions):
+                return row
+        return self.profile.retry
 
     def covers(self, feature_name: str) -> str | None:
         return self.features.get(feature_name)
@@ -69,6 +79,73 @@ class Coverage:
     def why_not_auth(self, auth: str) -> str:
         return f"not documented for {self.sdk}: auth mode {auth} (the {self.section} section shows {', '.join(self.auth)})"
 
+
+# Each SDK's retry policy per version range, every row from that version's sources (read in the installed
+# package) or the driver's measurements (drivers/*/README.md, FINDINGS.md). What differs between rows is the
+# server-directed wait: retry-after(-ms) honoured up to a cap, and what a longer one gets.
+_NODE_RETRIED = "408, 409, 429, >=500 and connection errors; x-should-retry either way"
+NODE_RETRIES = (
+    RetryPolicy(
+        versions=">=6,<6.26",
+        retry_after_cap=60.0,
+        above_cap="backoff",
+        cite="openai-node 6.25.0 client.js retryRequest: retry-after honoured when 0 <= ms < 60 * 1000, else the "
+        f"backoff (drivers/node/README.md, measured on 6.25.0); retries {_NODE_RETRIED}",
+    ),
+    RetryPolicy(
+        versions=">=6.26",
+        retry_after_cap=None,
+        cite="openai-node 6.30.1 client.js retryRequest: any retry-after is slept, 3600 s included, the abort "
+        f"signal ignored (drivers/node/README.md, measured on 6.30.1; changed in 6.26.0); retries {_NODE_RETRIED}",
+    ),
+)
+GO_RETRIES = (
+    RetryPolicy(
+        versions=">=2,<3",
+        retry_after_cap=60.0,
+        above_cap="backoff",
+        cite="openai-go v2.1.1 and v2.7.1 internal/requestconfig/requestconfig.go retryDelay: honoured when "
+        "0 <= d < time.Minute, else the backoff (drivers/go/FINDINGS.md: 61 s and 121 s retried after 0.42-0.46 s)",
+    ),
+    RetryPolicy(
+        versions=">=3,<3.99",
+        retry_after_cap=None,
+        cite="openai-go v3.52.0 internal/requestconfig/requestconfig.go retryDelay: max(0, retry-after), no cap "
+        "(drivers/go/FINDINGS.md; versions between 3.52.0 and 3.99.0 not read, taken as 3.52.0's)",
+    ),
+    RetryPolicy(
+        versions=">=3.99",
+        retry_after_cap=120.0,
+        cap_inclusive=True,
+        above_cap="no-retry",
+        cite="openai-go v3.99.0 internal/requestconfig/requestconfig.go parseRetryAfterHeader(res, "
+        "DefaultMaxServerDelay): honoured up to 120 s, a longer wait is not retried (drivers/go/FINDINGS.md)",
+    ),
+)
+JAVA_RETRIES = (
+    RetryPolicy(
+        versions=">=4,<4.24",
+        retry_after_cap=60.0,
+        cap_inclusive=True,
+        above_cap="backoff",
+        cite="openai-java 4.0.0 to 4.23.0 core/http/RetryingHttpClient.kt: retry-after honoured in 0..1 min, a "
+        "longer one ignored for the backoff (drivers/java/FINDINGS.md section 4: 61 s retried after 0.40-0.5 s)",
+    ),
+    RetryPolicy(
+        versions=">=4.24,<4.71",
+        retry_after_cap=None,
+        cite="openai-java 4.26.0 to 4.70.0 core/http/RetryingHttpClient.kt: any retry-after obeyed "
+        "(drivers/java/FINDINGS.md section 4, measured on 4.33.0; 4.24.0 and 4.25.0 are not served, taken as 4.26.0's)",
+    ),
+    RetryPolicy(
+        versions=">=4.71",
+        retry_after_cap=8.0,
+        cap_inclusive=True,
+        above_cap="clamp",
+        cite="openai-java 4.71.0 to 4.101.0 core/http/RetryingHttpClient.kt: retry-after clamped to 8 s "
+        "(drivers/java/FINDINGS.md section 4: 30 s and 61 s waited 8.03 s on 4.101.0)",
+    ),
+)
 
 NODE = Coverage(
     sdk="node",
@@ -115,13 +192,10 @@ NODE = Coverage(
         },
         documented_table="JavaScript / Error handling / Error codes",
         request_id="response._request_id / err.requestID (openai-node's sources; the README writes request_id)",
-        retry=RetryPolicy(
-            retry_after_cap=None,
-            cite="JavaScript / Retries (twice by default: connection errors, 408, 429, >=500); "
-            "openai-node client.js shouldRetry/retryRequest (409 too, retry-after without a cap)",
-        ),
+        retry=NODE_RETRIES[-1],  # the pinned 6.30.1; the section: "JavaScript / Retries" (twice by default)
     ),
     clients=("async",),
+    retries=NODE_RETRIES,
     body_defaults={"embeddings.create": {"encoding_format": "base64"}},
 )
 
@@ -147,12 +221,10 @@ GO = Coverage(
         documented_classes={},
         documented_table="",
         request_id=None,
-        retry=RetryPolicy(
-            retry_after_cap=60.0,
-            cite="openai-go v2 internal/requestconfig/requestconfig.go (the Go section documents no retries)",
-        ),
+        retry=GO_RETRIES[0],  # the docs' v2.1.1 (the Go section documents no retries)
     ),
     clients=("sync",),
+    retries=GO_RETRIES,
     tls=True,  # azcore's BearerTokenPolicy refuses a credential over plain http
 )
 
@@ -182,12 +254,10 @@ JAVA = Coverage(
         documented_table="",
         request_id=None,
         strict="validate()",
-        retry=RetryPolicy(
-            retry_after_cap=60.0,
-            cite="openai-java core/http/RetryingHttpClient.kt (the Java section documents no retries)",
-        ),
+        retry=JAVA_RETRIES[0],  # the pinned 4.0.x (the Java section documents no retries)
     ),
     clients=("sync", "async"),
+    retries=JAVA_RETRIES,
 )
 
 # .NET: NuGet is not reachable from this machine, so there is no driver yet; the section's calls stay here in the
@@ -229,7 +299,9 @@ DOTNET = Coverage(
         documented_table=".NET / Error handling / Error codes",
         request_id=None,
         retry=RetryPolicy(
-            cite=".NET / Retries (up to three more times: 408, 429, 500, 502, 503, 504)",
+            cite=".NET / Retries (up to three more times: 408, 429, 500, 502, 503, 504); its retry-after "
+            "handling is neither documented nor read (System.ClientModel's sources: NuGet is unreachable here)",
+            retry_after_cap=None,
             max_retries=3,
             retried=(408, 429),
         ),

@@ -22,6 +22,7 @@ import pytest
 from .. import calls, cassettes, sdk
 from ..config import Target
 from ..core import ConformanceFailure, Exchange, Sent, SSEParser, StreamExchange, parse_json, trim
+from ..documented import retries
 from ..faultproxy.faults import Fault
 from ..modes import Mode
 from ..sdk import HTTP, ForeignResult
@@ -127,6 +128,9 @@ class DriverAoai(calls.Aoai):
         built = ForeignBuilt(auth, client_kind == "async", credential)
         traffic = cassettes.Traffic(mode=mode, cassette_path=cassette, record_command=record_command)
         super().__init__(built=built, target=target, mode=mode, traffic=traffic)  # type: ignore[arg-type]
+        # The retry checks judge the attempts by the policy of the SDK version the driver runs.
+        policy = self.coverage.retry_policy(run.version)
+        self.traffic.sent = retries.AttemptLog(policy, who=f"{self.coverage.profile.package} {run.version}")
         self._faults: list[Fault] | None = None
         self.results: list[dict[str, Any]] = []
 

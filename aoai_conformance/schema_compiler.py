@@ -78,6 +78,48 @@ def _equal(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _all(checks: list[Any]) -> Any:
+    """All of these checks, by a plain loop: a generator inside all() costs twice as much per value, and the
+    compiled checks run on every member of every body."""
+    fs = tuple(checks)
+    if len(fs) == 1:
+        return fs[0]
+    if len(fs) == 2:
+        first, second = fs
+        return lambda v: bool(first(v) and second(v))
+
+    def all_of(v: Any) -> bool:
+        for f in fs:
+            if not f(v):
+                return False
+        return True
+
+    return all_of
+
+
+def _any(checks: list[Any]) -> Any:
+    fs = tuple(checks)
+
+    def any_of(v: Any) -> bool:
+        for f in fs:
+            if f(v):
+                return True
+        return False
+
+    return any_of
+
+
+def _required(names: tuple[str, ...]) -> Any:
+    def required(v: Any) -> bool:
+        if isinstance(v, dict):
+            for k in names:
+                if k not in v:
+                    return False
+        return True
+
+    return required
+
+
 def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -114,11 +156,18 @@ class Compiler:
                 names_ = [val] if isinstance(val, str) else list(val)
                 add(type_test(tuple(names_)))
             elif key == "enum":
-                add(lambda v, e=val: any(_equal(v, x) for x in e))
+                if val and all(x.__class__ is str for x in val):
+                    # a string enum (nearly all of them): a set lookup, as _equal finds no other value equal
+                    add(lambda v, a=frozenset(val): isinstance(v, str) and v in a)
+                else:
+                    add(lambda v, e=val: any(_equal(v, x) for x in e))
             elif key == "const":
-                add(lambda v, c=val: _equal(v, c))
+                if val.__class__ is str:
+                    add(lambda v, c=val: isinstance(v, str) and v == c)
+                else:
+                    add(lambda v, c=val: _equal(v, c))
             elif key == "required":
-                add(lambda v, r=tuple(val): not isinstance(v, dict) or all(k in v for k in r))
+                add(_required(tuple(val)))
             elif key in ("properties", "patternProperties", "additionalProperties"):
                 if key != "properties" and "properties" in schema:
                     continue
@@ -131,7 +180,7 @@ class Compiler:
                 plain, prop, table = split_rules(val)
                 subs = [self.compile(s) for s in plain]
                 if subs:
-                    add(lambda v, ss=subs: all(f(v) for f in ss))
+                    add(_all(subs))
                 if table:
                     compiled = {k: self.compile(t) for k, t in table.items()}
 
@@ -145,7 +194,7 @@ class Compiler:
                     add(dispatch)
             elif key == "anyOf":
                 subs = [self.compile(s) for s in val]
-                add(lambda v, ss=subs: any(f(v) for f in ss))
+                add(_any(subs))
             elif key == "oneOf":
                 subs = [self.compile(s) for s in val]
                 add(lambda v, ss=subs: sum(1 for f in ss if f(v)) == 1)
@@ -201,13 +250,25 @@ class Compiler:
             return lambda v: True
         if len(checks_) == 1:
             return checks_[0]
-        return lambda v, cs=tuple(checks_): all(f(v) for f in cs)
+        return _all(checks_)
 
     def _object(self, schema: dict[str, Any]) -> Any:
         props = {k: self.compile(s) for k, s in schema.get("properties", {}).items()}
         pats = [(re.compile(p), self.compile(s)) for p, s in schema.get("patternProperties", {}).items()]
         ap = schema.get("additionalProperties", True)
         extra = None if ap is True or ap == {} else self.compile(ap)
+        if not pats and extra is None:  # the common object: its declared members checked, others allowed
+            get = props.get
+
+            def check_members(v: Any) -> bool:
+                if isinstance(v, dict):
+                    for k, x in v.items():
+                        f = get(k)
+                        if f is not None and not f(x):
+                            return False
+                return True
+
+            return check_members
 
         def check_object(v: Any) -> bool:
             if not isinstance(v, dict):
@@ -233,6 +294,19 @@ class Compiler:
     def _array(self, schema: dict[str, Any]) -> Any:
         prefix = [self.compile(s) for s in schema.get("prefixItems", [])]
         rest = self.compile(schema["items"]) if "items" in schema else None
+        if not prefix and rest is not None:
+            each = rest
+            # embedding vectors put thousands of floats through here: a float is a number, no call needed
+            floats_pass = each is TYPES["number"]
+
+            def check_items(v: Any) -> bool:
+                if isinstance(v, list):
+                    for x in v:
+                        if not (floats_pass and x.__class__ is float) and not each(x):
+                            return False
+                return True
+
+            return check_items
 
         def check_array(v: Any) -> bool:
             if not isinstance(v, list):

@@ -8,22 +8,17 @@ driver runs against the stand-in on 127.0.0.1; a driver whose toolchain or build
 from __future__ import annotations
 
 import json
-import shutil
 import socket
-import subprocess
-import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+import drivers_kit as kit
 import pytest
 
 from aoai_conformance.standin import StandIn
 
-REPO = Path(__file__).resolve().parent.parent
-DRIVERS = REPO / "drivers"
-SCOPE = "https://cognitiveservices.azure.com/.default"
+SCOPE = kit.SCOPE
 CHAT = {
     "model": "gpt-4o",
     "messages": [{"role": "user", "content": "When was Microsoft founded?"}],
@@ -39,105 +34,23 @@ RESPONSE = {
 
 @dataclass(frozen=True)
 class Spec:
-    """How PROTOCOL.md starts a driver, and what its build leaves behind."""
+    """What PROTOCOL.md lets differ between drivers."""
 
-    tools: tuple[str, ...]  # the toolchain it needs on PATH
-    built: str  # a file the build writes, relative to the driver's folder
     clients: tuple[str, ...]  # the clients it has (sync / async)
     not_found: str  # its error class for a 404, from its SDK's sources
 
-    def command(self, folder: Path) -> list[str]:
-        if self.built == "node_modules/openai/package.json":
-            return ["node", "driver.mjs"]
-        if self.built == "bin/driver":
-            return [str(folder / "bin" / "driver")]
-        classpath = (folder / "target" / "classpath.txt").read_text().strip()
-        return ["java", "-cp", f"target/classes:{classpath}", "conformance.Driver"]
-
 
 SPECS = {
-    "node": Spec(("node", "npm"), "node_modules/openai/package.json", ("async",), "NotFoundError"),
-    "go": Spec(("go",), "bin/driver", ("sync",), "Error"),
-    "java": Spec(("java", "mvn"), "target/classpath.txt", ("sync", "async"), "NotFoundException"),
+    "node": Spec(("async",), "NotFoundError"),
+    "go": Spec(("sync",), "Error"),
+    "java": Spec(("sync", "async"), "NotFoundException"),
 }
-
-
-class Driver:
-    """One driver process: requests in on stdin, results out on stdout, one JSON object per line."""
-
-    def __init__(self, command: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            command,
-            cwd=cwd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        self.hello = self.read(timeout=120)
-        self._ids = 0
-
-    def read(self, timeout: float = 60) -> dict[str, Any]:
-        box: list[str] = []
-        reader = threading.Thread(target=lambda: box.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(timeout)
-        if not box or not box[0]:
-            raise AssertionError(f"no line from the driver in {timeout} s; stderr: {self._stderr()}")
-        return json.loads(box[0])
-
-    def send(self, request: dict[str, Any]) -> str:
-        self._ids += 1
-        request = {"id": str(self._ids), **request}
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
-        return request["id"]
-
-    def call(self, request: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
-        rid = self.send(request)
-        result = self.read(timeout)
-        assert result["id"] == rid
-        return result
-
-    def close(self) -> int:
-        if self.proc.stdin and not self.proc.stdin.closed:
-            self.proc.stdin.close()
-        try:
-            return self.proc.wait(timeout=30)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-
-    def _stderr(self) -> str:
-        if self.proc.poll() is None:
-            return "(still running)"
-        return (self.proc.stderr.read() or "")[-2000:]
-
-
-def _ready(name: str) -> Path:
-    """The driver's folder once built; skip with the reason when it cannot be."""
-    spec, folder = SPECS[name], DRIVERS / name
-    missing = [tool for tool in spec.tools if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"{name} driver not run: {', '.join(missing)} not on PATH")
-    if not (folder / "build").exists():
-        pytest.skip(f"{name} driver not run: drivers/{name}/build does not exist yet")
-    if not (folder / spec.built).exists():
-        proc = subprocess.run(
-            [str(folder / "build")], cwd=folder, capture_output=True, text=True, timeout=900
-        )
-        if proc.returncode != 0 or not (folder / spec.built).exists():
-            last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            pytest.skip(f"{name} driver not run: its build failed: {last[0]}")
-    return folder
 
 
 @pytest.fixture(scope="module", params=sorted(SPECS))
 def driver(request):
     name = request.param
-    folder = _ready(name)
-    d = Driver(SPECS[name].command(folder), folder)
+    d = kit.started(name)
     d.name, d.spec = name, SPECS[name]
     yield d
     d.close()
@@ -149,25 +62,9 @@ def standin():
         yield s
 
 
-def _request(
-    standin: StandIn, driver: Driver, call: str, params: dict[str, Any], **extra: Any
-) -> dict[str, Any]:
-    req = {
-        "call": call,
-        "stream": False,
-        "auth": "key",
-        "client": driver.spec.clients[0],
-        "base_url": standin.base_url + "/",
-        "api_key": standin.api_key,
-        "token": standin.tokens[0],
-        "scope": SCOPE,
-        "params": params,
-        "options": {"max_retries": 0, "timeout_ms": 20000},
-        "deadline_ms": 30000,
-        "accessors": [],
-    }
-    req.update(extra)
-    return req
+def _request(standin: StandIn, driver: kit.Driver, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    base = {"client": driver.spec.clients[0], "api_key": standin.api_key, "token": standin.tokens[0]}
+    return kit.request(standin.base_url + "/", params, **{**base, **extra})
 
 
 def _last_headers(standin: StandIn) -> dict[str, str]:
@@ -176,8 +73,8 @@ def _last_headers(standin: StandIn) -> dict[str, str]:
 
 # --- the hello line ------------------------------------------------------------------------------------
 def test_hello_names_the_sdk_its_version_and_runtime(driver):
-    hello = driver.hello.get("hello")
-    assert isinstance(hello, dict), driver.hello
+    hello = driver.hello  # the manager refuses a first line that is no hello object
+    assert isinstance(hello, dict), hello
     assert hello["sdk"].startswith("openai-")
     assert hello["version"][0].isdigit() or hello["version"].startswith("v")
     assert hello["runtime"]
@@ -186,7 +83,7 @@ def test_hello_names_the_sdk_its_version_and_runtime(driver):
 # --- auth modes, as each section builds the client -----------------------------------------------------
 def test_key_auth_sends_the_key_and_answers_the_accessors(driver, standin):
     accessors = ["id", "model", "message_content", "finish_reason", "usage.total_tokens"]
-    result = driver.call(_request(standin, driver, "chat.completions.create", CHAT, accessors=accessors))
+    result = driver.request(_request(standin, driver, CHAT, accessors=accessors))
     assert result["ok"], result
     assert result["status"] in (200, None)
     values = result["accessors"]
@@ -201,9 +98,14 @@ def test_key_auth_sends_the_key_and_answers_the_accessors(driver, standin):
 def test_entra_auth_asks_the_documented_scope_and_sends_the_token(driver, standin):
     if driver.name == "go":
         pytest.skip("go: azcore's bearer policy needs TLS; tests/test_driver_go.py covers Entra over https")
-    result = driver.call(
+    result = driver.request(
         _request(
-            standin, driver, "responses.create", RESPONSE, auth="entra", accessors=["output_text", "status"]
+            standin,
+            driver,
+            RESPONSE,
+            call="responses.create",
+            auth="entra",
+            accessors=["output_text", "status"],
         )
     )
     assert result["ok"], result
@@ -214,19 +116,15 @@ def test_entra_auth_asks_the_documented_scope_and_sends_the_token(driver, standi
 
 def test_env_auth_reads_the_environment(driver, standin):
     env = {"OPENAI_API_KEY": standin.api_key, "OPENAI_BASE_URL": standin.base_url + "/"}
-    result = driver.call(
-        _request(
-            standin, driver, "chat.completions.create", CHAT, auth="env", env=env, base_url=None, api_key=None
-        )
-    )
+    result = driver.request(_request(standin, driver, CHAT, auth="env", env=env, base_url=None, api_key=None))
     assert result["ok"], result
     assert "standin-key" in json.dumps(_last_headers(standin))
 
 
 # --- streams --------------------------------------------------------------------------------------------
 def test_a_stream_reports_every_event_in_order_and_its_text(driver, standin):
-    result = driver.call(
-        _request(standin, driver, "responses.create", {**RESPONSE, "stream": True}, stream=True)
+    result = driver.request(
+        _request(standin, driver, {**RESPONSE, "stream": True}, call="responses.create", stream=True)
     )
     assert result["ok"], result
     types = [e["type"] for e in result["events"]]
@@ -239,9 +137,7 @@ def test_a_stream_reports_every_event_in_order_and_its_text(driver, standin):
 
 
 def test_azure_first_chat_chunk_object_is_passed_through(driver, standin):
-    result = driver.call(
-        _request(standin, driver, "chat.completions.create", {**CHAT, "stream": True}, stream=True)
-    )
+    result = driver.request(_request(standin, driver, {**CHAT, "stream": True}, stream=True))
     assert result["ok"], result
     objects = [e.get("object") for e in result["events"]]
     assert objects and set(objects) <= {"chat.completion.chunk", ""}, objects
@@ -249,9 +145,7 @@ def test_azure_first_chat_chunk_object_is_passed_through(driver, standin):
 
 # --- errors and stuck calls are results ----------------------------------------------------------------
 def test_an_error_answer_is_a_result_with_the_sdk_class_and_status(driver, standin):
-    result = driver.call(
-        _request(standin, driver, "chat.completions.create", {**CHAT, "model": "no-such-deployment"})
-    )
+    result = driver.request(_request(standin, driver, {**CHAT, "model": "no-such-deployment"}))
     assert result["ok"] is False
     error = result["error"]
     assert error["status"] == 404
@@ -262,9 +156,9 @@ def test_an_error_answer_is_a_result_with_the_sdk_class_and_status(driver, stand
 
 
 def test_a_request_it_cannot_understand_is_a_result_and_the_next_one_still_works(driver, standin):
-    bad = driver.call({"call": "no.such.call", "params": {}})
+    bad = driver.request({"call": "no.such.call", "params": {}})
     assert bad["ok"] is False and bad["error"]["class"] in ("DriverError", "Unsupported")
-    good = driver.call(_request(standin, driver, "chat.completions.create", CHAT))
+    good = driver.request(_request(standin, driver, CHAT))
     assert good["ok"], good
 
 
@@ -274,32 +168,21 @@ def test_a_stuck_call_is_ended_by_the_watchdog(driver):
         silent.listen(8)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/openai/v1/"
         start = time.monotonic()
-        result = driver.call(
-            {
-                "call": "chat.completions.create",
-                "stream": False,
-                "auth": "key",
-                "client": driver.spec.clients[0],
-                "base_url": url,
-                "api_key": "k",
-                "params": CHAT,
-                "options": {"max_retries": 0, "timeout_ms": 600000},
-                "deadline_ms": 1500,
-                "accessors": [],
-            },
-            timeout=60,
+        options = {"max_retries": 0, "timeout_ms": 600000}
+        req = kit.request(
+            url, CHAT, client=driver.spec.clients[0], api_key="k", options=options, deadline_ms=1500
         )
+        result = driver.request(req, timeout=60)
         took = time.monotonic() - start
     assert result["ok"] is False and result["watchdog"] is True, result
     assert took < 30
 
 
 def test_results_come_back_in_request_order(driver, standin):
-    ids = [driver.send(_request(standin, driver, "chat.completions.create", CHAT)) for _ in range(3)]
+    ids = [driver.send(_request(standin, driver, CHAT)) for _ in range(3)]
     assert [driver.read()["id"] for _ in ids] == ids
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_end_of_input_ends_the_driver_cleanly(name):
-    folder = _ready(name)
-    assert Driver(SPECS[name].command(folder), folder).close() == 0
+    assert kit.started(name).close() == 0

@@ -12,212 +12,45 @@ corpus/ (HAR files other projects recorded). One driver process serves the whole
 from __future__ import annotations
 
 import json
-import shutil
 import socket
-import subprocess
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
 
+import drivers_kit as kit
 import pytest
+from drivers_kit import Reply
 
-from conftest import clean_env
-
-REPO = Path(__file__).resolve().parent.parent
-FOLDER = REPO / "drivers" / "java"
+REPO = kit.DRIVERS.parent
+FOLDER = kit.DRIVERS / "java"
 CORPUS = REPO / "corpus"
-SCOPE = "https://cognitiveservices.azure.com/.default"
+SCOPE = kit.SCOPE
 CHAT = {"model": "gpt-5-mini", "messages": [{"role": "user", "content": "What is 4200 + 42?"}]}
 SECRET_KEY = "java-driver-secret-key-7d3b"
 SECRET_TOKEN = "eyJ-java-driver-secret-token-c81f"
-AZURE_ERROR = {"error": {"code": "DeploymentNotFound", "message": "The API deployment does not exist."}}
+AZURE_ERROR = kit.NOT_FOUND.body
 
 
-# --- a scripted server: each path token answers its own steps, every attempt is logged ------------------
-@dataclass
-class Step:
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-    cut: bool = False  # promise more bytes than the body, then close the connection
-
-
-def json_step(status: int, body: Any, **headers: str) -> Step:
-    return Step(status, json.dumps(body).encode(), headers=headers)
-
-
-@dataclass
-class Attempt:
-    at: float
-    token: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-
-class Scripted:
-    """127.0.0.1, port 0, HTTP/1.1 keep-alive like Azure: `/p/<token>/openai/v1/...` plays that token's steps
-    (the last one repeats)."""
-
-    def __init__(self) -> None:
-        self.scripts: dict[str, list[Step]] = {}
-        self.attempts: list[Attempt] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-                parts = self.path.split("/")
-                token = parts[2] if len(parts) > 2 and parts[1] == "p" else ""
-                owner.attempts.append(
-                    Attempt(
-                        time.monotonic(),
-                        token,
-                        self.path,
-                        {k.lower(): v for k, v in self.headers.items()},
-                        json.loads(raw or b"null"),
-                    )
-                )
-                steps = owner.scripts.get(token) or [json_step(404, AZURE_ERROR)]
-                step = steps.pop(0) if len(steps) > 1 else steps[0]
-                self.send_response(step.status)
-                for name, value in step.headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-type", step.content_type)
-                self.send_header("content-length", str(len(step.body) + (500 if step.cut else 0)))
-                self.end_headers()
-                self.wfile.write(step.body)
-                if step.cut:
-                    self.wfile.flush()
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    self.close_connection = True
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def script(self, token: str, *steps: Step) -> str:
-        self.scripts[token] = list(steps)
-        return f"http://127.0.0.1:{self.server.server_address[1]}/p/{token}/openai/v1/"
-
-    def of(self, token: str) -> list[Attempt]:
-        return [a for a in self.attempts if a.token == token]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def har(name: str, index: int) -> Step:
+def har(name: str, index: int) -> Reply:
     """A real Azure answer from corpus/, served as recorded (status, content type, body)."""
     entry = json.loads((CORPUS / name).read_text())["log"]["entries"][index]
     assert entry["_aoai"]["service"] == "azure"
     content = entry["response"]["content"]
-    return Step(entry["response"]["status"], content["text"].encode(), content.get("mimeType") or "")
+    return Reply(
+        entry["response"]["status"], content["text"].encode(), content_type=content.get("mimeType") or ""
+    )
 
 
-# --- one driver process for the module -----------------------------------------------------------------
-def _built() -> Path:
-    missing = [tool for tool in ("java", "mvn") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"java driver not run: {', '.join(missing)} not on PATH")
-    built = FOLDER / "target" / "classpath.txt"
-    sources = [FOLDER / "pom.xml", *(FOLDER / "src").rglob("*")]
-    if not built.exists() or max(f.stat().st_mtime for f in sources) > built.stat().st_mtime:
-        proc = subprocess.run(
-            [str(FOLDER / "build")], cwd=FOLDER, capture_output=True, text=True, timeout=900, env=clean_env()
-        )
-        if proc.returncode != 0 or not (FOLDER / "target" / "classpath.txt").exists():
-            last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            pytest.skip(f"java driver not run: its build failed: {last[0]}")
-    return FOLDER
-
-
-class JavaDriver:
-    def __init__(self) -> None:
-        folder = _built()
-        classpath = (folder / "target" / "classpath.txt").read_text().strip()
-        self.proc = subprocess.Popen(
-            ["java", "-cp", f"target/classes:{classpath}", "conformance.Driver"],
-            cwd=folder,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=clean_env(),
-        )
-        self.lines: list[str] = []
-        self.stderr: list[str] = []
-        threading.Thread(
-            target=lambda: self.stderr.extend(iter(self.proc.stderr.readline, "")), daemon=True
-        ).start()
-        self.hello = json.loads(self._line(120))["hello"]
-        self._ids = 0
-
-    def _line(self, timeout: float) -> str:
-        box: list[str] = []
-        reader = threading.Thread(target=lambda: box.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(timeout)
-        if not box or not box[0]:
-            raise AssertionError(f"no line from the java driver in {timeout} s")
-        self.lines.append(box[0])
-        return box[0]
-
-    def call(self, url: str | None, params: dict[str, Any] = CHAT, **extra: Any) -> dict[str, Any]:
-        self._ids += 1
-        request = {
-            "id": str(self._ids),
-            "call": "chat.completions.create",
-            "stream": False,
-            "auth": "key",
-            "client": "sync",
-            "base_url": url,
-            "api_key": SECRET_KEY,
-            "token": SECRET_TOKEN,
-            "scope": SCOPE,
-            "params": params,
-            "options": {"max_retries": 0, "timeout_ms": 20000},
-            "deadline_ms": 30000,
-            "accessors": [],
-            **extra,
-        }
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
-        result = json.loads(self._line(90))
-        assert result["id"] == request["id"]
-        return result
-
-    def close(self) -> int:
-        self.proc.stdin.close()
-        try:
-            return self.proc.wait(timeout=30)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-
-
+# --- one driver process for the module, one scripted server (each path token answers its own replies) ------
 @pytest.fixture(scope="module")
 def driver():
-    d = JavaDriver()
+    d = kit.started("java", api_key=SECRET_KEY, token=SECRET_TOKEN, params=CHAT)
     yield d
     assert d.close() == 0  # EOF on stdin ends the driver cleanly
 
 
 @pytest.fixture(scope="module")
 def server():
-    s = Scripted()
-    yield s
-    s.close()
+    with kit.Scripted() as s:
+        yield s
 
 
 def test_hello_reads_the_versions_from_the_jars(driver):
@@ -298,14 +131,14 @@ def sse_chunks(*texts: str) -> bytes:
 
 def test_a_stream_ending_without_done_is_no_error(driver, server):
     # openai-java ends quietly: only the missing finish_reason and [DONE] show the cut (the harness judges them).
-    url = server.script("no-done", Step(200, sse_chunks("a", "b"), "text/event-stream"))
+    url = server.script("no-done", Reply(200, sse_chunks("a", "b")))
     result = driver.call(url, {**CHAT, "stream": True}, stream=True)
     assert result["ok"] is True and result["text"] == "ab", result
     assert all(e["json"]["choices"][0]["finish_reason"] is None for e in result["events"])
 
 
 def test_a_connection_cut_mid_stream_is_an_io_exception_after_the_events_so_far(driver, server):
-    url = server.script("cut", Step(200, sse_chunks("a"), "text/event-stream", cut=True))
+    url = server.script("cut", Reply(200, sse_chunks("a"), cut=True))
     result = driver.call(url, {**CHAT, "stream": True}, stream=True, client="async")
     assert result["ok"] is False and result["error"]["class"] == "OpenAIIoException", result
     assert result["text"] == "a" and len(result["events"]) == 1
@@ -313,7 +146,7 @@ def test_a_connection_cut_mid_stream_is_an_io_exception_after_the_events_so_far(
 
 def test_an_error_event_in_a_stream_is_an_sse_exception(driver, server):
     body = sse_chunks("a") + b'data: {"error": {"code": "server_error", "message": "boom"}}\n\n'
-    url = server.script("sse-error", Step(200, body, "text/event-stream"))
+    url = server.script("sse-error", Reply(200, body))
     result = driver.call(url, {**CHAT, "stream": True}, stream=True)
     assert result["ok"] is False and result["error"]["class"] == "SseException", result
     assert result["error"]["code"] == "server_error" and result["text"] == "a"
@@ -336,9 +169,7 @@ CLASSES = {
 def test_each_status_raises_its_exception_class_and_type_fails_on_azures_bodies(driver, server):
     seen = {}
     for status in CLASSES:
-        url = server.script(
-            f"status-{status}", json_step(status, AZURE_ERROR, **{"x-request-id": f"req-{status}"})
-        )
+        url = server.script(f"status-{status}", Reply(status, AZURE_ERROR, {"x-request-id": f"req-{status}"}))
         result = driver.call(url)
         assert result["ok"] is False and result["status"] == status, result
         error = result["error"]
@@ -370,7 +201,7 @@ def test_a_refused_connection_is_the_sdks_io_exception(driver):
 
 
 # --- auth modes, as the Java section builds the client -------------------------------------------------
-OK = json_step(200, json.loads(har("mirascope-mirascope.har", 0).body))
+OK = Reply(200, json.loads(har("mirascope-mirascope.har", 0).body))
 
 
 def test_key_auth_sends_the_key_as_a_bearer_token(driver, server):
@@ -414,7 +245,7 @@ def test_the_typed_params_send_the_body_as_given(driver, server):
 
 # --- retries (openai-java 4.0.x core/http/RetryingHttpClient.kt) ---------------------------------------
 def test_409_is_retried(driver, server):
-    url = server.script("conflict", json_step(409, AZURE_ERROR), OK)
+    url = server.script("conflict", Reply(409, AZURE_ERROR), OK)
     result = driver.call(url, options={"max_retries": 1})
     assert result["ok"], result
     attempts = server.of("conflict")
@@ -432,7 +263,7 @@ def test_no_retries_sends_no_retry_count_header(driver, server):
 def test_a_retry_after_over_a_minute_is_ignored_for_the_backoff(driver, server):
     if not driver.hello["version"].startswith("4.0."):
         pytest.skip(f"4.0.x honours 0..60 s; this build has {driver.hello['version']}")
-    url = server.script("ra-61", json_step(429, AZURE_ERROR, **{"retry-after": "61"}), OK)
+    url = server.script("ra-61", Reply(429, AZURE_ERROR, {"retry-after": "61"}), OK)
     result = driver.call(url, options={"max_retries": 1})
     assert result["ok"], result
     first, second = server.of("ra-61")
@@ -440,9 +271,7 @@ def test_a_retry_after_over_a_minute_is_ignored_for_the_backoff(driver, server):
 
 
 def test_retry_after_ms_wins_over_retry_after(driver, server):
-    url = server.script(
-        "ra-ms", json_step(429, AZURE_ERROR, **{"retry-after-ms": "300", "retry-after": "20"}), OK
-    )
+    url = server.script("ra-ms", Reply(429, AZURE_ERROR, {"retry-after-ms": "300", "retry-after": "20"}), OK)
     result = driver.call(url, options={"max_retries": 1})
     assert result["ok"], result
     first, second = server.of("ra-ms")
@@ -453,7 +282,7 @@ def test_retry_after_ms_wins_over_retry_after(driver, server):
 @pytest.mark.parametrize("client", ["sync", "async"])
 def test_the_watchdog_ends_a_retry_after_sleep_and_no_attempt_follows(driver, server, client):
     token = f"stuck-{client}"
-    url = server.script(token, json_step(429, AZURE_ERROR, **{"retry-after": "2"}), OK)
+    url = server.script(token, Reply(429, AZURE_ERROR, {"retry-after": "2"}), OK)
     started = time.monotonic()
     result = driver.call(url, client=client, options={"max_retries": 2}, deadline_ms=700)
     assert result["watchdog"] is True and result["ok"] is False, result
@@ -473,7 +302,7 @@ def test_a_request_it_cannot_understand_is_a_result(driver):
 
 
 def test_secrets_never_reach_a_result_or_the_log(driver, server):
-    url = server.script("secrets", json_step(401, {"error": {"code": "401", "message": "Access denied"}}))
+    url = server.script("secrets", Reply(401, {"error": {"code": "401", "message": "Access denied"}}))
     for auth in ("key", "entra"):
         assert driver.call(url, auth=auth)["error"]["class"] == "UnauthorizedException"
     driver.call("http://127.0.0.1:1/p/x/openai/v1/", auth="entra")  # a connection failure's stack trace

@@ -334,6 +334,9 @@ def test_differs_compares_the_versions_of_one_sdk(across):
     assert entra["cells"]["go v2.1.1"]["text"] == "pass"
     assert entra["cells"]["go v3.99.0"]["text"] == "expected-fail"
     assert entra["cells"]["node 6.49.0"]["status"] == "absent"
+    assert entra["differs_in"] == ["go"]
+    section = sdkmatrix.render_markdown(across).split("### auth (entra) / test_entra")[1].split("###")[0]
+    assert "- **go v3.99.0**: expected-fail" in section and "node" not in section and "java" not in section
 
 
 def test_each_column_counts_its_cases(across):

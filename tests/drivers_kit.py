@@ -91,7 +91,7 @@ class Driver(manager.Driver):
     def start(self) -> dict[str, Any]:
         saved = dict(os.environ)
         os.environ.clear()
-        os.environ.update(clean_env())
+        os.environ.update(clean_env(**self.extra_env))  # the manager reads the matrix version from it
         try:
             return super().start()
         except manager.NotRun as exc:

@@ -9,26 +9,22 @@ inside them on the Entra path) and the watchdog ending a retry-after sleep no co
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
+import drivers_kit as kit
 import pytest
+from drivers_kit import Reply, Scripted
 
 from aoai_conformance.sdks.tls import TLSFront, certificate
-from aoai_conformance.serving import serve_in_background, stop_serving
 from aoai_conformance.standin import StandIn
+from conftest import clean_env
 
-REPO = Path(__file__).resolve().parent.parent
-FOLDER = REPO / "drivers" / "go"
-SCOPE = "https://cognitiveservices.azure.com/.default"
+FOLDER = kit.DRIVERS / "go"
+SCOPE = kit.SCOPE
 CHAT = {
     "model": "gpt-4o",
     "messages": [{"role": "user", "content": "When was Microsoft founded?"}],
@@ -37,25 +33,9 @@ CHAT = {
 NOT_TLS = "authorized requests are not permitted for non-TLS protected (https) endpoints"
 
 
-def _go_env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "OPENAI_", "AOAI_CONFORMANCE_"))
-    }
-    env.update(extra)
-    return env
-
-
 @pytest.fixture(scope="module")
 def driver_bin() -> Path:
-    if shutil.which("go") is None:
-        pytest.skip("go driver not run: go not on PATH")
-    proc = subprocess.run(
-        [str(FOLDER / "build")], cwd=FOLDER, capture_output=True, text=True, timeout=900, env=_go_env()
-    )
-    if proc.returncode != 0:
-        last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        pytest.skip(f"go driver not run: its build failed: {last[0]}")
-    return FOLDER / "bin" / "driver"
+    return kit.built("go") / "bin" / "driver"
 
 
 # --- https in front of a plain server: the package's one certificate and front -----------------------------
@@ -64,122 +44,15 @@ def cert() -> tuple[str, str]:
     return certificate()
 
 
-# --- a scripted server: each attempt logged, answered from a list -------------------------------------------
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gives up on a kept-alive connection resets it: no traceback for that
-
-
-@dataclass
-class Attempt:
-    at: float
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass
-class Cut:
-    """A body that stops short of its content-length: then the connection is closed, or left open ("stall")."""
-
-    data: bytes
-    stall: bool = False
-
-
-@dataclass
-class Scripted:
-    """Answers POSTs with the scripted replies in order (the last one repeats) and logs every attempt."""
-
-    replies: list[tuple[int, dict[str, str], Any]]
-    attempts: list[Attempt] = field(default_factory=list)
-    stopping: threading.Event = field(default_factory=threading.Event)
-
-    def __enter__(self) -> "Scripted":
-        script = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                script.attempts.append(
-                    Attempt(time.monotonic(), self.path, headers, json.loads(raw or b"null"))
-                )
-                status, extra, body = script.replies[min(len(script.attempts), len(script.replies)) - 1]
-                cut = body if isinstance(body, Cut) else None
-                data = cut.data if cut else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("content-type", "text/event-stream" if cut else "application/json")
-                self.send_header("content-length", str(len(data) + (100 if cut else 0)))
-                for k, v in extra.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-                if cut:
-                    self.wfile.flush()
-                    if cut.stall:
-                        script.stopping.wait(60)
-                    self.connection.shutdown(socket.SHUT_RDWR)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = _QuietServer(("127.0.0.1", 0), Handler)
-        serve_in_background(self.server, "go-driver-scripted")
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stopping.set()
-        stop_serving(self.server)
-
-    @property
-    def port(self) -> int:
-        return self.server.server_address[1]
-
-
-class Driver:
-    """bin/driver: requests in on stdin, one JSON result per line out."""
-
-    def __init__(self, binary: Path, cert: Path | None = None) -> None:
-        env = _go_env(**({"SSL_CERT_FILE": str(cert)} if cert else {}))
-        self.proc = subprocess.Popen(
-            [str(binary)], cwd=FOLDER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
-        )
-        self.hello = self._read(60)["hello"]
-        self._ids = 0
-
-    def _read(self, timeout: float) -> dict[str, Any]:
-        box: list[str] = []
-        reader = threading.Thread(target=lambda: box.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(timeout)
-        assert box and box[0], f"no line from the go driver in {timeout} s"
-        return json.loads(box[0])
-
-    def call(self, timeout: float = 60, **request: Any) -> dict[str, Any]:
-        self._ids += 1
-        base = {"id": str(self._ids), "stream": False, "client": "sync", "scope": SCOPE, "accessors": []}
-        self.proc.stdin.write(json.dumps({**base, **request}) + "\n")
-        self.proc.stdin.flush()
-        result = self._read(timeout)
-        assert result["id"] == str(self._ids)
-        return result
-
-    def close(self) -> int:
-        self.proc.stdin.close()
-        try:
-            return self.proc.wait(timeout=30)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
+def _driver(cert: str, **env: str) -> kit.Driver:
+    """bin/driver (or the SDK matrix's build), trusting the certificate; key auth with the stand-in's key."""
+    env = {"SSL_CERT_FILE": cert, **env}
+    return kit.started("go", env, api_key="standin-key", token="standin-token", params=CHAT)
 
 
 @pytest.fixture
 def driver(driver_bin, cert):
-    d = Driver(driver_bin, cert[0])
+    d = _driver(cert[0])
     yield d
     assert d.close() == 0
 
@@ -195,16 +68,6 @@ def standin_tls(standin, cert):
     front = TLSFront(standin.port)
     yield standin.base_url.replace(f"http://127.0.0.1:{standin.port}", f"https://127.0.0.1:{front.port}")
     front.close()
-
-
-def _key(url: str, **extra: Any) -> dict[str, Any]:
-    return {"call": "chat.completions.create", "auth": "key", "base_url": url, "api_key": "standin-key",
-            "params": CHAT, "deadline_ms": 30000, **extra}  # fmt: skip
-
-
-def _entra(url: str, **extra: Any) -> dict[str, Any]:
-    return {"call": "chat.completions.create", "auth": "entra", "base_url": url, "token": "standin-token",
-            "params": CHAT, "deadline_ms": 30000, **extra}  # fmt: skip
 
 
 # --- Installation: the documented go get line ---------------------------------------------------------------
@@ -235,7 +98,7 @@ def test_docs_install_line_breaks_gos_module_rule(driver_bin, tmp_path):
         pytest.skip("git not on PATH")
     listed = subprocess.run(
         ["go", "list", "-m", "-json", "github.com/openai/openai-go/v2"],
-        cwd=FOLDER, env=_go_env(GOFLAGS="-mod=mod"), capture_output=True, text=True, timeout=120, check=True,
+        cwd=FOLDER, env=clean_env(GOFLAGS="-mod=mod"), capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     repo, module = tmp_path / "openai-go", tmp_path / "module"
     shutil.copytree(json.loads(listed.stdout)["Dir"], repo)
@@ -244,7 +107,7 @@ def test_docs_install_line_breaks_gos_module_rule(driver_bin, tmp_path):
         subprocess.run(git + args, check=True, capture_output=True)
     gitconfig = tmp_path / "gitconfig"
     gitconfig.write_text(f'[url "file://{repo}"]\n\tinsteadOf = https://github.com/openai/openai-go\n')
-    env = _go_env(
+    env = clean_env(
         GIT_CONFIG_GLOBAL=str(gitconfig), GOMODCACHE=str(tmp_path / "modcache"), GOPROXY="direct",
         GOPRIVATE="github.com/openai/openai-go", GOFLAGS="-mod=mod",
     )  # fmt: skip
@@ -269,7 +132,7 @@ def test_docs_install_line_against_the_module_proxy(tmp_path):
     resolves with its dependencies."""
     if shutil.which("go") is None:
         pytest.skip("go not on PATH")
-    env = _go_env(GOFLAGS="-mod=mod")
+    env = clean_env(GOFLAGS="-mod=mod")
     subprocess.run(["go", "mod", "init", "example.com/docsline"], cwd=tmp_path, env=env, capture_output=True)
     reason = _proxy_reachable(env, tmp_path)
     if reason:
@@ -287,7 +150,7 @@ def test_docs_install_line_against_the_module_proxy(tmp_path):
 
 # --- Authentication: Entra ID through azure.WithTokenCredential --------------------------------------------
 def test_entra_over_https_sends_the_token_and_asks_the_documented_scope(driver, standin, standin_tls):
-    result = driver.call(**_entra(standin_tls, accessors=["id", "message_content"]))
+    result = driver.call(standin_tls, auth="entra", accessors=["id", "message_content"])
     assert result["ok"], result
     assert result["credential_scopes"] == [SCOPE]
     assert standin.requests[-1].headers.get("authorization") == "Bearer standin-token"
@@ -298,7 +161,7 @@ def test_entra_over_plain_http_is_refused_before_any_request(driver, standin):
     """azcore's bearer policy refuses http; openai-go v2 sets InsecureAllowCredentialWithHTTP on the pipeline's
     options, which that policy never reads. The credential is not even asked."""
     before = len(standin.requests)
-    result = driver.call(**_entra(standin.base_url, options={"max_retries": 0}))
+    result = driver.call(standin.base_url, auth="entra")
     assert result["ok"] is False and result["error"]["message"] == NOT_TLS, result
     assert result["credential_scopes"] == []
     assert len(standin.requests) == before
@@ -307,7 +170,7 @@ def test_entra_over_plain_http_is_refused_before_any_request(driver, standin):
 def test_responses_with_entra_over_https(driver, standin_tls):
     params = {"model": "gpt-4.1-nano", "input": "Hi", "max_output_tokens": 16}
     result = driver.call(
-        **_entra(standin_tls, call="responses.create", params=params, accessors=["output_text"])
+        standin_tls, auth="entra", call="responses.create", params=params, accessors=["output_text"]
     )
     assert result["ok"], result
     assert isinstance(result["accessors"]["output_text"], str) and result["accessors"]["output_text"]
@@ -318,9 +181,8 @@ def test_an_api_error_is_read_through_openai_error(driver):
     body = {
         "error": {"code": "429", "message": "Requests have exceeded the limit.", "type": "rate_limit_error"}
     }
-    with Scripted([(429, {"x-request-id": "req-go-1"}, body)]) as server:
-        url = f"http://127.0.0.1:{server.port}/openai/v1/"
-        result = driver.call(**_key(url, options={"max_retries": 0}))
+    with Scripted(Reply(429, body, {"x-request-id": "req-go-1"})) as server:
+        result = driver.call(server.base_url)
     assert result["ok"] is False
     assert result["error"] == {
         "class": "Error",
@@ -337,7 +199,7 @@ def test_a_connection_failure_is_the_go_error_type(driver):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    result = driver.call(**_key(f"http://127.0.0.1:{port}/openai/v1/", options={"max_retries": 0}))
+    result = driver.call(f"http://127.0.0.1:{port}/openai/v1/")
     assert result["ok"] is False and result["error"]["class"] == "url.Error", result
     assert result["error"]["status"] is None
 
@@ -346,9 +208,9 @@ def test_a_connection_failure_is_the_go_error_type(driver):
 def test_openai_go_retries_409(driver):
     """The Go section documents no retry policy; openai-go retries 408, 409, 429 and >= 500."""
     with Scripted(
-        [(409, {"retry-after-ms": "1"}, {"error": {"code": "conflict", "message": "busy"}})]
+        Reply(409, {"error": {"code": "conflict", "message": "busy"}}, {"retry-after-ms": "1"})
     ) as server:
-        result = driver.call(**_key(f"http://127.0.0.1:{server.port}/openai/v1/", options={"max_retries": 2}))
+        result = driver.call(server.base_url, options={"max_retries": 2})
     assert result["error"]["status"] == 409
     assert [a.headers["x-stainless-retry-count"] for a in server.attempts] == ["0", "1", "2"]
 
@@ -358,12 +220,12 @@ def test_entra_path_nests_azcores_retries_inside_openai_gos(driver, cert, max_re
     """azure.WithTokenCredential runs each attempt through an azcore pipeline whose default retry policy
     (3 more tries of 408/429/500/502/503/504) sits inside openai-go's loop: max_retries=0 still makes 4 attempts,
     azcore's re-sent with the same x-stainless-retry-count."""
-    unavailable = (503, {"retry-after-ms": "1"}, {"error": {"code": "503", "message": "unavailable"}})
-    with Scripted([unavailable]) as server:
+    unavailable = Reply(503, {"error": {"code": "503", "message": "unavailable"}}, {"retry-after-ms": "1"})
+    with Scripted(unavailable) as server:
         front = TLSFront(server.port)
         try:
             url = f"https://127.0.0.1:{front.port}/openai/v1/"
-            result = driver.call(**_entra(url, options={"max_retries": max_retries}))
+            result = driver.call(url, auth="entra", options={"max_retries": max_retries})
         finally:
             front.close()
     assert result["error"]["status"] == 503, result
@@ -375,17 +237,16 @@ def test_entra_path_nests_azcores_retries_inside_openai_gos(driver, cert, max_re
 # --- The watchdog ---------------------------------------------------------------------------------------
 def test_the_watchdog_ends_a_retry_after_sleep_and_the_driver_goes_on(driver, standin):
     """openai-go v2 sleeps out a retry-after under 60 s with time.Sleep, which no context deadline interrupts."""
-    throttled = (429, {"retry-after": "50"}, {"error": {"code": "429", "message": "slow down"}})
-    with Scripted([throttled]) as server:
+    throttled = Reply(429, {"error": {"code": "429", "message": "slow down"}}, {"retry-after": "50"})
+    with Scripted(throttled) as server:
         start = time.monotonic()
-        result = driver.call(**_key(f"http://127.0.0.1:{server.port}/openai/v1/", options={"max_retries": 1},
-                                    deadline_ms=1500))  # fmt: skip
+        result = driver.call(server.base_url, options={"max_retries": 1}, deadline_ms=1500)
         took = time.monotonic() - start
     assert result["ok"] is False and result["watchdog"] is True, result
     assert result["error"]["class"] == "Watchdog"
     assert took < 15
     assert len(server.attempts) == 1
-    assert driver.call(**_key(standin.base_url))["ok"]
+    assert driver.call(standin.base_url)["ok"]
 
 
 CHUNK = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
@@ -394,28 +255,16 @@ ONE_CHUNK = f"data: {json.dumps(CHUNK)}\n\n".encode()
 
 
 def test_a_stream_cut_short_is_an_error_after_the_events_that_came(driver):
-    with Scripted([(200, {}, Cut(ONE_CHUNK))]) as server:
-        url = f"http://127.0.0.1:{server.port}/openai/v1/"
-        result = driver.call(
-            **_key(url, stream=True, params={**CHAT, "stream": True}, options={"max_retries": 0})
-        )
+    with Scripted(Reply(200, ONE_CHUNK, cut=True)) as server:
+        result = driver.call(server.base_url, {**CHAT, "stream": True}, stream=True)
     assert result["ok"] is False and result["error"]["message"] == "unexpected EOF", result
     assert [e["object"] for e in result["events"]] == ["chat.completion.chunk"] and result["text"] == "Hel"
     assert result["status"] == 200 and result["watchdog"] is False
 
 
 def test_a_stalled_stream_ended_by_the_watchdog_keeps_the_events_that_came(driver):
-    with Scripted([(200, {}, Cut(ONE_CHUNK, stall=True))]) as server:
-        url = f"http://127.0.0.1:{server.port}/openai/v1/"
-        result = driver.call(
-            **_key(
-                url,
-                stream=True,
-                params={**CHAT, "stream": True},
-                options={"max_retries": 0},
-                deadline_ms=1500,
-            )
-        )
+    with Scripted(Reply(200, ONE_CHUNK, cut=True, stall=60)) as server:
+        result = driver.call(server.base_url, {**CHAT, "stream": True}, stream=True, deadline_ms=1500)
     assert result["ok"] is False and result["watchdog"] is True, result
     assert result["text"] == "Hel" and len(result["events"]) == 1 and result["status"] == 200
 
@@ -424,7 +273,7 @@ def test_a_stalled_stream_ended_by_the_watchdog_keeps_the_events_that_came(drive
 def test_an_input_the_typed_params_would_drop_is_sent_as_given(driver, standin):
     """responses.ResponseNewParams unmarshals an input message without "type" to nothing, silently."""
     params = {"model": "gpt-4.1-nano", "input": [{"role": "user", "content": "Hi"}], "max_output_tokens": 16}
-    result = driver.call(**_key(standin.base_url, call="responses.create", params=params))
+    result = driver.call(standin.base_url, call="responses.create", params=params)
     assert result["ok"], result
     assert standin.requests[-1].body["input"] == params["input"]
 
@@ -436,7 +285,7 @@ NEWEST_V3 = "v3.99.0"
 def test_newest_v3_refuses_the_documented_entra_client(driver_bin, cert, standin, standin_tls):
     """Since v3.53.0 azure.WithTokenCredential wants azure.WithEndpoint (the api-version deployments route), and
     refuses the section's option.WithBaseURL(".../openai/v1/"); API-key clients still work."""
-    env = _go_env(GOFLAGS="-mod=mod")
+    env = clean_env(GOFLAGS="-mod=mod")
     reason = _proxy_reachable(env, FOLDER)
     if reason:
         pytest.skip(reason)
@@ -445,11 +294,11 @@ def test_newest_v3_refuses_the_documented_entra_client(driver_bin, cert, standin
         env={**env, "AOAI_CONFORMANCE_GO_OPENAI": NEWEST_V3},
     )  # fmt: skip
     assert build.returncode == 0, build.stderr
-    d = Driver(FOLDER / "bin" / f"driver-{NEWEST_V3}", cert[0])
+    d = _driver(cert[0], AOAI_CONFORMANCE_GO_OPENAI=NEWEST_V3)
     try:
         assert d.hello["version"] == NEWEST_V3
-        entra = d.call(**_entra(standin_tls))
-        key = d.call(**_key(standin.base_url))
+        entra = d.call(standin_tls, auth="entra")
+        key = d.call(standin.base_url)
     finally:
         assert d.close() == 0
     assert entra["ok"] is False, entra

@@ -117,7 +117,8 @@ def ensure_venv(version: str, cache: Path, root: Path = ROOT, log: list[str] | N
     marker = env / ".aoai-sdk-matrix"
     if marker.is_file() and marker.read_text().strip() == stamp and _bin(env, "aoai-conformance").exists():
         return env
-    if not _bin(env, "python").exists():
+    has_pip = any(env.glob("lib*/python*/site-packages/pip")) or (env / "Lib/site-packages/pip").is_dir()
+    if not (_bin(env, "python").exists() and has_pip):  # none yet, or one whose creation was cut short
         venv.EnvBuilder(with_pip=True, clear=True).create(env)
     py = str(_bin(env, "python"))
     pip = [py, "-m", "pip", "install", "--disable-pip-version-check", "-q"]

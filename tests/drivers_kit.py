@@ -87,6 +87,7 @@ class Driver(manager.Driver):
         self.defaults = defaults
         self.lines: list[str] = []  # every stdout line
         self.stderr: list[str] = []  # every stderr line
+        self._drained = threading.Event()
 
     def start(self) -> dict[str, Any]:
         saved = dict(os.environ)
@@ -127,7 +128,10 @@ class Driver(manager.Driver):
     def close(self) -> int | None:  # type: ignore[override]  # the exit code, for EOF-ends-cleanly checks
         proc = self._proc
         super().close()
-        return None if proc is None else proc.returncode
+        if proc is None:
+            return None
+        self._drained.wait(5)  # the last stderr lines, for the secrets tests
+        return proc.returncode
 
     def _read(self, timeout: float) -> str | None:
         line = super()._read(timeout)
@@ -137,10 +141,12 @@ class Driver(manager.Driver):
 
     def _drain(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stderr is not None
+        self._drained.clear()
         for line in proc.stderr:
             self.stderr.append(line)
             if line.strip():
                 self._stderr.append(line.rstrip())
+        self._drained.set()
 
 
 def started(sdk: str, env: dict[str, str] | None = None, **defaults: Any) -> Driver:

@@ -19,6 +19,8 @@ import drivers_kit as kit
 import pytest
 from drivers_kit import Reply
 
+from aoai_conformance.sdks.coverage import JAVA
+
 REPO = kit.DRIVERS.parent
 FOLDER = kit.DRIVERS / "java"
 CORPUS = REPO / "corpus"
@@ -154,15 +156,10 @@ def test_an_error_event_in_a_stream_is_an_sse_exception(driver, server):
 
 # --- errors: the class per status, read through the documented accessors -------------------------------
 CLASSES = {
-    400: "BadRequestException",
-    401: "UnauthorizedException",
-    403: "PermissionDeniedException",
-    404: "NotFoundException",
-    422: "UnprocessableEntityException",
-    429: "RateLimitException",
-    500: "InternalServerException",
-    503: "InternalServerException",
-    418: "UnexpectedStatusCodeException",
+    **JAVA.profile.error_classes,  # the package's profile of openai-java, proved on the real SDK here
+    500: JAVA.profile.server_error_class,
+    503: JAVA.profile.server_error_class,
+    418: JAVA.profile.other_status_class,
 }
 
 

@@ -225,3 +225,52 @@ def test_a_target_in_two_inputs_is_one_line_exit_2(tmp_path, capsys):
         == 2
     )
     assert "target 'same' is also in" in capsys.readouterr().err
+
+
+def test_not_documented_cases_are_not_unchecked_but_not_run_ones_are():
+    """Another SDK's case its section does not document was never meant to run: it is left out of the share,
+    like not-applicable; a case whose SDK could not run here was meant to: it counts as unchecked."""
+    documented_gaps = [
+        {"params": {"target": "a"}, "status": s} for s in ["not-documented"] * 8 + ["pass"] * 2
+    ]
+    assert not_checked(documented_gaps, _settings(), 0.5) == []  # 0 of 2 meant to run were unchecked
+    not_run = [{"params": {"target": "a"}, "status": s} for s in ["not-run"] * 3 + ["pass"] * 2]
+    (entry,) = not_checked(not_run, _settings(), 0.5)
+    assert (entry["skipped"], entry["cases"]) == (3, 5)
+    # results.json from before the statuses called them skipped: counted, as then
+    skipped_as_before = [
+        dict(c, status=c["status"].replace("not-documented", "skipped")) for c in documented_gaps
+    ]
+    (entry,) = not_checked(skipped_as_before, _settings(), 0.5)
+    assert (entry["skipped"], entry["cases"]) == (8, 10)
+
+
+def test_fleet_and_trend_show_not_documented_and_not_run_apart(tmp_path):
+    def case(test: str, status: str, reason: str) -> dict:
+        c = dict(make_case(test, target="t", status=status, reason=reason), sdk="go", sdk_version="2.1.1")
+        c["id"] += "-go"
+        return c
+
+    gap = dict(
+        case("test_embeddings_x", "not-documented", "not documented for go: embeddings.create (stream)")
+    )
+    gap["call"] = "embeddings.create"
+    idle = case("test_chat_completion", "not-run", "not run: drivers/go is not built")
+    for n in range(2):
+        path = tmp_path / f"n{n}" / "results.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps(results("t", gap, idle, started=f"2026-11-0{n + 1}T03:23:00Z")), "utf-8")
+        out = tmp_path / "history" / f"n{n}"
+        out.mkdir(parents=True)
+        (out / "fleet.json").write_text(json.dumps(_fleet.merge([path])), encoding="utf-8")
+    fleet = _fleet.merge([tmp_path / "n1" / "results.json"])
+    cells = {(c["call"], c["status"], c["night"]) for c in fleet["cells"]}
+    assert cells == {
+        ("chat.completions.create", "not-run", "not-run"),
+        ("embeddings.create", "not-documented", "not-documented"),
+    }
+    md, html = fleet_markdown(fleet), fleet_html(fleet)
+    for page in (md, html):
+        assert "not documented" in page and "not run" in page
+    trend = trend_markdown(_history.trend(_history.load_nights(tmp_path / "history", 14)))
+    assert trend.count("\u25cb") > 1  # the legend, and the strip of the undocumented cell

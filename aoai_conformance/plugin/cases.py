@@ -122,9 +122,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             info["failure"] = _failure(call)
         elif report.skipped:
             reason = _skip_reason(report)
-            info["status"] = (
-                "not-applicable" if reason.startswith(("not applicable", "unsupported")) else "skipped"
-            )
+            info["status"] = skip_status(reason)
             info["reason"] = reason
         elif report.when == "call":
             info["status"] = "pass"
@@ -143,6 +141,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 info["evidence"] = _scrubbed(item.stash[SCRUBBER], harness.last_evidence())
     report.aoai = {"case": case, "info": info}
     return report
+
+
+def skip_status(reason: str) -> str:
+    """A skipped case's status, by its reason: ``not-applicable`` (the promise does not apply here),
+    ``not-documented`` (another SDK's section does not document it: never meant to run), ``not-run`` (that SDK
+    cannot run here: meant to, and unchecked), else ``skipped``."""
+    if reason.startswith(("not applicable", "unsupported")):
+        return "not-applicable"
+    if reason.startswith("not documented for "):
+        return "not-documented"
+    if reason.startswith("not run: "):
+        return "not-run"
+    return "skipped"
 
 
 def _target_answers(harness: Any) -> list[int]:

@@ -196,6 +196,8 @@ def build_results(state: State, config: pytest.Config) -> dict[str, Any]:
 
 PASSING = ("pass", "doc-sdk-difference", "unexpected-pass")
 NOT_CHECKED_THRESHOLD = 0.5  # "most cases": more than half skipped
+NEVER_MEANT = ("not-applicable", "not-documented")  # left out of the share: they were never meant to run
+UNCHECKED = ("skipped", "not-run")  # meant to run, and did not
 
 
 def not_checked_threshold(config: pytest.Config) -> float:
@@ -217,14 +219,15 @@ def not_checked_threshold(config: pytest.Config) -> float:
 
 
 def not_checked(cases: list[dict[str, Any]], settings: Settings, threshold: float) -> list[dict[str, Any]]:
-    """Targets of a live/record run whose cases were mostly skipped (throttled, not configured): nothing checked
-    is not a pass. Not-applicable cases do not count either way; the CLI exits with its own code for these."""
+    """Targets of a live/record run whose cases were mostly skipped (throttled, not configured, their SDK not
+    run): nothing checked is not a pass. Not-applicable and not-documented cases (never meant to run) do not count
+    either way; the CLI exits with its own code for these."""
     if not settings.mode_obj.reaches_server:
         return []
     out = []
     for t in settings.targets:
-        mine = [c for c in cases if c["params"].get("target") == t.name and c["status"] != "not-applicable"]
-        skipped = [c for c in mine if c["status"] == "skipped"]
+        mine = [c for c in cases if c["params"].get("target") == t.name and c["status"] not in NEVER_MEANT]
+        skipped = [c for c in mine if c["status"] in UNCHECKED]
         if not mine or len(skipped) / len(mine) <= threshold:
             continue
         throttled = sum(1 for c in skipped if str(c.get("reason") or "").startswith("throttled"))

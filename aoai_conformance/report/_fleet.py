@@ -29,6 +29,7 @@ NIGHT_STATUS = {
     "expected-fail": "pass",  # a listed gap or known finding: no alarm, night after night
     "skipped": "skipped",
     "not-applicable": "not-applicable",
+    "not-documented": "not-documented",
     "not-run": "not-run",
 }
 NO_RESULTS = "no results.json: the job failed, timed out or was cancelled before writing it"

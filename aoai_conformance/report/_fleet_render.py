@@ -16,6 +16,7 @@ NIGHT_INFO = {
     "fail": ("\u2717", "fail"),
     "skipped": ("\u21b7", "skipped"),
     "not-applicable": ("\u2205", "not applicable"),
+    "not-documented": ("\u25cb", "not documented for that SDK"),
     "not-checked": ("?", "not checked (most cases skipped)"),
     "not-run": ("\u00b7", "not run"),
 }

@@ -2,8 +2,8 @@
 each failure was seen, and a verdict that keeps a one-in-three flake from being called "new" every third night.
 
 A night is one fleet.json (``aoai-conformance report --merge``). Per cell and night the strip holds ``pass``,
-``fail``, ``skipped``, ``not-applicable``, ``not-checked`` (the target's cases were mostly skipped: nothing was
-checked, which is not a pass) or ``not-run``. Only ``pass`` and ``fail`` nights count ("checked nights").
+``fail``, ``skipped``, ``not-applicable``, ``not-documented`` (that SDK's section does not document it),
+``not-checked`` (the target's cases were mostly skipped: nothing was checked, which is not a pass) or ``not-run``. Only ``pass`` and ``fail`` nights count ("checked nights").
 
 The verdict of a cell over the window, from its checked nights in order (a flip is a change pass <-> fail):
 

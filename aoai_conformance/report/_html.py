@@ -63,6 +63,7 @@ border:1px solid currentColor}
 .st-skipped{background:#f6f8fa;color:#424a53}
 .st-not-applicable{background:#eaeef2;color:#424a53}
 .st-doc-sdk-difference{background:#ddf4ff;color:#0a3069}
+.st-not-documented{background:#fff;color:#57606a;border-style:dashed}
 .st-not-run{background:#fff;color:#818b98}
 td.st-fail,td.st-unexpected-pass{box-shadow:inset 4px 0 0 currentColor}
 ul.legend{list-style:none;padding:0;margin:.4rem 0 .8rem;display:flex;flex-wrap:wrap;gap:6px 14px;font-size:.88rem}
@@ -276,6 +277,7 @@ def _matrix_section(matrix: m.Matrix) -> str:
         "skipped",
         "not-applicable",
         "doc-sdk-difference",
+        "not-documented",
         "not-run",
     ):
         out.append(f'<li title="{_e(m.STATUS_INFO[status][2])}">{_badge(status)}</li>')
@@ -316,6 +318,8 @@ def _cell_html(cell: m.Cell, col: m.Column) -> str:
     if cell.reason and cell.status in (
         "skipped",
         "not-applicable",
+        "not-documented",
+        "not-run",
         "expected-fail",
         "unexpected-pass",
         "doc-sdk-difference",

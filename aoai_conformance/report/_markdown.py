@@ -196,6 +196,7 @@ def _matrix(matrix: m.Matrix) -> list[str]:
                 "skipped",
                 "not-applicable",
                 "doc-sdk-difference",
+                "not-documented",
                 "not-run",
             )
         ),
@@ -232,6 +233,8 @@ def _cell(cell: m.Cell) -> str:
     if cell.reason and cell.status in (
         "skipped",
         "not-applicable",
+        "not-documented",
+        "not-run",
         "expected-fail",
         "unexpected-pass",
         "doc-sdk-difference",

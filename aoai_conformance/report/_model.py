@@ -29,10 +29,13 @@ STATUSES = (
     "skipped",
     "not-applicable",
     "doc-sdk-difference",
+    "not-documented",
+    "not-run",
 )
 
-# Symbol (never colour alone), text label and a one-line meaning per status. "not-run" is a matrix cell with
-# no case at all (that combination was not part of the run).
+# Symbol (never colour alone), text label and a one-line meaning per status. "not-run" is also a matrix cell
+# with no case at all. "not-documented" / "not-run": another SDK's case (--sdk) its section does not document /
+# that SDK cannot run here; results written before them call both "skipped", with the same reason.
 STATUS_INFO: dict[str, tuple[str, str, str]] = {
     "pass": ("\u2713", "pass", "every documented promise held"),
     "fail": ("\u2717", "fail", "a documented promise did not hold (see evidence)"),
@@ -50,7 +53,16 @@ STATUS_INFO: dict[str, tuple[str, str, str]] = {
         "doc/SDK difference",
         "the service is fine; the SDK and the docs disagree",
     ),
-    "not-run": ("\u00b7", "not run", "no test for this combination in this run"),
+    "not-documented": (
+        "\u25cb",
+        "not documented",
+        "that SDK's section of the documentation does not document this (never meant to run)",
+    ),
+    "not-run": (
+        "\u00b7",
+        "not run",
+        "not run here: that SDK cannot run on this machine (reason given), or no test for this combination",
+    ),
 }
 
 # Statuses that need someone to look (a failing cell, evidence, "new failure" in the diff).
@@ -65,6 +77,8 @@ _CELL_PRECEDENCE = (
     "doc-sdk-difference",
     "pass",
     "skipped",
+    "not-run",
+    "not-documented",
     "not-applicable",
 )
 
@@ -213,8 +227,8 @@ def cell_status(cases: Iterable[dict]) -> str:
     """Combine the cases of one matrix cell (sync + async, several tests of one call) into one status.
 
     Any fail or error -> "fail"; then unexpected-pass (beats expected-fail: a known failure started passing),
-    expected-fail, doc-sdk-difference, pass; skipped only when nothing ran, not-applicable only when nothing
-    applied. No cases at all -> "not-run". Unknown statuses count as errors (so as "fail").
+    expected-fail, doc-sdk-difference, pass; skipped only when nothing ran, then not-run (that SDK could not run),
+    not-documented, not-applicable only when nothing applied. No cases at all -> "not-run". Unknown statuses count as errors (so as "fail").
     """
     found = set()
     for case in cases:

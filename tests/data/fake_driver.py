@@ -1,4 +1,5 @@
-"""A tiny driver in Python (drivers/PROTOCOL.md), standard library only: the own tests' stand-in for another SDK.
+"""A tiny driver in Python (drivers/PROTOCOL.md), standard library only but for the error classes it takes from
+the package's openai-node profile: the own tests' stand-in for another SDK.
 
 It behaves like openai-node 6.x as far as the harness can see (the same paths, credentials, retry rules, error
 classes, accessors, stream events), so the harness is proved without any toolchain. ``FAKE_DRIVER_BREAK`` makes it
@@ -10,6 +11,7 @@ message_content / output_text), ``no-retry`` (never retries), ``stream-short`` (
 from __future__ import annotations
 
 import email.utils
+import functools
 import http.client
 import json
 import os
@@ -17,6 +19,7 @@ import random
 import ssl
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 BREAK = os.environ.get("FAKE_DRIVER_BREAK", "")
@@ -25,21 +28,25 @@ PATHS = {
     "responses.create": "responses",
     "embeddings.create": "embeddings",
 }
-CLASSES = {
-    400: "BadRequestError",
-    401: "AuthenticationError",
-    403: "PermissionDeniedError",
-    404: "NotFoundError",
-    409: "ConflictError",
-    422: "UnprocessableEntityError",
-    429: "RateLimitError",
-}
+
+
+@functools.lru_cache(maxsize=1)
+def node_profile():
+    """openai-node's error classes as the package's profile has them (tests/test_driver_node.py proves that
+    profile on the real SDK); imported on the first error only, so a start stays quick."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from aoai_conformance.sdks.coverage import NODE
+
+    return NODE.profile
 
 
 def error_class(status):
     if BREAK == "error-class":
         return "APIError"
-    return "InternalServerError" if status >= 500 else CLASSES.get(status, "APIError")
+    profile = node_profile()
+    if status >= 500:
+        return profile.server_error_class
+    return profile.error_classes.get(status, profile.other_status_class)
 
 
 class Connection(Exception):

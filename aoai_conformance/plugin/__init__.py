@@ -9,14 +9,14 @@
 pytest registers this module alone (``-p no:aoai_conformance`` turns all of it off), so every hook and the
 fixture is imported into its namespace; a hook two rooms need is one function here that calls both. It stays
 inert for tests that do not use the ``aoai`` fixture, so the project's own tests run beside it, and it imports
-only light modules (the SDK, vcrpy and azure-identity wait for the first conformance test).
+only light modules (the SDK, vcrpy and azure-identity wait until collection has found a conformance test).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from . import options, results, session
+from . import fixture, options, results, session
 from .cases import (
     finish_case,
     pytest_collection_modifyitems,
@@ -48,6 +48,7 @@ __all__ = [
     "finish_case",
     "pytest_addhooks",
     "pytest_addoption",
+    "pytest_collection_finish",
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_generate_tests",
@@ -67,6 +68,10 @@ def pytest_configure(config: pytest.Config) -> None:
     options.add_markers(config)
     session.configure(config)
     results.configure_junit(config)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    fixture.prepare(session)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

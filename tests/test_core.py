@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from aoai_conformance import calls, cassettes, checks, core
-from aoai_conformance import faultproxy as fp
 from aoai_conformance.core import LineSplitter, SSEEvent, SSEParser
+from aoai_conformance.core.sse import FirstEvents
 
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes" / "standin"
 STREAMS = [
@@ -88,10 +88,10 @@ def test_the_line_splitter_keeps_every_byte():
 def test_the_fault_proxy_counts_the_events_the_parser_sees(path):
     text = recorded_stream(path).replace(b"\n", b"\r\n")
     events = parse([text])
-    counter = fp._EventCounter(10_000)
+    counter = FirstEvents(10_000)
     out = b"".join(counter.feed(text[i : i + 5])[0] for i in range(0, len(text), 5)) + counter.flush()
     assert out == text and counter.count == len(events)  # every byte forwarded, every event counted
-    cut = fp._EventCounter(3)
+    cut = FirstEvents(3)
     released, done = cut.feed(text)
     assert done and parse([released]) == events[:3] and released.endswith(b"\r\n\r\n")
 

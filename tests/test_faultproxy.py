@@ -22,6 +22,7 @@ import openai
 import pytest
 
 from aoai_conformance import faultproxy as fp
+from aoai_conformance.core.sse import FirstEvents
 from aoai_conformance.faultproxy import (
     FaultProxy,
     closed_port_url,
@@ -380,7 +381,7 @@ def test_cut_stream_past_the_end_cuts_nothing(proxy):
 
 
 def test_event_counter_handles_split_and_crlf():
-    c = fp._EventCounter(2)
+    c = FirstEvents(2)
     out, done = c.feed(b"data: a\r")
     assert (out, done) == (b"", False)
     out2, done = c.feed(b"\n\r\n: comment\n\ndata: b\n")

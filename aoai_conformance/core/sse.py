@@ -89,3 +89,33 @@ class SSEParser:
         elif name == "data":
             self._data.append(value)
         return None
+
+
+class FirstEvents:
+    """Counts SSE events as the suite's own parser sees them; releases bytes up to the Nth (a stream cut after N
+    events, as the fault proxy and the SDK server cut it).
+
+    Bytes go on unchanged a line at a time (a partial line waits for its end), so the client gets each event
+    as soon as the upstream sent it; the cut falls right after the blank line that ends event N.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self._lines = LineSplitter()
+        self._events = SSEParser()
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        if self.count >= self.limit:
+            return b"", True
+        out = bytearray()
+        for line in self._lines.feed(data):
+            out += line
+            if self._events.line(line, 0.0) is not None:
+                self.count += 1
+                if self.count >= self.limit:
+                    return bytes(out), True
+        return bytes(out), False
+
+    def flush(self) -> bytes:
+        return self._lines.close()

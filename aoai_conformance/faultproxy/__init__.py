@@ -48,7 +48,6 @@ from .faults import (
     x_should_retry,
 )
 from .proxy import Attempt, FaultProxy, Headers, closed_port_url
-from .proxy import _EventCounter as _EventCounter  # own tests count SSE events with it
 
 __all__ = [
     "FaultProxy",

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
-from ..core.sse import LineSplitter, SSEParser
+from ..core.sse import FirstEvents
 from ..serving import serve_in_background, stop_serving
 from .faults import Fault, azure_error_body
 
@@ -290,7 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
         if no_body:
             return
 
-        counter = _EventCounter(cut_after) if cut_after is not None else None
+        counter = FirstEvents(cut_after) if cut_after is not None else None
         try:
             while True:
                 data = resp.read1(65536)
@@ -326,35 +326,6 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.wfile.write(data)
         self.wfile.flush()
-
-
-class _EventCounter:
-    """Counts SSE events as the suite's own parser sees them (``core.sse``); releases bytes up to the Nth.
-
-    Bytes go on unchanged a line at a time (a partial line waits for its end), so the client gets each event
-    as soon as the upstream sent it; the cut falls right after the blank line that ends event N.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.count = 0
-        self._lines = LineSplitter()
-        self._events = SSEParser()
-
-    def feed(self, data: bytes) -> tuple[bytes, bool]:
-        if self.count >= self.limit:
-            return b"", True
-        out = bytearray()
-        for line in self._lines.feed(data):
-            out += line
-            if self._events.line(line, 0.0) is not None:
-                self.count += 1
-                if self.count >= self.limit:
-                    return bytes(out), True
-        return bytes(out), False
-
-    def flush(self) -> bytes:
-        return self._lines.close()
 
 
 class FaultProxy:

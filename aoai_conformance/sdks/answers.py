@@ -7,7 +7,7 @@ import email.utils
 import json
 import uuid
 
-from ..core.sse import LineSplitter, SSEParser
+from ..core.sse import FirstEvents
 from ..faultproxy.faults import Fault, azure_error_body
 
 HOP = frozenset(
@@ -15,28 +15,8 @@ HOP = frozenset(
 )
 
 
-class Events:
-    """Releases the bytes of the first ``limit`` SSE events, a line at a time (as the fault proxy cuts)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.count = limit, 0
-        self._lines, self._events = LineSplitter(), SSEParser()
-
-    def feed(self, data: bytes) -> tuple[bytes, bool]:
-        out = bytearray()
-        if self.count >= self.limit:
-            return b"", True
-        for line in self._lines.feed(data):
-            out += line
-            if self._events.line(line, 0.0) is not None:
-                self.count += 1
-                if self.count >= self.limit:
-                    return bytes(out), True
-        return bytes(out), False
-
-
 def first_events(body: bytes, n: int) -> bytes:
-    data, _ = Events(n).feed(body)
+    data, _ = FirstEvents(n).feed(body)
     return data
 
 

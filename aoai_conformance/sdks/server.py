@@ -34,10 +34,11 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from ..core import FAULT_HEADER, FAULT_STATUS, Sent
+from ..core.sse import FirstEvents
 from ..faultproxy.faults import Fault
 from ..scrub import Scrubber
 from ..serving import serve_in_background, stop_serving
-from .answers import HOP, Events, error_body, fault_answer, first_events
+from .answers import HOP, error_body, fault_answer, first_events
 from .tls import certificate
 
 PREFIX = "/p/"
@@ -544,7 +545,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             self.wfile.flush()
-            counter = Events(cut) if cut is not None else None
+            counter = FirstEvents(cut) if cut is not None else None
             body = bytearray()
             while True:
                 data = resp.read1(65536)

@@ -11,12 +11,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 from ..core.sse import FirstEvents
-from ..serving import serve_in_background, stop_serving
+from ..serving import AnyMethodHandler, serve_in_background, stop_serving
 from .faults import Fault, azure_error_body
 
 # Hop-by-hop headers (RFC 9110 7.6.1) are never forwarded; Host and Content-Length are recomputed.
@@ -108,7 +108,7 @@ class _Server(ThreadingHTTPServer):
             super().shutdown_request(request)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(AnyMethodHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
@@ -126,48 +126,13 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.proxy._track(self.connection, False)
 
-    def parse_request(self) -> bool:
-        # the request line has just been read (handle_one_request may idle on a keep-alive connection before)
-        self._arrived = (time.monotonic(), time.time())
-        return super().parse_request()
-
-    def handle_one_request(self) -> None:
-        try:
-            super().handle_one_request()
-        except (ConnectionError, BrokenPipeError, socket.timeout, ssl.SSLError, OSError):
-            self.close_connection = True
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("do_"):
-            return self._handle
-        raise AttributeError(name)
-
-    # ---- request side
-    def _read_body(self) -> bytes:
-        te = (self.headers.get("Transfer-Encoding") or "").lower()
-        if "chunked" in te:
-            out = bytearray()
-            while True:
-                size_line = self.rfile.readline(65537)
-                if not size_line:
-                    raise ConnectionError("client closed during chunked body")
-                size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return bytes(out)
-                out += self.rfile.read(size)
-                self.rfile.readline(65537)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
     def _handle(self) -> None:
         proxy = self.server.proxy
         mono, wall = self._arrived
         headers = Headers()
         for k, v in self.headers.items():
             headers[k] = f"{dict.__getitem__(headers, k)}, {v}" if dict.__contains__(headers, k) else v
-        body = self._read_body()
+        body = self.read_body()
         attempt, fault = proxy._begin(mono, wall, self.command, self.path, headers, body)
         try:
             self._apply(proxy, attempt, fault)

@@ -28,7 +28,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlsplit
@@ -37,7 +37,7 @@ from ..core import FAULT_HEADER, FAULT_STATUS, Sent
 from ..core.sse import FirstEvents
 from ..faultproxy.faults import Fault
 from ..scrub import Scrubber
-from ..serving import serve_in_background, stop_serving
+from ..serving import AnyMethodHandler, serve_in_background, stop_serving
 from .answers import HOP, error_body, fault_answer, first_events
 from .tls import certificate
 
@@ -349,7 +349,7 @@ class SdkServer:
 
 
 # --- the handler ----------------------------------------------------------------------------------------
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(AnyMethodHandler):
     protocol_version = "HTTP/1.1"
     server_version = "aoai-conformance-sdks"
     sys_version = ""
@@ -372,38 +372,9 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.owner._lock:
             self.server.owner._conns.discard(self.connection)
 
-    def parse_request(self) -> bool:
-        self._arrived = (time.monotonic(), time.time())
-        return super().parse_request()
-
-    def handle_one_request(self) -> None:
-        try:
-            super().handle_one_request()
-        except (OSError, ssl.SSLError):
-            self.close_connection = True
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("do_"):
-            return self._handle
-        raise AttributeError(name)
-
-    def _read_body(self) -> bytes:
-        if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
-            out = bytearray()
-            while True:
-                size = int(self.rfile.readline(65537).split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass
-                    return bytes(out)
-                out += self.rfile.read(size)
-                self.rfile.readline(65537)
-        length = int(self.headers.get("content-length") or 0)
-        return self.rfile.read(length) if length else b""
-
     def _handle(self) -> None:
         mono, wall = self._arrived
-        body = self._read_body()
+        body = self.read_body()
         token, _, rest = (
             self.path[len(PREFIX) :].partition("/") if self.path.startswith(PREFIX) else ("", "", "")
         )

@@ -12,12 +12,12 @@ import sys
 import threading
 import time
 import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Callable, NamedTuple, Optional
 from urllib.parse import urlsplit
 
 from ..documented import azure_errors, registry
-from ..serving import serve_in_background, stop_serving
+from ..serving import AnyMethodHandler, serve_in_background, stop_serving
 from . import chat, misc, responses
 from .common import Ids, Request, normalise_deployments
 from .reply import DONE, JSON_TYPE, Reply, ReplyError, gateway_error, invalid_request, not_found, unauthorized
@@ -295,7 +295,7 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(AnyMethodHandler):
     protocol_version = "HTTP/1.1"
     server_version = "aoai-conformance-standin"
     sys_version = ""
@@ -321,23 +321,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.standin.verbose:
             sys.stderr.write("standin: %s - %s\n" % (self.address_string(), fmt % args))
 
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            data = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return data
-                data += self.rfile.read(size)
-                self.rfile.readline()
-        length = int(self.headers.get("content-length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _any(self):
+    def _handle(self):
         headers = {k.lower(): v for k, v in self.headers.items()}
-        route, reply = self.standin.handle(self.command, self.path, headers, self._read_body())
+        route, reply = self.standin.handle(self.command, self.path, headers, self.read_body())
         try:
             if reply.events is not None:
                 self._send_stream(route, reply)
@@ -345,8 +331,6 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(reply)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
 
     def _send_headers(self, reply: Reply, extra: dict) -> None:
         self.send_response(reply.status)

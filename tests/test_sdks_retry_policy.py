@@ -138,3 +138,28 @@ def test_a_plain_log_is_judged_by_openai_pythons_policy():
         "more than 120 s"
     )
     assert retries.long_retry_after_note(retries.AttemptLog(coverage.NODE.retries[-1])) is None
+
+
+def test_a_clamping_version_gets_a_watchdog_longer_than_its_clamp():
+    """openai-java >= 4.71 clamps a long retry-after to 8 s: the replay's 6 s watchdog would end the call before
+    the clamped wait shows, and a check of the clamp could not tell it from an SDK with no cap."""
+    from aoai_conformance.sdks.harness import REPLAY_DEADLINE, DriverAoai
+
+    def deadline(policy: RetryPolicy) -> int:
+        fake = SimpleNamespace(
+            built=SimpleNamespace(auth="key", is_async=False),
+            target=SimpleNamespace(api_key="k", token_scope=None),
+            live=False,
+            traffic=SimpleNamespace(sent=retries.AttemptLog(policy)),
+            _token=lambda: None,
+        )
+        scope = SimpleNamespace(base_url="http://127.0.0.1:1/p/x/openai/v1/")
+        request = DriverAoai._request(fake, "chat.completions.create", False, scope, {}, {})  # type: ignore[arg-type]
+        return request["deadline_ms"]
+
+    assert deadline(coverage.JAVA.retry_policy("4.101.0")) == 10_000
+    assert (
+        deadline(coverage.JAVA.retry_policy("4.0.1"))
+        == deadline(retries.PYTHON)
+        == int(REPLAY_DEADLINE * 1000)
+    )

@@ -297,6 +297,11 @@ class DriverAoai(calls.Aoai):
             value = calls.run(override()) if callable(override) else override
             key = token = str(value)
         deadline = LIVE_DEADLINE if self.live else REPLAY_DEADLINE
+        policy = retries.policy_of(self.traffic.sent)
+        if (
+            policy.above_cap == "clamp" and policy.retry_after_cap
+        ):  # the clamped wait is seen, not watchdogged
+            deadline = max(deadline, policy.retry_after_cap + 2.0)
         options: dict[str, Any] = {}
         if "max_retries" in opts:
             options["max_retries"] = int(opts["max_retries"])

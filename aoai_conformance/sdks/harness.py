@@ -298,9 +298,8 @@ class DriverAoai(calls.Aoai):
             key = token = str(value)
         deadline = LIVE_DEADLINE if self.live else REPLAY_DEADLINE
         policy = retries.policy_of(self.traffic.sent)
-        if (
-            policy.above_cap == "clamp" and policy.retry_after_cap
-        ):  # the clamped wait is seen, not watchdogged
+        # A clamped retry-after (openai-java >= 4.71) is to be seen, not cut short by the watchdog.
+        if policy.above_cap == "clamp" and policy.retry_after_cap:
             deadline = max(deadline, policy.retry_after_cap + 2.0)
         options: dict[str, Any] = {}
         if "max_retries" in opts:

@@ -95,8 +95,9 @@ NODE_RETRIES = (
     RetryPolicy(
         versions=">=6.26",
         retry_after_cap=None,
-        cite="openai-node 6.30.1 client.js retryRequest: any retry-after is slept, 3600 s included, the abort "
-        f"signal ignored (drivers/node/README.md, measured on 6.30.1; changed in 6.26.0); retries {_NODE_RETRIED}",
+        cite="openai-node 6.30.1 and 6.49.0 client.js retryRequest: any retry-after is slept (backoff only when "
+        "none is given), 3600 s included, the abort signal ignored (drivers/node/README.md, measured on 6.30.1; "
+        f"changed in 6.26.0); retries {_NODE_RETRIED}",
     ),
 )
 GO_RETRIES = (
@@ -192,7 +193,7 @@ NODE = Coverage(
         },
         documented_table="JavaScript / Error handling / Error codes",
         request_id="response._request_id / err.requestID (openai-node's sources; the README writes request_id)",
-        retry=NODE_RETRIES[-1],  # the pinned 6.30.1; the section: "JavaScript / Retries" (twice by default)
+        retry=NODE_RETRIES[-1],  # the pinned 6.49.0; the section: "JavaScript / Retries" (twice by default)
     ),
     clients=("async",),
     retries=NODE_RETRIES,

@@ -414,7 +414,8 @@ def foreign_exception(error: BaseException | None, status: int | None) -> None:
     foreign: ForeignResult = error.foreign if isinstance(error, ForeignError) else None  # type: ignore[assignment]
     expect(foreign is not None, "retries.exception-type", "no error was reported", received=repr(error))
     profile = foreign.profile
-    got = type(error).__name__
+    raw = error.error.get("class") if isinstance(error, ForeignError) else None
+    got = str(raw or type(error).__name__)  # as the SDK names it (Go's "url.Error")
     want = profile.connection_classes if status is None else (profile.error_class(status),)
     expect(
         got in want,

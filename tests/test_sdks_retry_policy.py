@@ -163,3 +163,14 @@ def test_a_clamping_version_gets_a_watchdog_longer_than_its_clamp():
         == deadline(retries.PYTHON)
         == int(REPLAY_DEADLINE * 1000)
     )
+
+
+def test_a_connection_error_class_is_judged_by_the_name_the_sdk_gives():
+    """openai-go reports a dropped connection as ``url.Error``: not an identifier, so the Python class standing
+    for it is ``url_Error``; the check reads the SDK's own name."""
+    from aoai_conformance.sdk import ForeignResult, foreign_error, foreign_exception
+
+    foreign = ForeignResult(coverage.GO.profile, {}, "2.1.1")
+    foreign_exception(foreign_error({"class": "url.Error", "status": None}, foreign), None)
+    with pytest.raises(ConformanceFailure, match=r"^\[retries\.exception-type\]"):
+        foreign_exception(foreign_error({"class": "Error", "status": None}, foreign), None)

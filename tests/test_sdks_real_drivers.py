@@ -86,3 +86,23 @@ def test_node_catches_a_wrong_status_and_a_stream_cut_short(tmp_path, cassette_c
     wrong = cases["test_unknown_deployment_raises_not_found_error[entra-node-standin]"]["failure"]
     assert wrong["promise"] == "errors.exception-class" and "BadRequestError" in wrong["message"]
     assert cases["test_responses_streaming[entra-node-standin]"]["status"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("version", "handled"),
+    [("6.25.0", "its backoff (a wait of 60 s or more is ignored)"), ("", "the wait itself (no cap)")],
+)
+def test_node_is_held_to_its_own_versions_retry_after_policy(version, handled, tmp_path):
+    """A 429 asking for 121 s: openai-node <= 6.25 retries after its backoff, >= 6.26 sleeps the 121 s (the
+    watchdog ends the call); each passes the cap test judged by its own version's row (sdks/coverage.py)."""
+    available("node")
+    if version and not (Path(__file__).parents[1] / f"drivers/node/versions/{version}/node_modules").is_dir():
+        pytest.skip(f"node {version}: not built (AOAI_CONFORMANCE_NODE_OPENAI={version} drivers/node/build)")
+    env = {"AOAI_CONFORMANCE_NODE_OPENAI": version} if version else {}
+    test = "suites/test_retries.py::test_retry_after_above_cap_is_not_retried[env-node-standin-seconds]"
+    result = run_pytest(
+        test, "--sdk", "node", "-p", "no:randomly", "--reports-dir", str(tmp_path), env=clean_env(**env)
+    )
+    (case,) = json.loads((tmp_path / "results.json").read_text())["cases"]
+    assert case["status"] == "pass", (handled, case.get("failure"), result.out[-1500:])
+    assert not version or case["sdk_version"] == version

@@ -67,6 +67,12 @@ PYTHON = sdk.RetryPolicy(
 class AttemptLog(list):  # type: ignore[type-arg]  # a list of attempts of any shape (Sent, fabricated)
     """An attempt log that knows the retry policy of the SDK (and version) that made it."""
 
+    # Another SDK's attempts reach the harness through its own process and the SDK server, on a machine that may
+    # be running a JVM beside it: a server-directed wait came back 1.33 s for 1 s once under load. An SDK that
+    # ignored the wait falls below it (SLACK judges that); one that added its backoff to it waits 0.375 s more at
+    # least, which this still catches.
+    round_trip = 0.35
+
     def __init__(self, policy: sdk.RetryPolicy, who: str = "") -> None:
         super().__init__()
         self.policy = policy
@@ -195,6 +201,7 @@ def waited(
     log: Sequence[Any], index: int, seconds: float, *, what: str, tolerance: float = TOLERANCE
 ) -> float:
     """The wait between attempt ``index`` and the next one is ``seconds`` (within -SLACK/+tolerance)."""
+    tolerance = max(tolerance, getattr(log, "round_trip", 0.0))
     expect(
         len(log) > index + 1,
         "retries.attempts",

@@ -3,7 +3,9 @@
     python bench/replay.py [--rounds 3]
 
 1. Runs the full offline replay (``pytest suites``, one process, no xdist) and reads every case's duration
-   (setup + call + teardown) from results.json: the time the suite spends per test case.
+   (setup + call + teardown) from results.json: the time the suite spends per test case. The harness's own
+   imports are not in it (the plugin imports them once collection has found a conformance test), as the
+   floor's are not in its timing; the wall time printed includes both.
 2. The floor: for every case of that run, the same SDK calls (the interactions of its cassette, with the same
    sync/async client kind) served from memory by an ``httpx2.MockTransport``, without pytest, vcrpy or
    schemas. Streams are iterated, errors caught, one client per auth mode x client kind as the suite does.

@@ -174,3 +174,19 @@ def test_a_connection_error_class_is_judged_by_the_name_the_sdk_gives():
     foreign_exception(foreign_error({"class": "url.Error", "status": None}, foreign), None)
     with pytest.raises(ConformanceFailure, match=r"^\[retries\.exception-type\]"):
         foreign_exception(foreign_error({"class": "Error", "status": None}, foreign), None)
+
+
+# --- live: a scripted wait past the watchdog needs no three-minute watchdog ---------------------------------
+def test_the_longest_scripted_wait_reads_seconds_milliseconds_and_dates():
+    import email.utils
+    import time
+
+    from aoai_conformance.faultproxy import faults as f
+    from aoai_conformance.sdks.harness import _longest_wait
+
+    date = email.utils.formatdate(time.time() + 121, usegmt=True)
+    assert _longest_wait([]) == 0
+    assert _longest_wait([f.status(429, headers=f.retry_after(121))]) == 121
+    assert _longest_wait([f.status(429, headers=f.retry_after_ms(1500))]) == 1.5
+    assert 115 < _longest_wait([f.status(429, headers={"retry-after": date})]) <= 121
+    assert _longest_wait([f.status(429, headers={"retry-after": "soon"})]) == 0

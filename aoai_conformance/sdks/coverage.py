@@ -83,6 +83,20 @@ class Coverage:
 # Each SDK's retry policy per version range, every row from that version's sources (read in the installed
 # package) or the driver's measurements (drivers/*/README.md, FINDINGS.md). What differs between rows is the
 # server-directed wait: retry-after(-ms) honoured up to a cap, and what a longer one gets.
+# The "Error codes" table the .NET and JavaScript sections both print, word for word ("Error Type" column; 502 is
+# not listed).
+SECTION_ERROR_CODES = {
+    400: "Bad Request Error",
+    401: "Authentication Error",
+    403: "Permission Denied Error",
+    404: "Not Found Error",
+    422: "Unprocessable Entity Error",
+    429: "Rate Limit Error",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
 _NODE_RETRIED = "408, 409, 429, >=500 and connection errors; x-should-retry either way"
 NODE_RETRIES = (
     RetryPolicy(
@@ -179,18 +193,7 @@ NODE = Coverage(
         server_error_class="InternalServerError",
         other_status_class="APIError",
         connection_classes=("APIConnectionError", "APIConnectionTimeoutError"),
-        # The section's table, as written ("Error Type" column; 502 is not listed).
-        documented_classes={
-            400: "Bad Request Error",
-            401: "Authentication Error",
-            403: "Permission Denied Error",
-            404: "Not Found Error",
-            422: "Unprocessable Entity Error",
-            429: "Rate Limit Error",
-            500: "Internal Server Error",
-            503: "Service Unavailable",
-            504: "Gateway Timeout",
-        },
+        documented_classes=SECTION_ERROR_CODES,
         documented_table="JavaScript / Error handling / Error codes",
         request_id="response._request_id / err.requestID (openai-node's sources; the README writes request_id)",
         retry=NODE_RETRIES[-1],  # the pinned 6.49.0; the section: "JavaScript / Retries" (twice by default)
@@ -286,17 +289,7 @@ DOTNET = Coverage(
         server_error_class="ClientResultException",
         other_status_class="ClientResultException",  # System.ClientModel: one exception, its Status
         connection_classes=("ClientResultException",),
-        documented_classes={
-            400: "Bad Request Error",
-            401: "Authentication Error",
-            403: "Permission Denied Error",
-            404: "Not Found Error",
-            422: "Unprocessable Entity Error",
-            429: "Rate Limit Error",
-            500: "Internal Server Error",
-            503: "Service Unavailable",
-            504: "Gateway Timeout",
-        },
+        documented_classes=SECTION_ERROR_CODES,
         documented_table=".NET / Error handling / Error codes",
         request_id=None,
         retry=RetryPolicy(

@@ -683,3 +683,22 @@ def test_module_cli_bad_input_exits_2_with_one_line(tmp_path):
     assert proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "missing.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --- which SDKs made the calls (--sdk) ----------------------------------------------------------------------
+def test_the_lead_names_the_sdks_that_made_the_calls_not_only_openai_python():
+    from aoai_conformance.report import _sdks
+
+    python_only = {"run": {"sdk_version": "3.57.0"}, "cases": [{"id": "a"}, {"id": "b", "sdk": "python"}]}
+    assert _sdks.label(python_only) == ("openai SDK", "3.57.0")
+    others = {
+        "run": {"sdk_version": "3.57.0"},
+        "cases": [
+            {"id": "c", "sdk": "node", "sdk_version": "6.49.0"},
+            {"id": "a", "sdk": "python"},
+            {"id": "b", "sdk": "go", "sdk_version": "v2.1.1"},
+        ],
+    }
+    assert _sdks.label(others) == ("SDKs", "python 3.57.0, go v2.1.1, node 6.49.0")
+    others["cases"].reverse()  # xdist finishes in any order: the same words
+    assert _sdks.label(others) == ("SDKs", "python 3.57.0, go v2.1.1, node 6.49.0")

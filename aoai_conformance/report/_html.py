@@ -9,6 +9,7 @@ import html
 from typing import Any
 
 from . import _model as m
+from . import _sdks
 from ._diff import Diff
 
 _CSS = """
@@ -125,8 +126,8 @@ def render_html(results: dict, diff: Diff | None, previous: dict | None, v: m.Vi
     lead = [f"target <strong>{_e(target_names)}</strong>"]
     if run.get("mode"):
         lead.append(f"mode <strong>{_e(run.get('mode'))}</strong>")
-    if run.get("sdk_version"):
-        lead.append(f"openai SDK <strong>{_e(run.get('sdk_version'))}</strong>")
+    heading, sdks = _sdks.label(results)
+    lead.append(f"{heading} <strong>{_e(sdks)}</strong>")
     if date:
         lead.append(_e(date))
     sep = " \u00b7 "
@@ -153,7 +154,7 @@ def render_html(results: dict, diff: Diff | None, previous: dict | None, v: m.Vi
     if diff is not None:
         w(_diff_section(diff, previous or {}))
 
-    w(_run_section(run, targets))
+    w(_run_section(run, targets, _sdks.label(results)))
     w(_matrix_section(matrix))
     w(_evidence_section(evidence))
     w(_drift_section(drift, previous is not None))
@@ -228,7 +229,7 @@ def _diff_section(diff: Diff, previous: dict) -> str:
     return "".join(out)
 
 
-def _run_section(run: dict, targets: list[dict]) -> str:
+def _run_section(run: dict, targets: list[dict], sdks: tuple[str, str]) -> str:
     out = ['<section id="run">\n<h2>Run</h2>\n<dl class="run">\n']
 
     def row(label: str, value_html: str) -> None:
@@ -240,6 +241,7 @@ def _run_section(run: dict, targets: list[dict]) -> str:
         text=_e,
         code=lambda v: f"<code>{_e(v)}</code>",
         strong=lambda v: f"<strong>{_e(v)}</strong>",
+        sdks=sdks,
     ):
         row(label, value)
     tokens = m.as_dict(run.get("tokens"))

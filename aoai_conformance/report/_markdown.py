@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from . import _model as m
+from . import _sdks
 from ._diff import Diff
 
 _PUNCT = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
@@ -65,8 +66,8 @@ def render_markdown(results: dict, diff: Diff | None, previous: dict | None, v: 
     lead = [f"target **{_t(names)}**"]
     if run.get("mode"):
         lead.append(f"mode **{_t(run.get('mode'))}**")
-    if run.get("sdk_version"):
-        lead.append(f"openai SDK **{_t(run.get('sdk_version'))}**")
+    heading, sdks = _sdks.label(results)
+    lead.append(f"{heading} **{_t(sdks)}**")
     if m.run_date(results):
         lead.append(_t(m.run_date(results)))
     out += [" · ".join(lead), ""]
@@ -92,7 +93,7 @@ def render_markdown(results: dict, diff: Diff | None, previous: dict | None, v: 
         out += [f"> [!CAUTION]\n> **{_t(m.as_dict(entry).get('headline'))}**", ""]
     if diff is not None:
         out += _diff(diff, previous or {})
-    out += _run(run, targets)
+    out += _run(run, targets, _sdks.label(results))
     out += _matrix(matrix)
     out += _evidence(evidence)
     out += _drift(drift, previous is not None)
@@ -153,13 +154,15 @@ def _diff(diff: Diff, previous: dict) -> list[str]:
     return out
 
 
-def _run(run: dict, targets: list[dict]) -> list[str]:
+def _run(run: dict, targets: list[dict], sdks: tuple[str, str]) -> list[str]:
     out = ["## Run", "", "| | |", "|---|---|"]
 
     def row(label: str, value: str) -> None:
         out.append(f"| {label} | {value} |")
 
-    for label, value in m.run_rows(run, targets, text=_t, code=_tcode, strong=lambda v: f"**{_t(v)}**"):
+    for label, value in m.run_rows(
+        run, targets, text=_t, code=_tcode, strong=lambda v: f"**{_t(v)}**", sdks=sdks
+    ):
         row(label, value)
     tokens = m.as_dict(run.get("tokens"))
     out.append("")

@@ -93,10 +93,8 @@ class ReportInputError(Exception):
 
 
 def load(path: str | Path) -> dict:
-    """Read and sanity-check a results.json (format version 1).
-
-    Raises ReportInputError (one line: which file, what is wrong, what to do) instead of a traceback.
-    """
+    """Read and sanity-check a results.json (format version 1). Raises ReportInputError (one line: which file,
+    what is wrong, what to do) instead of a traceback."""
     p = Path(path)
     hint = "run `aoai-conformance run` to write reports/results.json, or pass the path of one"
     try:
@@ -502,9 +500,11 @@ def http_text(part: dict, request: bool) -> str:
     return "\n".join(lines)
 
 
-def run_rows(run: dict, targets: list[dict], *, text: Any, code: Any, strong: Any) -> list[tuple[str, str]]:
+def run_rows(
+    run: dict, targets: list[dict], *, text: Any, code: Any, strong: Any, sdks: tuple[str, str] | None = None
+) -> list[tuple[str, str]]:
     """The run header as (label, value) rows, formatted by the caller's escapers (HTML or Markdown): one
-    definition of what the header says, two renderings."""
+    definition of what the header says, two renderings. ``sdks``: ``_sdks.label()``, the SDKs that made the calls."""
     rows: list[tuple[str, str]] = []
     for t in targets or [{}]:
         bits = [strong(t.get("name") or "unknown")]
@@ -529,7 +529,8 @@ def run_rows(run: dict, targets: list[dict], *, text: Any, code: Any, strong: An
             or "none reported",
         )
     )
-    rows.append(("openai SDK", text(run.get("sdk_version")) or "unknown"))
+    heading, value = sdks or ("openai SDK", run.get("sdk_version") or "unknown")
+    rows.append((heading, text(value)))
     rows.append(("Suite", text(run.get("suite_version")) or "unknown"))
     if run.get("python"):
         rows.append(("Python", text(run.get("python"))))

@@ -186,3 +186,27 @@ def test_results_come_back_in_request_order(driver, standin):
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_end_of_input_ends_the_driver_cleanly(name):
     assert kit.started(name).close() == 0
+
+
+# --- replay runs offline, in the driver's process too ---------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_under_the_network_guard_only_loopback_is_reached(name, standin):
+    from aoai_conformance.sdks.driver import NETWORK_GUARD
+
+    guarded = kit.started(name, env=NETWORK_GUARD)
+    try:
+        client = SPECS[name].clients[0]
+        outside = guarded.request(kit.request("http://example.com/openai/v1/", CHAT, client=client))
+        inside = guarded.request(
+            kit.request(standin.base_url + "/", CHAT, client=client, api_key=standin.api_key)
+        )
+    finally:
+        guarded.close()
+    assert inside["ok"], inside
+    error = outside["error"] or {}
+    said = f"{error.get('message')} {error.get('cause')}"
+    # Refused by the guard (Node) or at the closed proxy port (Go, the JVM), never after a DNS lookup of the host.
+    assert outside["ok"] is False and not outside.get("watchdog"), outside
+    assert any(
+        s in said for s in ("network guard", "proxyconnect", "ConnectException: Connection refused")
+    ), said

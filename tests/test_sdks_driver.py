@@ -91,3 +91,31 @@ def test_installed_version_reads_the_build_files(tmp_path):
     )
     assert installed_version("java", tmp_path) == "4.0.1"
     assert installed_version("node", tmp_path) is None
+
+
+# --- replay: the driver's process is kept on loopback -----------------------------------------------------
+@pytest.mark.parametrize("guard", [True, False])
+def test_a_replay_starts_the_driver_under_the_network_guard(monkeypatch, guard):
+    from aoai_conformance.sdks import harness
+    from aoai_conformance.sdks.coverage import of
+    from aoai_conformance.sdks.driver import NETWORK_GUARD
+
+    started: list[dict[str, str]] = []
+
+    class Capture:
+        version = "0"
+
+        def __init__(self, sdk: str, env: dict[str, str]) -> None:
+            started.append(env)
+
+        def start(self) -> dict[str, str]:
+            return {}
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(harness.SdkRun, "make_driver", Capture)
+    run = harness.SdkRun(of("node"), guard_network=guard)
+    run.start()
+    run.close()
+    assert (started[0].items() >= NETWORK_GUARD.items()) is guard

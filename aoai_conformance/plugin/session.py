@@ -161,7 +161,7 @@ class State:
             from ..sdks.coverage import of
             from ..sdks.harness import SdkRun
 
-            self.sdk_runs[sdk] = SdkRun(of(sdk))
+            self.sdk_runs[sdk] = SdkRun(of(sdk), guard_network=self.need().mode_obj.guards_network)
         run = self.sdk_runs[sdk]
         run.start()
         if run.version:

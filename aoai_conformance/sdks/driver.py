@@ -73,6 +73,26 @@ def drivers_dir() -> Path:
     return paths.drivers()
 
 
+# Replay runs offline. Python's socket guard (cassettes/guard.py) does not reach a driver's process, so each
+# runtime is pointed at a closed loopback port for anything but loopback: Go's net/http through the proxy
+# variables, the JVM through its proxy properties (OkHttp asks the default ProxySelector), and Node, whose fetch
+# ignores proxy variables, through the driver's own guard (drivers/node/driver.mjs). Loopback, where the SDK server
+# listens, is never proxied.
+CLOSED_PORT = "http://127.0.0.1:9"
+LOOPBACK = "127.0.0.1,localhost,::1"
+NETWORK_GUARD = {
+    "HTTP_PROXY": CLOSED_PORT,
+    "HTTPS_PROXY": CLOSED_PORT,
+    "http_proxy": CLOSED_PORT,
+    "https_proxy": CLOSED_PORT,
+    "NO_PROXY": LOOPBACK,
+    "no_proxy": LOOPBACK,
+    "JAVA_TOOL_OPTIONS": "-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=9 -Dhttps.proxyHost=127.0.0.1 "
+    "-Dhttps.proxyPort=9 -Dhttp.nonProxyHosts=127.0.0.1|localhost",
+    "AOAI_CONFORMANCE_NETWORK_GUARD": "1",
+}
+
+
 class Driver:
     """One SDK's driver process."""
 

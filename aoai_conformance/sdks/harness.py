@@ -29,7 +29,7 @@ from ..faultproxy.faults import Fault
 from ..modes import Mode
 from ..sdk import HTTP, ForeignResult
 from .coverage import Coverage
-from .driver import Driver, NotRun
+from .driver import NETWORK_GUARD, Driver, NotRun
 from .server import FAULT_STATUS, Replay, Scope, SdkServer, Upstream
 
 # The calls the other SDKs' sections document (PROTOCOL.md), by the suites' call path.
@@ -88,6 +88,7 @@ class SdkRun:
     driver: Driver | None = None
     server: SdkServer | None = None
     not_run: str | None = None
+    guard_network: bool = False  # replay: the driver's process reaches loopback only (driver.NETWORK_GUARD)
     version: str = ""
     hello: dict[str, Any] = field(default_factory=dict)
     # How a driver is made (sdks/plan.py swaps in its plan-capturing stand-in for an SDK with no driver here).
@@ -97,9 +98,9 @@ class SdkRun:
         if self.driver is not None or self.not_run:
             return
         self.server = SdkServer(tls=self.coverage.tls).start()
-        env = {}
+        env = dict(NETWORK_GUARD) if self.guard_network else {}
         if self.server.ca_file:
-            env = {"SSL_CERT_FILE": self.server.ca_file, "NODE_EXTRA_CA_CERTS": self.server.ca_file}
+            env.update(SSL_CERT_FILE=self.server.ca_file, NODE_EXTRA_CA_CERTS=self.server.ca_file)
         driver = SdkRun.make_driver(self.coverage.sdk, env=env)
         try:
             self.hello = driver.start()

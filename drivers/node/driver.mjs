@@ -6,6 +6,23 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
+import net from 'node:net';
+
+// Replay runs offline (AOAI_CONFORMANCE_NETWORK_GUARD, set by the harness): Node's fetch ignores the proxy
+// variables that keep Go and the JVM on loopback, so every socket the process opens is checked here instead. A
+// connection to anything but loopback fails at once, naming the guard, before any DNS lookup.
+if (process.env.AOAI_CONFORMANCE_NETWORK_GUARD) {
+  const loopback = (host) => host === undefined || host === 'localhost' || host === '::1' || /^127\./.test(host);
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function guarded(...args) {
+    const first = args[0];
+    const options = first !== null && typeof first === 'object' ? (Array.isArray(first) ? first[0] : first) : null;
+    const host = options ? options.host : typeof args[1] === 'string' ? args[1] : undefined;
+    if (options?.path || loopback(host)) return connect.apply(this, args);
+    process.nextTick(() => this.destroy(new Error(`network guard: ${host} is not loopback (replay runs offline)`)));
+    return this;
+  };
+}
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -178,6 +195,7 @@ function describeError(err) {
     type: orNull(err?.type),
     message: err?.message ?? String(err),
     request_id: orNull(err?.requestID ?? err?.request_id),
+    cause: err?.cause ? String(err.cause?.cause ?? err.cause) : null, // "Connection error." says nothing of why
     // openai-node 4.x named it request_id; 5.0.0 renamed it requestID, yet the README still prints
     // err.request_id. Both are reported so the report can say which one exists.
     node: {

@@ -63,6 +63,14 @@ final class Results {
             t.printStackTrace(System.err);
         }
         ObjectNode e = errorObject(t.getClass().getSimpleName(), String.valueOf(t.getMessage()));
+        // "Request failed" says nothing of why: the innermost cause does (a refused proxy, a TLS failure).
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root != t) {
+            e.put("cause", root.getClass().getSimpleName() + ": " + root.getMessage());
+        }
         if (t instanceof OpenAIServiceException) {
             OpenAIServiceException se = (OpenAIServiceException) t;
             e.put("status", se.statusCode());

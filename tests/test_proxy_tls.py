@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from aoai_conformance.sdks.tls import TLSFront, splice
 from aoai_conformance.standin import StandIn
 
 trustme = pytest.importorskip("trustme", reason="trustme (the test extra) makes the throwaway CA")
@@ -26,33 +27,6 @@ trustme = pytest.importorskip("trustme", reason="trustme (the test extra) makes 
 REPO = Path(__file__).resolve().parent.parent
 KEY = "proxy-tls-key"
 CHAT = str(REPO / "suites" / "test_chat.py")
-
-
-def _pipe(a: socket.socket, b: socket.socket) -> None:
-    """Copy a -> b until a closes, then half-close b so the other direction can finish."""
-    try:
-        while True:
-            data = a.recv(65536)
-            if not data:
-                break
-            b.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for s in (b, a):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-def _splice(a: socket.socket, b: socket.socket) -> None:
-    t = threading.Thread(target=_pipe, args=(b, a), daemon=True)
-    t.start()
-    _pipe(a, b)
-    t.join(timeout=5)
-    a.close()
-    b.close()
 
 
 class _Server:
@@ -93,24 +67,6 @@ class _Server:
         self._thread.join(timeout=5)
 
 
-class TLSFront(_Server):
-    """HTTPS on 127.0.0.1 (certificate for localhost), forwarding plain bytes to the stand-in."""
-
-    def __init__(self, ctx: ssl.SSLContext, upstream_port: int) -> None:
-        super().__init__()
-        self.ctx, self.upstream_port = ctx, upstream_port
-        self.handshake_errors: list[str] = []
-
-    def handle(self, conn: socket.socket) -> None:
-        try:
-            tls = self.ctx.wrap_socket(conn, server_side=True)
-        except (ssl.SSLError, OSError) as exc:
-            self.handshake_errors.append(repr(exc))
-            conn.close()
-            return
-        _splice(tls, socket.create_connection(("127.0.0.1", self.upstream_port)))
-
-
 class ConnectProxy(_Server):
     """A forward proxy that only tunnels (CONNECT host:port), logging each request line."""
 
@@ -136,7 +92,7 @@ class ConnectProxy(_Server):
         host, _, port = target.rpartition(":")
         upstream = socket.create_connection((host.strip("[]"), int(port)))
         conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        _splice(conn, upstream)
+        splice(conn, upstream)
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +108,7 @@ def https_standin(ca):
     authority, _ = ca
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert("localhost", "127.0.0.1").configure_cert(ctx)
-    with StandIn(api_key=KEY) as standin, TLSFront(ctx, standin.port) as front:
+    with StandIn(api_key=KEY) as standin, TLSFront(standin.port, context=ctx) as front:
         yield front
 
 

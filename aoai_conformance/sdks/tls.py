@@ -82,14 +82,28 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
                 pass
 
 
+def splice(a: socket.socket, b: socket.socket) -> None:
+    """Copy both ways between two connected sockets until both sides are done, then close them."""
+    back = threading.Thread(target=_pipe, args=(b, a), daemon=True)
+    back.start()
+    _pipe(a, b)
+    back.join(timeout=5)
+    a.close()
+    b.close()
+
+
 class TLSFront:
     """https on 127.0.0.1 (port 0) in front of a plain-http server on the same host (the stand-in): each
     connection is spliced both ways, nothing leaves loopback. The certificate is ``certificate()``'s, which a
     client trusts through SSL_CERT_FILE (Go) or NODE_EXTRA_CA_CERTS (Node). A context manager, or close()."""
 
-    def __init__(self, upstream_port: int):
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(*certificate())
+    def __init__(self, upstream_port: int, context: ssl.SSLContext | None = None):
+        # context: another certificate (a test's private CA); by default certificate()'s.
+        if context is None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*certificate())
+        self.ctx = context
+        self.handshake_errors: list[str] = []  # a client that refused the certificate shows here
         self.upstream_port = upstream_port
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -111,17 +125,17 @@ class TLSFront:
     def _handle(self, conn: socket.socket) -> None:
         try:
             tls = self.ctx.wrap_socket(conn, server_side=True)
-            up = socket.create_connection(("127.0.0.1", self.upstream_port))
-        except (OSError, ssl.SSLError):
+        except (OSError, ssl.SSLError) as exc:
+            self.handshake_errors.append(repr(exc))
             conn.close()
             return
+        try:
+            up = socket.create_connection(("127.0.0.1", self.upstream_port))
+        except OSError:
+            tls.close()
+            return
         self._conns += [tls, up]
-        back = threading.Thread(target=_pipe, args=(up, tls), daemon=True)
-        back.start()
-        _pipe(tls, up)
-        back.join(timeout=5)
-        tls.close()
-        up.close()
+        splice(tls, up)
 
     def __enter__(self) -> "TLSFront":
         return self

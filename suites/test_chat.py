@@ -10,12 +10,17 @@ import base64
 from aoai_conformance import invariants, layers, schemas
 from aoai_conformance.plugin import documented
 
+OTHER_SDKS = "001_60994d7e1bcccbfb.txt"
+
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},
     {"role": "user", "content": "When was Microsoft founded?"},
 ]
 # Output is capped on every call: the nightly matrix runs against a paid resource.
 MAX_TOKENS = 64
+# Reasoning tokens count against max_completion_tokens: the .NET sample's 100000 would let a reasoning model
+# spend freely; effort "low" stays well below this, and a capped answer ("length") is still a documented one.
+REASONING_MAX_COMPLETION_TOKENS = 512
 
 DOC_IMAGE_URL = (
     "https://raw.githubusercontent.com/MicrosoftDocs/azure-ai-docs/main/articles/ai-foundry/openai/media/"
@@ -117,3 +122,26 @@ def test_chat_completion_image_data_url(aoai):
         messages=[{"role": "user", "content": content}],
     )
     layers.chat_completion(aoai, ex, max_tokens=MAX_TOKENS)
+
+
+@documented(
+    "chat.completions.create",
+    "Chat / chat completions request to a reasoning model (.NET)",
+    capability="reasoning",
+    doc=OTHER_SDKS,
+)
+def test_chat_completion_reasoning_effort_low(aoai):
+    """reasoning_effort="low" with a developer message on a reasoning deployment returns a documented chat.completion"""
+    # The .NET sample builds ChatCompletionOptions (ReasoningEffortLevel.Low, MaxOutputTokenCount) but never passes
+    # them to CompleteChat; the call sends what the options say, as the sample means.
+    ex = aoai.create(
+        "chat.completions",
+        model=aoai.deployment("reasoning"),
+        messages=[
+            {"role": "developer", "content": "You are a helpful assistant"},
+            {"role": "user", "content": "Tell me about the bitter lesson"},
+        ],
+        reasoning_effort="low",
+        max_completion_tokens=REASONING_MAX_COMPLETION_TOKENS,
+    )
+    layers.chat_completion(aoai, ex, max_tokens=REASONING_MAX_COMPLETION_TOKENS)

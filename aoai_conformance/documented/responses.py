@@ -50,6 +50,9 @@ PROMISES: dict[str, str] = {
     "responses.usage.reasoning-le-output": "output_tokens_details.reasoning_tokens <= output_tokens",
     "responses.usage.cached-le-input": "input_tokens_details.cached_tokens <= input_tokens",
     "responses.incomplete-details": 'status is "incomplete" iff incomplete_details carries a reason',
+    "responses.max-output-tokens": (
+        'incomplete for "max_output_tokens": output_tokens (reasoning included) <= the requested max_output_tokens'
+    ),
     "responses.output-text.sdk": "the SDK's response.output_text equals the concatenated output_text parts",
 }
 
@@ -117,7 +120,9 @@ def response_echoes(body: Any, *, instructions: str | None = None, effort: str |
         )
 
 
-def response_body(body: Any, *, expect_model: str | None = None) -> None:
+def response_body(
+    body: Any, *, expect_model: str | None = None, max_output_tokens: int | None = None
+) -> None:
     """A Responses API body (create, retrieve, or the ``response`` of a stream event).
 
     Promises: ``responses.object``, ``responses.id-prefix``, ``responses.status-enum``,
@@ -125,7 +130,9 @@ def response_body(body: Any, *, expect_model: str | None = None) -> None:
     ``responses.item.message-id-prefix``, ``responses.item.reasoning-id-prefix``,
     ``responses.item.status-enum``,
     ``responses.usage.present``, ``responses.usage.sum``, ``responses.usage.reasoning-le-output``,
-    ``responses.usage.cached-le-input``, ``responses.incomplete-details``.
+    ``responses.usage.cached-le-input``, ``responses.incomplete-details``, ``responses.max-output-tokens``
+    (only with ``max_output_tokens``: the cap counts reasoning tokens too, [oai] max_output_tokens; Azure and
+    OpenAI stop at exactly the cap, corpus/mirascope-mirascope.har #28, corpus/openai-openai-dotnet.har #13).
     Sources: [seed] responses.create() example body; [oai] Response, OutputItem, ResponseUsage.
     """
     _object_and_id(body, "response", "resp_", "responses")
@@ -230,6 +237,16 @@ def response_body(body: Any, *, expect_model: str | None = None) -> None:
             path="incomplete_details",
             received=details,
         )
+        out_tokens = usage.get("output_tokens") if isinstance(usage, Mapping) else None
+        if max_output_tokens is not None and reason == "max_output_tokens" and out_tokens is not None:
+            expect(
+                out_tokens <= max_output_tokens,
+                "responses.max-output-tokens",
+                "output_tokens exceed the requested max_output_tokens",
+                path="usage.output_tokens",
+                expected=f"<= {max_output_tokens}",
+                received=out_tokens,
+            )
         if reason not in INCOMPLETE_REASONS:
             checks.note(
                 "drift",
@@ -296,11 +313,13 @@ def response_output_text_matches_sdk(body: Mapping, sdk_text: Any) -> None:
 
 
 # --- the check bundle: every layer of the call ------------------------------------------------------------
-def check(aoai: Context, ex: Exchange, *, model: str | None = None) -> Any:
+def check(
+    aoai: Context, ex: Exchange, *, model: str | None = None, max_output_tokens: int | None = None
+) -> Any:
     """A Responses body, all layers; returns the SDK's Response."""
     wire.common(ex, aoai)
     schemas.check(ex.body, ROW.schema, profile=aoai.profile)
-    response_body(ex.body, expect_model=model)
+    response_body(ex.body, expect_model=model, max_output_tokens=max_output_tokens)
     result = sdk.parsed(ex, ROW.sdk_type)
     response_output_text_matches_sdk(ex.body, result.output_text)  # the docs print it
     request_ids.check(aoai, ex)

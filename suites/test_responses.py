@@ -83,6 +83,30 @@ def test_responses_create_reasoning_effort_low(aoai):
 
 
 @documented(
+    "responses.create (reasoning)",
+    "Responses API / reasoning effort (.NET)",
+    capability="reasoning",
+    doc=OTHER_SDKS,
+)
+def test_responses_create_reasoning_effort_high(aoai):
+    """reasoning={"effort": "high"}, as the .NET sample asks, returns a documented response that echoes it"""
+    # The same cap as effort "low": high effort may spend it all on reasoning and end "incomplete"
+    # (max_output_tokens), a documented answer too, whose output_tokens, reasoning included, stay within it.
+    model = aoai.deployment("reasoning")
+    ex = aoai.create(
+        "responses",
+        model=model,
+        input="This is a test.",
+        reasoning={"effort": "high"},
+        max_output_tokens=REASONING_MAX_OUTPUT_TOKENS,
+    )
+    response = layers.response(aoai, ex, model=model, max_output_tokens=REASONING_MAX_OUTPUT_TOKENS)
+    invariants.response_echoes(ex.body, effort="high")
+    sdk_effort = response.reasoning.effort if response.reasoning else None
+    sdk.accessor(sdk_effort, ex.body["reasoning"]["effort"], "response.reasoning.effort")
+
+
+@documented(
     "responses.create (stream)",
     "Responses API / streaming (JS, .NET)",
     capability="responses",

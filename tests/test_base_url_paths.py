@@ -21,7 +21,7 @@ from conftest import SUITES, clean_env, cli_run, run_pytest
 
 CHAT = str(SUITES / "test_chat.py")
 KEY = "canary-forwarded-key-0123456789"
-ONE_TEST = "test_chat_completion and not prompt and not streaming and not image"
+ONE_TEST = "test_chat_completion and not prompt and not streaming and not image and not reasoning"
 
 
 @contextlib.contextmanager

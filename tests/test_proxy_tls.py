@@ -183,7 +183,7 @@ def test_without_the_ca_the_run_fails_with_a_tls_error(https_standin, proxy, tmp
     _, pem = ca
     env = _env(https_standin, proxy, tmp_path, REQUESTS_CA_BUNDLE=str(pem), CURL_CA_BUNDLE=str(pem))
     before = len(https_standin.handshake_errors)
-    r = _run(env, "test_chat_completion and key and not (prompt or stream or image)")
+    r = _run(env, "test_chat_completion and key and not (prompt or stream or image or reasoning)")
     assert r.returncode == 1, (r.stdout + r.stderr)[-3000:]
     (case,) = _cases(tmp_path)
     assert case["status"] == "fail"

@@ -271,17 +271,7 @@ def _matrix_section(matrix: m.Matrix) -> str:
     if folded:
         note += f" Folded into each cell: {'; '.join(folded)} (a cell lists who did what when they disagree)."
     out.append(f'<p class="lead">{_e(note)}</p>\n<ul class="legend">')
-    for status in (
-        "pass",
-        "fail",
-        "expected-fail",
-        "unexpected-pass",
-        "skipped",
-        "not-applicable",
-        "doc-sdk-difference",
-        "not-documented",
-        "not-run",
-    ):
+    for status in m.LEGEND:
         out.append(f'<li title="{_e(m.STATUS_INFO[status][2])}">{_badge(status)}</li>')
     out.append("</ul>\n")
     if not matrix.columns:

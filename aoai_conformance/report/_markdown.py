@@ -188,21 +188,7 @@ def _matrix(matrix: m.Matrix) -> list[str]:
         note += f" Folded into each cell: {'; '.join(folded)} (a cell lists who did what when they disagree)."
     out += [_t(note), ""]
     out += [
-        "Legend: "
-        + " · ".join(
-            _status(s)
-            for s in (
-                "pass",
-                "fail",
-                "expected-fail",
-                "unexpected-pass",
-                "skipped",
-                "not-applicable",
-                "doc-sdk-difference",
-                "not-documented",
-                "not-run",
-            )
-        ),
+        "Legend: " + " · ".join(_status(s) for s in m.LEGEND),
         "",
     ]
     if not matrix.columns:

@@ -32,6 +32,7 @@ STATUSES = (
     "not-documented",
     "not-run",
 )
+LEGEND = tuple(s for s in STATUSES if s != "error")  # the matrices' legend: an error shows as a fail there
 
 # Symbol (never colour alone), text label and a one-line meaning per status. "not-run" is also a matrix cell
 # with no case at all. "not-documented" / "not-run": another SDK's case (--sdk) its section does not document /

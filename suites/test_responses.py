@@ -68,18 +68,7 @@ def test_responses_create_with_instructions(aoai):
 )
 def test_responses_create_reasoning_effort_low(aoai):
     """reasoning={"effort": "low"} on a reasoning deployment returns a documented response"""
-    model = aoai.deployment("reasoning")
-    ex = aoai.create(
-        "responses",
-        model=model,
-        input="This is a test.",
-        reasoning={"effort": "low"},
-        max_output_tokens=REASONING_MAX_OUTPUT_TOKENS,
-    )
-    response = layers.response(aoai, ex, model=model)
-    invariants.response_echoes(ex.body, effort="low")
-    sdk_effort = response.reasoning.effort if response.reasoning else None
-    sdk.accessor(sdk_effort, ex.body["reasoning"]["effort"], "response.reasoning.effort")
+    _reasoning_effort(aoai, "low")
 
 
 @documented(
@@ -90,18 +79,22 @@ def test_responses_create_reasoning_effort_low(aoai):
 )
 def test_responses_create_reasoning_effort_high(aoai):
     """reasoning={"effort": "high"}, as the .NET sample asks, returns a documented response that echoes it"""
-    # The same cap as effort "low": high effort may spend it all on reasoning and end "incomplete"
+    _reasoning_effort(aoai, "high")
+
+
+def _reasoning_effort(aoai, effort):
+    # One cap for every effort: a high effort may spend it all on reasoning and end "incomplete"
     # (max_output_tokens), a documented answer too, whose output_tokens, reasoning included, stay within it.
     model = aoai.deployment("reasoning")
     ex = aoai.create(
         "responses",
         model=model,
         input="This is a test.",
-        reasoning={"effort": "high"},
+        reasoning={"effort": effort},
         max_output_tokens=REASONING_MAX_OUTPUT_TOKENS,
     )
     response = layers.response(aoai, ex, model=model, max_output_tokens=REASONING_MAX_OUTPUT_TOKENS)
-    invariants.response_echoes(ex.body, effort="high")
+    invariants.response_echoes(ex.body, effort=effort)
     sdk_effort = response.reasoning.effort if response.reasoning else None
     sdk.accessor(sdk_effort, ex.body["reasoning"]["effort"], "response.reasoning.effort")
 
